@@ -1,0 +1,300 @@
+"""Load `policies/*.toml` into an immutable, searchable Catalog, or report every problem found.
+
+A problem names the file, the rule id and the field, so an operator can fix a broken file without
+reading a traceback. Loading never returns a half-valid catalog: the caller keeps its last good one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.schema import Category, Event, FeeSchedule, PolicyFile, Recurrence, Rule
+
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "Occurrence",
+    "Platform",
+    "PolicyProblem",
+    "default_policies_dir",
+    "load_catalog",
+]
+
+
+def default_policies_dir() -> Path:
+    """The policies/ folder beside the package (a source checkout or an editable install)."""
+    return Path(__file__).resolve().parent.parent / "policies"
+
+
+@dataclass(frozen=True)
+class PolicyProblem:
+    """One thing wrong in a policy file."""
+
+    file: str
+    rule_id: str | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.rule_id:
+            where += f" rule {self.rule_id}"
+        if self.field:
+            where += f" field {self.field}"
+        return f"{where}: {self.message}"
+
+
+class CatalogError(Exception):
+    """The policy files could not be loaded; `problems` lists every problem found."""
+
+    def __init__(self, problems: Sequence[PolicyProblem]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"- {problem}" for problem in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the policy files:\n{lines}")
+
+
+@dataclass(frozen=True)
+class Platform:
+    id: str
+    file: str
+    info: PolicyFile
+
+    @property
+    def categories(self) -> list[Category]:
+        return self.info.categories
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """An event on one concrete date (a yearly event has one occurrence a year)."""
+
+    rule: Rule
+    platform: str
+    event: Event
+    date: dt.date
+
+    @property
+    def key(self) -> str:
+        """Stable identity of this occurrence, e.g. for reminders: rule/event/date."""
+        return f"{self.rule.id}/{self.event.id}/{self.date.isoformat()}"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    platforms: dict[str, Platform]
+    rules: dict[str, Rule]
+    rule_platform: dict[str, str]
+    files: tuple[str, ...] = ()
+    fee_schedules: dict[tuple[str, str, str], FeeSchedule] = field(default_factory=dict)
+    schedule_rule: dict[str, Rule] = field(default_factory=dict)
+
+    def platform_of(self, rule: Rule) -> Platform:
+        return self.platforms[self.rule_platform[rule.id]]
+
+    def rules_of(self, platform: str | None = None) -> list[Rule]:
+        return [rule for rule in self.rules.values() if platform in (None, self.rule_platform[rule.id])]
+
+    def by_ref(self, ref: str) -> list[Rule]:
+        return [rule for rule in self.rules.values() if rule.ref == ref.upper()]
+
+    def occurrences(self, start: dt.date, end: dt.date, platform: str | None = None) -> list[Occurrence]:
+        """Every event occurrence with start <= date <= end, in date order."""
+        found = [
+            occurrence
+            for rule in self.rules_of(platform)
+            for event in rule.events
+            for occurrence in _expand(rule, self.rule_platform[rule.id], event, start, end)
+        ]
+        found.sort(key=lambda o: (o.date, o.event.time or "", o.rule.id, o.event.id))
+        return found
+
+    def summary(self) -> list[tuple[str, int, int, int]]:
+        """(platform, rules, events, fee schedules) for each platform."""
+        rows = []
+        for platform_id in sorted(self.platforms):
+            rules = self.rules_of(platform_id)
+            rows.append(
+                (
+                    platform_id,
+                    len(rules),
+                    sum(len(rule.events) for rule in rules),
+                    sum(len(rule.fee_schedules) for rule in rules),
+                )
+            )
+        return rows
+
+
+def _expand(rule: Rule, platform: str, event: Event, start: dt.date, end: dt.date) -> Iterator[Occurrence]:
+    if event.recurrence is None:
+        if start <= event.date <= end:
+            yield Occurrence(rule, platform, event, event.date)
+        return
+    assert event.recurrence is Recurrence.YEARLY
+    last = end if event.recurrence_until is None else min(end, event.recurrence_until)
+    for year in range(max(start.year, event.date.year), last.year + 1):
+        day = event.date.replace(year=year)
+        if start <= day <= last and day >= event.date:
+            yield Occurrence(rule, platform, event, day)
+
+
+def load_catalog(directory: Path | str | None = None) -> Catalog:
+    """Load and validate every `*.toml` in `directory`; raise CatalogError listing all problems."""
+    folder = Path(directory) if directory is not None else default_policies_dir()
+    problems: list[PolicyProblem] = []
+    if not folder.is_dir():
+        raise CatalogError([PolicyProblem(str(folder), None, "", "no such directory")])
+    paths = sorted(folder.glob("*.toml"))
+    if not paths:
+        raise CatalogError([PolicyProblem(str(folder), None, "", "no *.toml policy files found")])
+    parsed: list[tuple[str, PolicyFile]] = []
+    for path in paths:
+        policy = _load_file(path, problems)
+        if policy is not None:
+            parsed.append((path.name, policy))
+    catalog = _assemble(parsed, problems)
+    if problems:
+        raise CatalogError(problems)
+    return catalog
+
+
+def _load_file(path: Path, problems: list[PolicyProblem]) -> PolicyFile | None:
+    name = path.name
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        problems.append(PolicyProblem(name, None, "", f"TOML syntax: {error}"))
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(PolicyProblem(name, None, "", f"cannot read: {error}"))
+        return None
+    try:
+        policy = PolicyFile.model_validate(data)
+    except ValidationError as error:
+        for detail in error.errors():
+            rule_id, field_path = _locate(data, detail["loc"])
+            problems.append(PolicyProblem(name, rule_id, field_path, _message(detail)))
+        return None
+    expected = path.stem
+    if policy.platform != expected:
+        problems.append(
+            PolicyProblem(name, None, "platform", f"is {policy.platform!r} but the file is named {expected!r}")
+        )
+    return policy
+
+
+def _message(detail: Any) -> str:
+    message = str(detail["msg"])
+    if detail["type"] == "extra_forbidden":
+        return "unknown key"
+    if detail["type"] == "missing":
+        return "missing required field"
+    return message.removeprefix("Value error, ")
+
+
+def _locate(data: Any, loc: Iterable[int | str]) -> tuple[str | None, str]:
+    """Turn a pydantic error location into (rule id, dotted field path) for the message."""
+    parts = list(loc)
+    rule_id: str | None = None
+    if len(parts) >= 2 and parts[0] == "rules" and isinstance(parts[1], int):
+        rules = data.get("rules") if isinstance(data, dict) else None
+        index = parts[1]
+        if isinstance(rules, list) and index < len(rules) and isinstance(rules[index], dict):
+            raw_id = rules[index].get("id")
+            rule_id = str(raw_id) if raw_id is not None else f"#{index + 1} (no id)"
+        parts = parts[2:]
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return rule_id, path
+
+
+def _assemble(parsed: list[tuple[str, PolicyFile]], problems: list[PolicyProblem]) -> Catalog:
+    platforms: dict[str, Platform] = {}
+    rules: dict[str, Rule] = {}
+    rule_platform: dict[str, str] = {}
+    rule_file: dict[str, str] = {}
+    schedules: dict[tuple[str, str, str], FeeSchedule] = {}
+    schedule_rule: dict[str, Rule] = {}
+    for file_name, policy in parsed:
+        if policy.platform in platforms:
+            problems.append(PolicyProblem(file_name, None, "platform", f"duplicate platform {policy.platform!r}"))
+            continue
+        platforms[policy.platform] = Platform(policy.platform, file_name, policy)
+        _check_categories(file_name, policy, problems)
+        category_ids = {category.id for category in policy.categories}
+        for rule in policy.rules:
+            if rule.id in rules:
+                problems.append(
+                    PolicyProblem(file_name, rule.id, "id", f"duplicate rule id (also in {rule_file[rule.id]})")
+                )
+                continue
+            rules[rule.id] = rule
+            rule_platform[rule.id] = policy.platform
+            rule_file[rule.id] = file_name
+            for index, schedule in enumerate(rule.fee_schedules):
+                where = f"fee_schedules[{index}]"
+                if schedule.category not in category_ids:
+                    problems.append(
+                        PolicyProblem(
+                            file_name, rule.id, f"{where}.category", f"unknown category {schedule.category!r}"
+                        )
+                    )
+                if schedule.id in schedule_rule:
+                    problems.append(
+                        PolicyProblem(file_name, rule.id, f"{where}.id", f"duplicate schedule id {schedule.id!r}")
+                    )
+                key = (policy.platform, schedule.marketplace, schedule.category)
+                if key in schedules:
+                    problems.append(
+                        PolicyProblem(
+                            file_name,
+                            rule.id,
+                            where,
+                            f"a second schedule for {schedule.category} in {schedule.marketplace} "
+                            f"(first: {schedules[key].id}); add a version to it instead",
+                        )
+                    )
+                schedules[key] = schedule
+                schedule_rule[schedule.id] = rule
+    for rule_id, rule in rules.items():
+        for index, related in enumerate(rule.related):
+            if related not in rules:
+                problems.append(
+                    PolicyProblem(rule_file[rule_id], rule_id, f"related[{index}]", f"unknown rule id {related!r}")
+                )
+    return Catalog(
+        platforms=platforms,
+        rules=rules,
+        rule_platform=rule_platform,
+        files=tuple(name for name, _ in parsed),
+        fee_schedules=schedules,
+        schedule_rule=schedule_rule,
+    )
+
+
+def _check_categories(file_name: str, policy: PolicyFile, problems: list[PolicyProblem]) -> None:
+    seen: dict[str, str] = {}
+    for index, category in enumerate(policy.categories):
+        for name in [category.id, category.name.en, category.name.zh, *category.aliases]:
+            folded = name.casefold()
+            if folded in seen and seen[folded] != category.id:
+                problems.append(
+                    PolicyProblem(
+                        file_name,
+                        None,
+                        f"categories[{index}]",
+                        f"name {name!r} is used by both {seen[folded]} and {category.id}",
+                    )
+                )
+            seen[folded] = category.id
+        if category.id in [c.id for c in policy.categories[:index]]:
+            problems.append(PolicyProblem(file_name, None, f"categories[{index}].id", "duplicate category id"))
+    if sum(category.catch_all for category in policy.categories) > 1:
+        problems.append(PolicyProblem(file_name, None, "categories", "more than one catch_all category"))

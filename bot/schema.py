@@ -1,0 +1,321 @@
+"""The shape of a policy file (`policies/*.toml`), validated strictly with pydantic.
+
+Every model forbids unknown keys, so a typo in a policy file is an error, not a silently ignored field.
+Money and rates are written as strings ("0.30") and parsed as Decimal, never as floats.
+`policies/README.md` documents this format for the people who edit the files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"
+MARKETPLACE_PATTERN = r"^(?:[A-Z]{2}|EU|ALL)$"
+
+
+def _exact_decimal(value: Any) -> Decimal:
+    """Accept "1.80" or 2, refuse 1.8: a float in a policy file has already lost its exact value."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError("write numbers as a string such as \"0.30\" or as a whole number, not a float")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a number") from None
+        if not number.is_finite():
+            raise ValueError(f"{value!r} is not a finite number")
+        return number
+    raise ValueError("expected a number written as a string such as \"0.30\"")
+
+
+def _non_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone such as \"America/New_York\"") from None
+    return value
+
+
+def _clock_time(value: str) -> str:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise ValueError(f"{value!r} is not a time of day written HH:MM")
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(_exact_decimal), AfterValidator(_non_negative)]
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+ClockTime = Annotated[str, AfterValidator(_clock_time)]
+Identifier = Annotated[str, Field(pattern=ID_PATTERN, max_length=80)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Text(Strict):
+    """A text in both languages the bot speaks."""
+
+    en: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+
+    def get(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class Topic(StrEnum):
+    FEES = "fees"
+    DEPOSIT = "deposit"
+    VERIFICATION = "verification"
+    PROMOTION = "promotion"
+    PROGRAM = "program"
+    COMPLIANCE = "compliance"
+    LOGISTICS = "logistics"
+
+
+class Confidence(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class EventKind(StrEnum):
+    ANNOUNCED = "announced"
+    EFFECTIVE = "effective"
+    GRACE_START = "grace_start"
+    GRACE_END = "grace_end"
+    DEADLINE = "deadline"
+    LAUNCH = "launch"
+    START = "start"
+    END = "end"
+
+
+class Recurrence(StrEnum):
+    YEARLY = "yearly"
+
+
+class Event(Strict):
+    """A dated moment of a rule. A yearly event repeats on the same month and day."""
+
+    id: Identifier
+    kind: EventKind
+    date: dt.date
+    time: ClockTime | None = None
+    time_zone: TimeZoneName | None = None
+    label: Text
+    recurrence: Recurrence | None = None
+    # The last date a yearly event is known to happen on; absent means it goes on until changed.
+    recurrence_until: dt.date | None = None
+    # True when a source gives only the month or an approximate day: the answer says so.
+    approximate: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> Event:
+        if self.recurrence_until is not None:
+            if self.recurrence is None:
+                raise ValueError("recurrence_until needs recurrence")
+            if self.recurrence_until < self.date:
+                raise ValueError("recurrence_until is before the first date")
+        if self.time is not None and self.time_zone is None:
+            raise ValueError("a time needs a time_zone")
+        if self.recurrence is Recurrence.YEARLY and self.date.month == 2 and self.date.day == 29:
+            raise ValueError("a yearly event cannot fall on 29 February")
+        return self
+
+
+class Source(Strict):
+    url: str = Field(pattern=r"^(https?://\S+|report:\S+)$")
+    says: str = Field(min_length=1)
+    confidence: Confidence
+
+
+class Number(Strict):
+    """A named figure of a rule (a threshold, a count of days) that calculators and answers read."""
+
+    id: Identifier
+    value: Amount
+    unit: str = Field(min_length=1, max_length=20)
+    label: Text
+
+
+class Tier(Strict):
+    """A price band: above `above` and up to and including `up_to` (open-ended when absent)."""
+
+    above: Amount
+    up_to: Amount | None = None
+    rate: Amount = Field(le=1)
+
+
+class TierStyle(StrEnum):
+    WHOLE_PRICE = "whole_price"  # one rate, chosen by the band the price falls in, on the whole price
+    MARGINAL = "marginal"  # each slice of the price at its own band's rate
+
+
+class FeeVersion(Strict):
+    """One effective-dated version of a fee schedule; it ends where the next version starts."""
+
+    effective_from: dt.date | None = None  # None: in force before the catalog's records begin
+    until: dt.date | None = None  # exclusive; absent means until the next version, or still in force
+    style: TierStyle = TierStyle.WHOLE_PRICE
+    tiers: list[Tier] = Field(min_length=1)
+    minimum_fee: Amount = Decimal(0)
+    fixed_fee: Amount = Decimal(0)  # added to every order, e.g. TikTok Shop US's $0.30 before 2024-04-01
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _check_tiers(self) -> FeeVersion:
+        if self.tiers[0].above != 0:
+            raise ValueError("tiers: the first tier must start above 0")
+        for index, tier in enumerate(self.tiers):
+            last = index == len(self.tiers) - 1
+            if tier.up_to is None and not last:
+                raise ValueError(f"tiers[{index}]: only the last tier may be open-ended")
+            if tier.up_to is not None and tier.up_to <= tier.above:
+                raise ValueError(f"tiers[{index}]: up_to must be greater than above")
+            if index > 0:
+                previous_end = self.tiers[index - 1].up_to
+                if tier.above < (previous_end or 0):
+                    raise ValueError(f"tiers[{index}]: tiers are unsorted or overlap")
+                if tier.above != previous_end:
+                    raise ValueError(f"tiers[{index}]: gap between {previous_end} and {tier.above}")
+        if self.tiers[-1].up_to is not None:
+            raise ValueError("tiers: the last tier must be open-ended (no up_to)")
+        if self.until is not None and self.effective_from is not None and self.until <= self.effective_from:
+            raise ValueError("until must be after effective_from")
+        return self
+
+
+class FeeSchedule(Strict):
+    """The fee of one category in one marketplace, as a series of versions over time."""
+
+    id: Identifier
+    category: Identifier
+    marketplace: str = Field(pattern=MARKETPLACE_PATTERN)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    basis: Text  # what the price means, e.g. total sales price = item + shipping + gift wrap
+    versions: list[FeeVersion] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_versions(self) -> FeeSchedule:
+        for index, version in enumerate(self.versions):
+            if index > 0 and version.effective_from is None:
+                raise ValueError(f"versions[{index}]: only the first version may omit effective_from")
+            if index == 0:
+                continue
+            previous = self.versions[index - 1]
+            start = version.effective_from
+            assert start is not None
+            if previous.effective_from is not None and start <= previous.effective_from:
+                raise ValueError(f"versions[{index}]: versions overlap or are not in date order")
+            if previous.until is not None and previous.until > start:
+                raise ValueError(f"versions[{index}]: overlaps the previous version (until {previous.until})")
+        return self
+
+
+class Band(Strict):
+    """A row band of a table: from `from_` (inclusive) up to `below` (exclusive)."""
+
+    from_: Amount = Field(alias="from")
+    below: Amount
+    amount: Amount
+
+
+class TableRow(Strict):
+    key: Identifier
+    label: Text
+    aliases: list[str] = []
+    bands: list[Band] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_bands(self) -> TableRow:
+        for index, band in enumerate(self.bands):
+            if band.below <= band.from_:
+                raise ValueError(f"bands[{index}]: below must be greater than from")
+            if index > 0 and band.from_ != self.bands[index - 1].below:
+                raise ValueError(f"bands[{index}]: bands are unsorted, overlap or leave a gap")
+        return self
+
+
+class Table(Strict):
+    """A per-unit fee table, such as the low-inventory-level fee by size tier and days of supply."""
+
+    id: Identifier
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    row_label: Text
+    band_label: Text
+    rows: list[TableRow] = Field(min_length=1)
+
+
+class Calculator(StrEnum):
+    COUPON = "coupon"
+    LOW_INVENTORY = "lowinv"
+    INFORM = "inform"
+    TEMU_PRICE = "temuprice"
+
+
+class Rule(Strict):
+    id: Identifier
+    ref: str | None = Field(default=None, pattern=r"^[A-Z]{1,2}\d{1,2}$")  # reference-file item, e.g. A1
+    marketplaces: list[str] = Field(min_length=1)
+    topic: Topic
+    title: Text
+    summary: Text
+    confidence: Confidence
+    keywords: list[str] = []  # extra search words, in both languages (synonyms, slang)
+    events: list[Event] = []
+    conditions: list[Text] = []
+    exemptions: list[Text] = []
+    numbers: list[Number] = []
+    fee_schedules: list[FeeSchedule] = []
+    tables: list[Table] = []
+    notes: list[Text] = []
+    sources: list[Source] = Field(min_length=1)
+    calculator: Calculator | None = None
+    related: list[Identifier] = []
+
+    @model_validator(mode="after")
+    def _check(self) -> Rule:
+        for market in self.marketplaces:
+            if not re.fullmatch(MARKETPLACE_PATTERN, market):
+                raise ValueError(f"marketplaces: {market!r} is not a code such as US, DE, EU or ALL")
+        for name, items in (("events", self.events), ("numbers", self.numbers), ("tables", self.tables)):
+            ids = [item.id for item in items]
+            duplicates = sorted({i for i in ids if ids.count(i) > 1})
+            if duplicates:
+                raise ValueError(f"{name}: duplicate id {', '.join(duplicates)}")
+        return self
+
+
+class Category(Strict):
+    """A fee category of a platform, with the names sellers use for it in both languages."""
+
+    id: Identifier
+    name: Text
+    aliases: list[str] = []
+    # A catch-all category applies to any category the platform does not list separately.
+    catch_all: bool = False
+
+
+class PolicyFile(Strict):
+    platform: Identifier
+    name: Text
+    time_zone: TimeZoneName  # the zone the platform's dates are meant in, unless an event says otherwise
+    marketplace_zones: dict[str, TimeZoneName] = {}
+    categories: list[Category] = []
+    rules: list[Rule] = []
