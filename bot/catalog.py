@@ -184,7 +184,9 @@ def _load_file(path: Path, problems: list[PolicyProblem]) -> PolicyFile | None:
     expected = path.stem
     if policy.platform != expected:
         problems.append(
-            PolicyProblem(name, None, "platform", f"is {policy.platform!r} but the file is named {expected!r}")
+            PolicyProblem(
+                name, None, "platform", f"is {policy.platform!r} but the file is named {expected!r}"
+            )
         )
     return policy
 
@@ -224,7 +226,9 @@ def _assemble(parsed: list[tuple[str, PolicyFile]], problems: list[PolicyProblem
     schedule_rule: dict[str, Rule] = {}
     for file_name, policy in parsed:
         if policy.platform in platforms:
-            problems.append(PolicyProblem(file_name, None, "platform", f"duplicate platform {policy.platform!r}"))
+            problems.append(
+                PolicyProblem(file_name, None, "platform", f"duplicate platform {policy.platform!r}")
+            )
             continue
         platforms[policy.platform] = Platform(policy.platform, file_name, policy)
         _check_categories(file_name, policy, problems)
@@ -232,7 +236,9 @@ def _assemble(parsed: list[tuple[str, PolicyFile]], problems: list[PolicyProblem
         for rule in policy.rules:
             if rule.id in rules:
                 problems.append(
-                    PolicyProblem(file_name, rule.id, "id", f"duplicate rule id (also in {rule_file[rule.id]})")
+                    PolicyProblem(
+                        file_name, rule.id, "id", f"duplicate rule id (also in {rule_file[rule.id]})"
+                    )
                 )
                 continue
             rules[rule.id] = rule
@@ -248,7 +254,9 @@ def _assemble(parsed: list[tuple[str, PolicyFile]], problems: list[PolicyProblem
                     )
                 if schedule.id in schedule_rule:
                     problems.append(
-                        PolicyProblem(file_name, rule.id, f"{where}.id", f"duplicate schedule id {schedule.id!r}")
+                        PolicyProblem(
+                            file_name, rule.id, f"{where}.id", f"duplicate schedule id {schedule.id!r}"
+                        )
                     )
                 key = (policy.platform, schedule.marketplace, schedule.category)
                 if key in schedules:
@@ -267,7 +275,9 @@ def _assemble(parsed: list[tuple[str, PolicyFile]], problems: list[PolicyProblem
         for index, related in enumerate(rule.related):
             if related not in rules:
                 problems.append(
-                    PolicyProblem(rule_file[rule_id], rule_id, f"related[{index}]", f"unknown rule id {related!r}")
+                    PolicyProblem(
+                        rule_file[rule_id], rule_id, f"related[{index}]", f"unknown rule id {related!r}"
+                    )
                 )
     return Catalog(
         platforms=platforms,
@@ -295,6 +305,8 @@ def _check_categories(file_name: str, policy: PolicyFile, problems: list[PolicyP
                 )
             seen[folded] = category.id
         if category.id in [c.id for c in policy.categories[:index]]:
-            problems.append(PolicyProblem(file_name, None, f"categories[{index}].id", "duplicate category id"))
+            problems.append(
+                PolicyProblem(file_name, None, f"categories[{index}].id", "duplicate category id")
+            )
     if sum(category.catch_all for category in policy.categories) > 1:
         problems.append(PolicyProblem(file_name, None, "categories", "more than one catch_all category"))

@@ -22,8 +22,8 @@ MARKETPLACE_PATTERN = r"^(?:[A-Z]{2}|EU|ALL)$"
 
 def _exact_decimal(value: Any) -> Decimal:
     """Accept "1.80" or 2, refuse 1.8: a float in a policy file has already lost its exact value."""
-    if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError("write numbers as a string such as \"0.30\" or as a whole number, not a float")
+    if isinstance(value, (bool, float)):
+        raise ValueError('write numbers as a string such as "0.30" or as a whole number, not a float')
     if isinstance(value, Decimal):
         return value
     if isinstance(value, int):
@@ -36,7 +36,7 @@ def _exact_decimal(value: Any) -> Decimal:
         if not number.is_finite():
             raise ValueError(f"{value!r} is not a finite number")
         return number
-    raise ValueError("expected a number written as a string such as \"0.30\"")
+    raise ValueError('expected a number written as a string such as "0.30"')
 
 
 def _non_negative(value: Decimal) -> Decimal:
@@ -49,7 +49,7 @@ def _time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not an IANA time zone such as \"America/New_York\"") from None
+        raise ValueError(f'{value!r} is not an IANA time zone such as "America/New_York"') from None
     return value
 
 
@@ -269,6 +269,29 @@ class Calculator(StrEnum):
     TEMU_PRICE = "temuprice"
 
 
+# The figures each calculator reads from its rule; a rule that names a calculator must carry them.
+CALCULATOR_NEEDS: dict[Calculator, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    Calculator.COUPON: (
+        (
+            "max-current-above-was-percent",
+            "min-net-below-was-percent",
+            "min-discount-percent",
+            "max-discount-percent",
+        ),
+        (),
+    ),
+    Calculator.LOW_INVENTORY: (
+        ("trigger-days", "new-account-exemption-days", "new-parent-asin-exemption-days"),
+        ("low-inventory-fee",),
+    ),
+    Calculator.INFORM: (
+        ("high-volume-units", "high-volume-revenue", "disclosure-revenue", "response-days"),
+        (),
+    ),
+    Calculator.TEMU_PRICE: (("withdrawal-restriction-months",), ()),
+}
+
+
 class Rule(Strict):
     id: Identifier
     ref: str | None = Field(default=None, pattern=r"^[A-Z]{1,2}\d{1,2}$")  # reference-file item, e.g. A1
@@ -299,7 +322,19 @@ class Rule(Strict):
             duplicates = sorted({i for i in ids if ids.count(i) > 1})
             if duplicates:
                 raise ValueError(f"{name}: duplicate id {', '.join(duplicates)}")
+        if self.calculator is not None:
+            numbers, tables = CALCULATOR_NEEDS[self.calculator]
+            have = {number.id for number in self.numbers} | {table.id for table in self.tables}
+            missing = [name for name in (*numbers, *tables) if name not in have]
+            if missing:
+                raise ValueError(f"calculator {self.calculator}: missing {', '.join(missing)}")
         return self
+
+    def number(self, number_id: str) -> Number:
+        return next(number for number in self.numbers if number.id == number_id)
+
+    def table(self, table_id: str) -> Table:
+        return next(table for table in self.tables if table.id == table_id)
 
 
 class Category(Strict):
@@ -315,6 +350,7 @@ class Category(Strict):
 class PolicyFile(Strict):
     platform: Identifier
     name: Text
+    aliases: list[str] = []  # other names sellers type for the platform, e.g. "tiktok", "抖音"
     time_zone: TimeZoneName  # the zone the platform's dates are meant in, unless an event says otherwise
     marketplace_zones: dict[str, TimeZoneName] = {}
     categories: list[Category] = []

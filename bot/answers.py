@@ -1,0 +1,287 @@
+"""The answers core: text plus a chat context in, a reply out. It knows nothing of Telegram.
+
+The Telegram adapter and the console (`policybot ask`, `policybot chat`) are thin layers over
+`Answers.reply`. Replies are Telegram HTML; `Reply.plain` is the same reply as plain text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.calculators import answer_coupon, answer_inform, answer_lowinv, answer_temuprice
+from bot.cards import (
+    ChatContext,
+    event_line,
+    next_occurrence,
+    relative_days,
+    rule_card,
+    rule_line,
+    rule_status,
+)
+from bot.catalog import Catalog
+from bot.errors import UserInputError
+from bot.fee_answers import answer_fees
+from bot.i18n import LANGUAGES, Html, escape, join, normalize_language, t, to_plain_text
+from bot.parsing import MAX_DAYS, find_platform, parse_count
+from bot.schema import Rule
+from bot.search import SearchIndex
+
+__all__ = ["COMMANDS", "Answers", "ChatContext", "Reply"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_UPCOMING_DAYS = 30
+HISTORY_LIMIT = 25
+LIST_LIMIT = 40
+SEARCH_RESULTS = 3
+MAX_INPUT = 1000
+
+
+@dataclass(frozen=True)
+class Reply:
+    html: Html
+    # Set when the reply changes the chat's language (/lang), for the adapter to store.
+    language: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def plain(self) -> str:
+        return to_plain_text(self.html)
+
+
+Handler = Callable[["Answers", list[str], ChatContext], Reply | Html]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    handler: Handler
+    # Whether the command shows in Telegram's command menu and in /help.
+    listed: bool = True
+
+
+def _start(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
+    return join([t(ctx.lang, "start"), Html(""), _help(answers, words, ctx)])
+
+
+def _help(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
+    lines = [t(ctx.lang, "help_title")]
+    for command in COMMANDS.values():
+        if command.listed:
+            lines.append(t(ctx.lang, f"help_{command.name}"))
+    lines += [Html(""), t(ctx.lang, "help_free_text")]
+    return join(lines)
+
+
+def _lang(answers: Answers, words: list[str], ctx: ChatContext) -> Reply:
+    if len(words) != 1 or words[0].casefold() not in {"zh", "en", "中文", "english", "cn", "zh-cn"}:
+        raise UserInputError("usage_lang")
+    lang = normalize_language(words[0])
+    return Reply(t(lang, "lang_set"), language=lang)
+
+
+def _fees(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
+    return answer_fees(answers.catalog, words, ctx)
+
+
+def _platform_arg(answers: Answers, words: list[str], usage: str) -> str | None:
+    if not words:
+        return None
+    platform = find_platform(answers.catalog, " ".join(words)) or find_platform(answers.catalog, words[0])
+    if platform is None or len(words) > 2:
+        raise UserInputError(usage, platforms=", ".join(sorted(answers.catalog.platforms)))
+    return platform
+
+
+def _rules(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
+    platform = _platform_arg(answers, words, "usage_rules")
+    catalog = answers.catalog
+    lines: list[Html] = []
+    for platform_id in sorted(catalog.platforms) if platform is None else [platform]:
+        rules = catalog.rules_of(platform_id)
+        if not rules:
+            continue
+        name = catalog.platforms[platform_id].info.name.get(ctx.lang)
+        lines += [Html(""), t(ctx.lang, "rules_heading", platform=name, count=len(rules))]
+        lines += [rule_line(rule, catalog, ctx) for rule in rules]
+    lines += [Html(""), t(ctx.lang, "rules_more")]
+    return join(lines[1:])
+
+
+def _rule(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
+    if not words:
+        raise UserInputError("usage_rule")
+    catalog = answers.catalog
+    query = " ".join(words)
+    rule = catalog.rules.get(query.casefold())
+    if rule is None and re.fullmatch(r"[A-Za-z]{1,2}\d{1,2}", query):
+        by_ref = catalog.by_ref(query)
+        if len(by_ref) == 1:
+            rule = by_ref[0]
+        elif by_ref:
+            lines = [t(ctx.lang, "rule_several", ref=query.upper())]
+            return join(lines + [rule_line(r, catalog, ctx) for r in by_ref])
+    if rule is None:
+        hits = answers.index.search(query, limit=1)
+        if not hits:
+            raise UserInputError("rule_not_found", query=query)
+        rule = hits[0].rule
+    return rule_card(rule, catalog, ctx)
+
+
+def _days_arg(words: list[str], ctx: ChatContext, usage: str) -> int:
+    if len(words) > 1:
+        raise UserInputError(usage)
+    if not words:
+        return DEFAULT_UPCOMING_DAYS
+    return parse_count(words[0], t(ctx.lang, "what_days"), allow_zero=False, limit=MAX_DAYS)
+
+
+def _upcoming(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
+    # "/upcoming 90" or "/upcoming amazon" or "/upcoming amazon 90", in either order.
+    platform = None
+    numbers = []
+    for word in words:
+        found = find_platform(answers.catalog, word)
+        if found and platform is None:
+            platform = found
+        else:
+            numbers.append(word)
+    days = _days_arg(numbers, ctx, "usage_upcoming")
+    end = ctx.today + dt.timedelta(days=days)
+    occurrences = answers.catalog.occurrences(ctx.today, end, platform)
+    if not occurrences:
+        return t(ctx.lang, "upcoming_none", days=days)
+    lines = [t(ctx.lang, "upcoming_title", days=days, count=len(occurrences), today=ctx.today.isoformat())]
+    lines += [event_line(o, answers.catalog, ctx) for o in occurrences[:LIST_LIMIT]]
+    if len(occurrences) > LIST_LIMIT:
+        lines.append(t(ctx.lang, "list_more", count=len(occurrences) - LIST_LIMIT))
+    return join(lines)
+
+
+def _history(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
+    platform = _platform_arg(answers, words, "usage_history")
+    start = dt.date(2000, 1, 1)
+    past = answers.catalog.occurrences(start, ctx.today - dt.timedelta(days=1), platform)
+    past.reverse()
+    if not past:
+        return t(ctx.lang, "history_none")
+    lines = [t(ctx.lang, "history_title", count=len(past), today=ctx.today.isoformat())]
+    lines += [event_line(o, answers.catalog, ctx) for o in past[:HISTORY_LIMIT]]
+    if len(past) > HISTORY_LIMIT:
+        lines.append(t(ctx.lang, "list_more", count=len(past) - HISTORY_LIMIT))
+    return join(lines)
+
+
+def _search(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
+    if not words:
+        raise UserInputError("usage_search")
+    return answers.search_reply(" ".join(words), ctx)
+
+
+def _calculator(function: Callable[[Catalog, list[str], ChatContext], Html]) -> Handler:
+    def handler(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
+        return function(answers.catalog, words, ctx)
+
+    return handler
+
+
+COMMANDS: dict[str, Command] = {
+    command.name: command
+    for command in (
+        Command("start", _start, listed=False),
+        Command("help", _help),
+        Command("fees", _fees),
+        Command("rules", _rules),
+        Command("rule", _rule),
+        Command("upcoming", _upcoming),
+        Command("history", _history),
+        Command("search", _search),
+        Command("coupon", _calculator(answer_coupon)),
+        Command("lowinv", _calculator(answer_lowinv)),
+        Command("inform", _calculator(answer_inform)),
+        Command("temuprice", _calculator(answer_temuprice)),
+        Command("lang", _lang),
+    )
+}
+
+_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@\w+)?(?:\s+|$)(.*)$", re.S)
+
+
+class Answers:
+    """Answers questions about one catalog. Build a new one when the catalog is reloaded."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.index = SearchIndex(catalog)
+
+    def reply(self, text: str, ctx: ChatContext) -> Reply:
+        """The reply to `text`; a bad input gets a usage line in the chat's language, never an exception."""
+        if ctx.lang not in LANGUAGES:
+            ctx = ChatContext(normalize_language(ctx.lang), ctx.zone, ctx.today)
+        text = text.strip()
+        try:
+            if len(text) > MAX_INPUT:
+                raise UserInputError("error_too_long", limit=MAX_INPUT)
+            result = self._dispatch(text, ctx)
+        except UserInputError as error:
+            result = t(ctx.lang, error.key, **error.values)
+        return result if isinstance(result, Reply) else Reply(result)
+
+    def _dispatch(self, text: str, ctx: ChatContext) -> Reply | Html:
+        if not text:
+            return t(ctx.lang, "empty_message")
+        match = _COMMAND.match(text)
+        if match is None:
+            if text.startswith("/"):
+                raise UserInputError("unknown_command", command=text.split()[0][:40])
+            return self.search_reply(text, ctx)
+        name, rest = match.group(1).casefold(), match.group(2)
+        command = COMMANDS.get(name)
+        if command is None:
+            raise UserInputError("unknown_command", command="/" + name)
+        return command.handler(self, rest.split(), ctx)
+
+    def search_reply(self, query: str, ctx: ChatContext) -> Html:
+        hits = self.index.search(query, limit=SEARCH_RESULTS)
+        if not hits:
+            return join([t(ctx.lang, "search_nothing", query=query), t(ctx.lang, "search_suggest")])
+        lines = [t(ctx.lang, "search_title", query=query)]
+        for hit in hits:
+            lines += [Html(""), _short_card(self, hit.rule, ctx)]
+        lines += [Html(""), t(ctx.lang, "search_more")]
+        return join(lines)
+
+
+def _short_card(answers: Answers, rule: Rule, ctx: ChatContext) -> Html:
+    """Title, status, summary and next date: enough to tell whether it is the rule you meant."""
+    catalog = answers.catalog
+    platform = catalog.platform_of(rule).info.name.get(ctx.lang)
+    lines = [
+        Html(f"<b>{escape(rule.title.get(ctx.lang))}</b>"),
+        t(
+            ctx.lang,
+            "short_card_header",
+            platform=platform,
+            markets=", ".join(rule.marketplaces),
+            rule_id=rule.id,
+        ),
+        rule_status(rule, ctx),
+        escape(rule.summary.get(ctx.lang)),
+    ]
+    upcoming = next_occurrence(rule, catalog, ctx)
+    if upcoming is not None:
+        lines.append(
+            t(
+                ctx.lang,
+                "short_card_next",
+                label=upcoming.event.label.get(ctx.lang),
+                date=upcoming.date.isoformat(),
+                relative=relative_days(upcoming.date, ctx),
+            )
+        )
+    return join(lines)

@@ -1,0 +1,286 @@
+"""Rendering rules and their dates as Telegram HTML: rule cards, event lines, fee tiers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from bot.catalog import Catalog, Occurrence
+from bot.i18n import Html, escape, join, t
+from bot.money import format_money, format_number, format_rate
+from bot.schema import Event, EventKind, FeeSchedule, FeeVersion, Rule, TierStyle
+
+__all__ = [
+    "ChatContext",
+    "describe_tiers",
+    "event_line",
+    "relative_days",
+    "rule_card",
+    "rule_line",
+    "rule_status",
+]
+
+STARTS = {EventKind.EFFECTIVE, EventKind.LAUNCH, EventKind.START}
+LOOK_AHEAD_DAYS = 3 * 366
+
+
+@dataclass(frozen=True)
+class ChatContext:
+    """Who is asking: their language, their time zone and their today."""
+
+    lang: str
+    zone: ZoneInfo
+    today: dt.date
+
+
+def relative_days(day: dt.date, ctx: ChatContext) -> Html:
+    delta = (day - ctx.today).days
+    if delta == 0:
+        return t(ctx.lang, "days_today")
+    if delta > 0:
+        return t(ctx.lang, "days_ahead", days=delta)
+    return t(ctx.lang, "days_ago", days=-delta)
+
+
+def _event_moment(occurrence: Occurrence, ctx: ChatContext) -> Html:
+    """The date, and where the event has a time, that time in its own zone and in the chat's zone."""
+    event = occurrence.event
+    text = escape(occurrence.date.isoformat())
+    if event.time and event.time_zone:
+        hour, minute = (int(part) for part in event.time.split(":"))
+        moment = dt.datetime.combine(occurrence.date, dt.time(hour, minute), ZoneInfo(event.time_zone))
+        local = moment.astimezone(ctx.zone)
+        text = t(
+            ctx.lang,
+            "event_time",
+            date=occurrence.date.isoformat(),
+            time=event.time,
+            zone=event.time_zone,
+            local=local.strftime("%Y-%m-%d %H:%M"),
+            local_zone=str(ctx.zone),
+        )
+    if event.approximate:
+        text = Html(text + t(ctx.lang, "approximate"))
+    return text
+
+
+def event_line(occurrence: Occurrence, catalog: Catalog, ctx: ChatContext, *, with_rule: bool = True) -> Html:
+    platform = catalog.platforms[occurrence.platform].info.name.get(ctx.lang)
+    line = t(
+        ctx.lang,
+        "event_line",
+        when=_event_moment(occurrence, ctx),
+        relative=relative_days(occurrence.date, ctx),
+        platform=platform,
+        label=occurrence.event.label.get(ctx.lang),
+    )
+    if with_rule:
+        line = Html(line + t(ctx.lang, "event_rule_ref", rule_id=occurrence.rule.id))
+    return line
+
+
+def _single_dates(rule: Rule, kinds: set[EventKind]) -> list[dt.date]:
+    return [event.date for event in rule.events if event.kind in kinds and event.recurrence is None]
+
+
+def rule_status(rule: Rule, ctx: ChatContext) -> Html:
+    """In force since when, until when; or coming, or ended."""
+    starts = _single_dates(rule, STARTS)
+    ends = _single_dates(rule, {EventKind.END})
+    start = min(starts) if starts else None
+    end = max(ends) if ends else None
+    if start and start > ctx.today:
+        return t(ctx.lang, "status_coming", date=start.isoformat(), relative=relative_days(start, ctx))
+    if end and end < ctx.today:
+        return t(ctx.lang, "status_ended", date=end.isoformat(), relative=relative_days(end, ctx))
+    if start and end:
+        return t(ctx.lang, "status_in_force_until", since=start.isoformat(), until=end.isoformat())
+    if start:
+        return t(ctx.lang, "status_in_force", since=start.isoformat())
+    if end:
+        return t(ctx.lang, "status_until", until=end.isoformat())
+    return t(ctx.lang, "status_undated")
+
+
+def next_occurrence(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Occurrence | None:
+    horizon = ctx.today + dt.timedelta(days=LOOK_AHEAD_DAYS)
+    platform = catalog.rule_platform[rule.id]
+    for occurrence in catalog.occurrences(ctx.today, horizon, platform):
+        if occurrence.rule.id == rule.id:
+            return occurrence
+    return None
+
+
+def rule_line(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
+    """One line for lists: title, id, marketplaces and status."""
+    return t(
+        ctx.lang,
+        "rule_line",
+        title=rule.title.get(ctx.lang),
+        rule_id=rule.id,
+        markets="/".join(rule.marketplaces),
+        status=rule_status(rule, ctx),
+    )
+
+
+def _tier_text(version: FeeVersion, currency: str, lang: str) -> Html:
+    parts: list[Html] = []
+    last = len(version.tiers) - 1
+    prefix = "tier_marginal" if version.style is TierStyle.MARGINAL else "tier_whole"
+    for index, tier in enumerate(version.tiers):
+        rate = format_rate(tier.rate)
+        if last == 0:
+            parts.append(t(lang, "tier_flat", rate=rate))
+        elif index == 0:
+            up_to = format_money(tier.up_to or Decimal(0), currency)
+            parts.append(t(lang, f"{prefix}_first", rate=rate, up_to=up_to))
+        elif index == last:
+            parts.append(t(lang, f"{prefix}_last", rate=rate, above=format_money(tier.above, currency)))
+        else:
+            parts.append(
+                t(
+                    lang,
+                    f"{prefix}_middle",
+                    rate=rate,
+                    above=format_money(tier.above, currency),
+                    up_to=format_money(tier.up_to or Decimal(0), currency),
+                )
+            )
+    return join(parts, t(lang, "list_separator"))
+
+
+def describe_tiers(version: FeeVersion, currency: str, lang: str) -> Html:
+    """ "5% up to $15.00; 10% above $15.00 up to $20.00; 17% above $20.00; minimum $0.30 per item"."""
+    text = _tier_text(version, currency, lang)
+    if version.fixed_fee:
+        text = Html(text + t(lang, "tier_fixed", amount=format_money(version.fixed_fee, currency)))
+    if version.minimum_fee:
+        text = Html(text + t(lang, "tier_minimum", amount=format_money(version.minimum_fee, currency)))
+    return text
+
+
+def _schedule_line(schedule: FeeSchedule, catalog: Catalog, rule: Rule, ctx: ChatContext) -> Html:
+    platform = catalog.platform_of(rule).info
+    category = next(c for c in platform.categories if c.id == schedule.category)
+    lines = [t(ctx.lang, "card_schedule", category=category.name.get(ctx.lang), market=schedule.marketplace)]
+    for version in schedule.versions:
+        since = (
+            t(ctx.lang, "since_date", date=version.effective_from.isoformat())
+            if version.effective_from
+            else t(ctx.lang, "since_before_records")
+        )
+        lines.append(Html(f"  {since}: {describe_tiers(version, schedule.currency, ctx.lang)}"))
+    return join(lines)
+
+
+def _bullets(title_key: str, items: list[Html], lang: str) -> list[Html]:
+    if not items:
+        return []
+    return [Html(""), t(lang, title_key), *(Html(f"• {item}") for item in items)]
+
+
+def _source_line(url: str, says: str, confidence: str, lang: str) -> Html:
+    if url.startswith("report:"):
+        where = t(lang, "source_report")
+    else:
+        host = urlsplit(url).hostname or url
+        where = Html(f'<a href="{escape(url)}">{escape(host)}</a>')
+    return t(lang, "source_line", says=says, where=where, confidence=t(lang, f"confidence_{confidence}"))
+
+
+def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
+    """Everything about one rule: what, since and until when, conditions, exemptions, sources."""
+    lang = ctx.lang
+    platform = catalog.platform_of(rule).info
+    lines: list[Html] = [
+        Html(f"<b>{escape(rule.title.get(lang))}</b>"),
+        t(
+            lang,
+            "card_header",
+            platform=platform.name.get(lang),
+            markets=", ".join(rule.marketplaces),
+            topic=t(lang, f"topic_{rule.topic}"),
+            rule_id=rule.id,
+        ),
+        rule_status(rule, ctx),
+        Html(""),
+        escape(rule.summary.get(lang)),
+    ]
+    dated = [event for event in rule.events]
+    if dated:
+        event_lines = [
+            _card_event(event, rule, catalog, ctx) for event in sorted(dated, key=lambda e: e.date)
+        ]
+        lines += _bullets("card_dates", event_lines, lang)
+    lines += _bullets("card_conditions", [escape(item.get(lang)) for item in rule.conditions], lang)
+    lines += _bullets("card_exemptions", [escape(item.get(lang)) for item in rule.exemptions], lang)
+    figures = [
+        t(
+            lang,
+            "figure_line",
+            label=number.label.get(lang),
+            value=format_number(number.value),
+            unit=number.unit,
+        )
+        for number in rule.numbers
+    ]
+    lines += _bullets("card_figures", figures, lang)
+    schedules = [_schedule_line(schedule, catalog, rule, ctx) for schedule in rule.fee_schedules]
+    lines += _bullets("card_fees", schedules, lang)
+    lines += _bullets("card_notes", [escape(item.get(lang)) for item in rule.notes], lang)
+    sources = [_source_line(s.url, s.says, s.confidence, lang) for s in rule.sources]
+    lines += _bullets("card_sources", sources, lang)
+    if rule.related:
+        related = [rule_line(catalog.rules[r], catalog, ctx) for r in rule.related if r in catalog.rules]
+        lines += _bullets("card_related", related, lang)
+    lines += [
+        Html(""),
+        t(
+            lang,
+            "card_footer",
+            confidence=t(lang, f"confidence_{rule.confidence}"),
+            as_of=ctx.today.isoformat(),
+        ),
+    ]
+    return join(lines)
+
+
+def _card_event(event: Event, rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
+    platform = catalog.rule_platform[rule.id]
+    first = Occurrence(rule, platform, event, event.date)
+    line = t(
+        ctx.lang,
+        "card_event",
+        when=_event_moment(first, ctx),
+        label=event.label.get(ctx.lang),
+        kind=t(ctx.lang, f"kind_{event.kind}"),
+    )
+    if event.recurrence is not None:
+        until = event.recurrence_until
+        repeat = (
+            t(ctx.lang, "recurs_yearly_until", until=until.isoformat())
+            if until
+            else t(ctx.lang, "recurs_yearly")
+        )
+        nxt = next(
+            (
+                o
+                for o in catalog.occurrences(
+                    ctx.today, ctx.today + dt.timedelta(days=LOOK_AHEAD_DAYS), platform
+                )
+                if o.rule.id == rule.id and o.event.id == event.id
+            ),
+            None,
+        )
+        line = Html(line + repeat)
+        if nxt is not None:
+            line = Html(
+                line
+                + t(ctx.lang, "recurs_next", date=nxt.date.isoformat(), relative=relative_days(nxt.date, ctx))
+            )
+    else:
+        line = Html(line + Html(" (") + relative_days(event.date, ctx) + Html(")"))
+    return line

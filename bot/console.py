@@ -1,0 +1,58 @@
+"""The console adapter: `policybot ask` and `policybot chat` print what the bot would reply, as plain text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sys
+from collections.abc import Callable
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from bot.answers import Answers, ChatContext
+from bot.clock import Clock
+from bot.i18n import normalize_language
+
+DEFAULT_ZONES = {"zh": "Asia/Shanghai", "en": "UTC"}
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def guess_language(text: str, environ: dict[str, str] | None = None) -> str:
+    """A Chinese question gets a Chinese answer; otherwise the terminal's LANG decides."""
+    if _CJK.search(text):
+        return "zh"
+    env = os.environ if environ is None else environ
+    return normalize_language(env.get("LC_ALL") or env.get("LANG") or "en")
+
+
+def make_context(lang: str, zone: str | None, today: dt.date | None, clock: Clock) -> ChatContext:
+    tz = ZoneInfo(zone or DEFAULT_ZONES.get(lang, "UTC"))
+    return ChatContext(lang, tz, today or clock.today(tz))
+
+
+def chat(
+    answers: Answers,
+    ctx: ChatContext,
+    today_fixed: bool,
+    clock: Clock,
+    read: Callable[[str], str] = input,
+    out: TextIO = sys.stdout,
+) -> None:
+    """An interactive console on the same core; /lang switches language; /quit, Ctrl-D or Ctrl-C end it."""
+    print("policybot chat — /help for commands, /quit to leave.", file=out)
+    while True:
+        try:
+            line = read("> ")
+        except (EOFError, KeyboardInterrupt):
+            print(file=out)
+            return
+        if line.strip() in {"/quit", "/exit", "quit", "exit"}:
+            return
+        if not today_fixed:
+            ctx = ChatContext(ctx.lang, ctx.zone, clock.today(ctx.zone))
+        reply = answers.reply(line, ctx)
+        print(reply.plain, file=out)
+        print(file=out)
+        if reply.language:
+            ctx = ChatContext(reply.language, ctx.zone, ctx.today)

@@ -1,0 +1,317 @@
+"""`/fees <category> <price> [YYYY-MM-DD] [platform or marketplace]`: the referral fee, and how it changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.cards import ChatContext, describe_tiers
+from bot.catalog import Catalog
+from bot.errors import UserInputError
+from bot.fees import FeeCharge, compare
+from bot.i18n import Html, escape, join, t
+from bot.money import format_money, format_rate
+from bot.parsing import find_marketplace, find_platform, is_date, looks_like_number, parse_date, parse_price
+from bot.schema import Category, FeeSchedule, TierStyle
+
+DEFAULT_PLATFORM = "amazon"
+DEFAULT_MARKETPLACE = "US"
+
+
+@dataclass(frozen=True)
+class FeeRequest:
+    category_words: str
+    price: Decimal | None
+    day: dt.date | None
+    platform: str | None
+    marketplace: str | None
+
+
+def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
+    """Split the words into category, price, date, platform and marketplace (any order after the price)."""
+    price_at = next(
+        (i for i, word in enumerate(words) if looks_like_number(word) and not is_date(word)), None
+    )
+    category_end = price_at if price_at is not None else len(words)
+    day = platform = marketplace = None
+    # Options may follow the category even without a price: /fees apparel amazon.
+    category_words: list[str] = []
+    for word in words[:category_end]:
+        found_platform = find_platform(catalog, word)
+        if is_date(word):
+            day = parse_date(word)
+        elif found_platform and category_words:
+            platform = found_platform
+        elif find_marketplace(word) and category_words:
+            marketplace = find_marketplace(word)
+        else:
+            category_words.append(word)
+    price = parse_price(words[price_at]) if price_at is not None else None
+    for word in words[category_end + 1 :] if price_at is not None else []:
+        if is_date(word):
+            day = parse_date(word)
+        elif find_platform(catalog, word):
+            platform = find_platform(catalog, word)
+        elif find_marketplace(word):
+            marketplace = find_marketplace(word)
+        elif looks_like_number(word):
+            raise UserInputError("fees_two_prices", value=word)
+        else:
+            raise UserInputError("fees_unknown_option", value=word, platforms=_platform_names(catalog))
+    return FeeRequest(" ".join(category_words), price, day, platform, marketplace)
+
+
+def _platform_names(catalog: Catalog) -> str:
+    return ", ".join(sorted(p for p, platform in catalog.platforms.items() if platform.categories))
+
+
+def _category_names(category: Category) -> list[str]:
+    return [category.id, category.name.en, category.name.zh, *category.aliases]
+
+
+def find_schedule(
+    catalog: Catalog, request: FeeRequest, lang: str
+) -> tuple[FeeSchedule, Category, Html | None]:
+    """The schedule the request means, with a note when a catch-all category stood in for it."""
+    wanted = request.category_words.casefold().strip()
+    platforms = [request.platform] if request.platform else _platform_order(catalog)
+    for platform_id in platforms:
+        categories = catalog.platforms[platform_id].categories
+        match = next((c for c in categories if wanted in (n.casefold() for n in _category_names(c))), None)
+        if match is None:
+            continue
+        schedule = _schedule_for(catalog, platform_id, match, request.marketplace)
+        if schedule is not None:
+            return schedule, match, None
+    if request.platform:
+        catch_all = next((c for c in catalog.platforms[request.platform].categories if c.catch_all), None)
+        known_elsewhere = _known_anywhere(catalog, wanted)
+        if catch_all is not None and known_elsewhere:
+            schedule = _schedule_for(catalog, request.platform, catch_all, request.marketplace)
+            if schedule is not None:
+                note = t(
+                    lang, "fees_catch_all", wanted=request.category_words, category=catch_all.name.get(lang)
+                )
+                return schedule, catch_all, note
+    if _known_anywhere(catalog, wanted):
+        raise UserInputError(
+            "fees_no_schedule",
+            category=request.category_words,
+            where=" ".join(filter(None, [request.platform, request.marketplace])),
+        )
+    raise UserInputError(
+        "fees_unknown_category", category=request.category_words, suggestions=_suggest(catalog, wanted)
+    )
+
+
+def _platform_order(catalog: Catalog) -> list[str]:
+    others = sorted(p for p in catalog.platforms if p != DEFAULT_PLATFORM)
+    return [DEFAULT_PLATFORM, *others] if DEFAULT_PLATFORM in catalog.platforms else others
+
+
+def _known_anywhere(catalog: Catalog, wanted: str) -> bool:
+    return any(
+        wanted in (n.casefold() for n in _category_names(c))
+        for platform in catalog.platforms.values()
+        for c in platform.categories
+    )
+
+
+def _schedule_for(
+    catalog: Catalog, platform: str, category: Category, marketplace: str | None
+) -> FeeSchedule | None:
+    """The category's schedule in `marketplace`; without one, US first, else the platform's first."""
+    markets = [marketplace] if marketplace else [DEFAULT_MARKETPLACE]
+    found = [catalog.fee_schedules.get((platform, market, category.id)) for market in markets]
+    if found[0] is None and marketplace is None:
+        found = [
+            s for (p, _, c), s in sorted(catalog.fee_schedules.items()) if p == platform and c == category.id
+        ]
+    return found[0] if found else None
+
+
+def _suggest(catalog: Catalog, wanted: str) -> str:
+    names: dict[str, str] = {}
+    for platform in catalog.platforms.values():
+        for category in platform.categories:
+            for name in _category_names(category):
+                names.setdefault(name.casefold(), category.id)
+    close = difflib.get_close_matches(wanted, list(names), n=6, cutoff=0.5)
+    if not close:
+        # Chinese names are short: a shared character is a better hint than edit distance.
+        close = [name for name in names if wanted and (wanted in name or name in wanted)][:6]
+    picked = list(dict.fromkeys(names[name] for name in close))[:4]
+    return ", ".join(picked) if picked else "apparel, beauty, jewelry"
+
+
+def category_list(catalog: Catalog, ctx: ChatContext) -> Html:
+    lines = [t(ctx.lang, "fees_categories_title")]
+    for platform_id in _platform_order(catalog):
+        platform = catalog.platforms[platform_id]
+        if not platform.categories:
+            continue
+        markets = sorted({m for (p, m, _) in catalog.fee_schedules if p == platform_id})
+        lines.append(Html(""))
+        lines.append(
+            t(
+                ctx.lang,
+                "fees_platform_heading",
+                platform=platform.info.name.get(ctx.lang),
+                markets=", ".join(markets),
+            )
+        )
+        for category in platform.categories:
+            lines.append(
+                t(ctx.lang, "fees_category_line", category_id=category.id, name=category.name.get(ctx.lang))
+            )
+    lines += [Html(""), t(ctx.lang, "fees_usage")]
+    return join(lines)
+
+
+def _charge_text(charge: FeeCharge, currency: str, lang: str) -> Html:
+    """ "10% × $18.00 = $1.80", with marginal slices, fixed and minimum parts spelled out."""
+    version = charge.version
+    pieces = [
+        t(lang, "fee_slice", rate=format_rate(part.tier.rate), amount=format_money(part.amount, currency))
+        for part in charge.slices
+    ]
+    text = join(pieces, " + ")
+    if version.fixed_fee:
+        text = Html(
+            text + " + " + t(lang, "fee_fixed_part", amount=format_money(version.fixed_fee, currency))
+        )
+    result = t(lang, "fee_equals", text=text, fee=format_money(charge.fee, currency))
+    if charge.minimum_applied:
+        result = Html(
+            result
+            + t(
+                lang,
+                "fee_minimum_applied",
+                minimum=format_money(version.minimum_fee, currency),
+                percentage=format_money(charge.percentage_fee, currency),
+            )
+        )
+    return result
+
+
+def _rate_of(charge: FeeCharge) -> str:
+    if len(charge.slices) == 1 and charge.version.style is TierStyle.WHOLE_PRICE:
+        return format_rate(charge.slices[0].tier.rate)
+    return "/".join(format_rate(part.tier.rate) for part in charge.slices)
+
+
+def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> Html:
+    if not words:
+        return category_list(catalog, ctx)
+    request = parse_fee_request(catalog, words)
+    if not request.category_words:
+        raise UserInputError("fees_missing_category")
+    schedule, category, note = find_schedule(catalog, request, ctx.lang)
+    rule = catalog.schedule_rule[schedule.id]
+    platform = catalog.platform_of(rule).info
+    lang, currency = ctx.lang, schedule.currency
+    day = request.day or ctx.today
+    heading = t(
+        lang,
+        "fees_heading",
+        platform=platform.name.get(lang),
+        market=schedule.marketplace,
+        category=category.name.get(lang),
+    )
+    lines: list[Html] = [heading]
+    if note:
+        lines.append(note)
+    if request.price is None:
+        lines += _schedule_history(schedule, ctx)
+        lines += [Html(""), t(lang, "fees_add_price", category=category.id)]
+        return join(lines + _rule_footer(rule.id, rule.confidence, lang))
+    price = request.price
+    comparison = compare(schedule, price, day)
+    lines.append(t(lang, "fees_price", price=format_money(price, currency), basis=schedule.basis.get(lang)))
+    current = comparison.current
+    if current is None:
+        lines.append(t(lang, "fees_no_version", date=day.isoformat()))
+        if comparison.upcoming is not None:
+            lines.append(_upcoming_line(comparison.upcoming, currency, None, ctx))
+        return join(lines + _rule_footer(rule.id, rule.confidence, lang))
+    lines.append(
+        t(
+            lang,
+            "fees_result",
+            date=day.isoformat(),
+            fee=format_money(current.fee, currency),
+            rate=_rate_of(current),
+        )
+    )
+    lines.append(Html("  " + _charge_text(current, currency, lang)))
+    since = (
+        t(lang, "since_date", date=current.since.isoformat())
+        if current.since
+        else t(lang, "since_before_records")
+    )
+    lines.append(
+        t(lang, "fees_schedule_in_force", since=since, tiers=describe_tiers(current.version, currency, lang))
+    )
+    previous = comparison.previous
+    if previous is not None and current.since is not None:
+        if previous.fee != current.fee:
+            lines.append(
+                t(
+                    lang,
+                    "fees_changed",
+                    date=current.since.isoformat(),
+                    old_rate=_rate_of(previous),
+                    old_fee=format_money(previous.fee, currency),
+                    new_fee=format_money(current.fee, currency),
+                    difference=_signed(current.fee - previous.fee, currency),
+                )
+            )
+        else:
+            lines.append(
+                t(
+                    lang,
+                    "fees_unchanged",
+                    date=current.since.isoformat(),
+                    fee=format_money(previous.fee, currency),
+                )
+            )
+    if comparison.upcoming is not None:
+        lines.append(_upcoming_line(comparison.upcoming, currency, current, ctx))
+    if current.version.note:
+        lines.append(escape(current.version.note.get(lang)))
+    return join(lines + _rule_footer(rule.id, rule.confidence, lang))
+
+
+def _signed(amount: Decimal, currency: str) -> str:
+    return ("+" if amount > 0 else "") + format_money(amount, currency)
+
+
+def _upcoming_line(upcoming: FeeCharge, currency: str, current: FeeCharge | None, ctx: ChatContext) -> Html:
+    assert upcoming.since is not None
+    difference = _signed(upcoming.fee - current.fee, currency) if current else "—"
+    return t(
+        ctx.lang,
+        "fees_upcoming",
+        date=upcoming.since.isoformat(),
+        rate=_rate_of(upcoming),
+        fee=format_money(upcoming.fee, currency),
+        difference=difference,
+    )
+
+
+def _schedule_history(schedule: FeeSchedule, ctx: ChatContext) -> list[Html]:
+    lines = []
+    for version in schedule.versions:
+        since = (
+            t(ctx.lang, "since_date", date=version.effective_from.isoformat())
+            if version.effective_from
+            else t(ctx.lang, "since_before_records")
+        )
+        lines.append(Html(f"• {since}: {describe_tiers(version, schedule.currency, ctx.lang)}"))
+    return lines
+
+
+def _rule_footer(rule_id: str, confidence: str, lang: str) -> list[Html]:
+    return [Html(""), t(lang, "fees_footer", rule_id=rule_id, confidence=t(lang, f"confidence_{confidence}"))]

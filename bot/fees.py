@@ -1,0 +1,101 @@
+"""The fee engine: effective-dated fee schedules, whole-price and marginal tiers, minimum and fixed fees."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.money import round_cents
+from bot.schema import FeeSchedule, FeeVersion, Tier, TierStyle
+
+__all__ = ["FeeCharge", "FeeComparison", "SliceCharge", "charge", "compare", "version_span"]
+
+
+@dataclass(frozen=True)
+class SliceCharge:
+    """The part of the fee one tier contributes (the whole price for whole-price tiers)."""
+
+    tier: Tier
+    amount: Decimal  # the slice of the price charged at this tier's rate
+    fee: Decimal
+
+
+@dataclass(frozen=True)
+class FeeCharge:
+    version: FeeVersion
+    since: dt.date | None
+    until: dt.date | None  # exclusive; None while still in force
+    price: Decimal
+    slices: tuple[SliceCharge, ...]
+    percentage_fee: Decimal
+    minimum_applied: bool
+    fee: Decimal  # rounded half-up to cents
+
+
+@dataclass(frozen=True)
+class FeeComparison:
+    """The fee on a date, with the version before it and the next one announced after it."""
+
+    schedule: FeeSchedule
+    current: FeeCharge | None
+    previous: FeeCharge | None
+    upcoming: FeeCharge | None
+
+
+def version_span(schedule: FeeSchedule, index: int) -> tuple[dt.date | None, dt.date | None]:
+    """When version `index` is in force: [since, until), either end open."""
+    version = schedule.versions[index]
+    until = version.until
+    if index + 1 < len(schedule.versions):
+        next_start = schedule.versions[index + 1].effective_from
+        until = next_start if until is None else min(until, next_start or until)
+    return version.effective_from, until
+
+
+def _in_force_index(schedule: FeeSchedule, day: dt.date) -> int | None:
+    for index in range(len(schedule.versions)):
+        since, until = version_span(schedule, index)
+        if (since is None or since <= day) and (until is None or day < until):
+            return index
+    return None
+
+
+def _slices(version: FeeVersion, price: Decimal) -> tuple[SliceCharge, ...]:
+    if version.style is TierStyle.WHOLE_PRICE:
+        for tier in version.tiers:
+            if tier.up_to is None or price <= tier.up_to:
+                return (SliceCharge(tier, price, price * tier.rate),)
+        raise AssertionError("the last tier is open-ended by validation")
+    slices = []
+    for tier in version.tiers:
+        if price <= tier.above:
+            break
+        top = price if tier.up_to is None else min(price, tier.up_to)
+        portion = top - tier.above
+        slices.append(SliceCharge(tier, portion, portion * tier.rate))
+    return tuple(slices)
+
+
+def charge(schedule: FeeSchedule, index: int, price: Decimal) -> FeeCharge:
+    """The fee version `index` of `schedule` charges on `price` (price > 0)."""
+    version = schedule.versions[index]
+    since, until = version_span(schedule, index)
+    slices = _slices(version, price)
+    percentage_fee = sum((part.fee for part in slices), Decimal(0))
+    minimum_applied = percentage_fee < version.minimum_fee
+    fee = round_cents(max(percentage_fee, version.minimum_fee) + version.fixed_fee)
+    return FeeCharge(version, since, until, price, slices, percentage_fee, minimum_applied, fee)
+
+
+def compare(schedule: FeeSchedule, price: Decimal, day: dt.date) -> FeeComparison:
+    """The fee on `day`, the fee of the version before it and of the next version after `day`."""
+    index = _in_force_index(schedule, day)
+    if index is None:
+        later = [i for i, v in enumerate(schedule.versions) if v.effective_from and v.effective_from > day]
+        upcoming = charge(schedule, later[0], price) if later else None
+        return FeeComparison(schedule, None, None, upcoming)
+    current = charge(schedule, index, price)
+    previous = charge(schedule, index - 1, price) if index > 0 else None
+    upcoming = charge(schedule, index + 1, price) if index + 1 < len(schedule.versions) else None
+    return FeeComparison(schedule, current, previous, upcoming)

@@ -1,0 +1,121 @@
+"""Reading the words of a command: prices, counts, dates, platforms and marketplaces."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from bot.catalog import Catalog
+from bot.errors import UserInputError
+
+MAX_PRICE = Decimal("1000000")
+MAX_COUNT = 100_000_000
+MAX_DAYS = 3660
+
+# Sellers write marketplaces as codes or in Chinese; this maps both to the catalog's codes.
+MARKETPLACE_NAMES = {
+    "us": "US", "usa": "US", "美国": "US", "美国站": "US",
+    "uk": "UK", "gb": "UK", "英国": "UK", "英国站": "UK",
+    "de": "DE", "德国": "DE", "德国站": "DE",
+    "fr": "FR", "法国": "FR", "法国站": "FR",
+    "it": "IT", "意大利": "IT",
+    "es": "ES", "西班牙": "ES",
+    "mx": "MX", "墨西哥": "MX",
+    "jp": "JP", "日本": "JP", "日本站": "JP",
+    "sg": "SG", "新加坡": "SG",
+    "ro": "RO", "罗马尼亚": "RO",
+    "eu": "EU", "欧盟": "EU", "欧洲": "EU",
+    "cn": "CN", "中国": "CN",
+}  # fmt: skip
+
+_PRICE = re.compile(r"^(?:us\$|\$|usd|£|€|¥|￥)?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:usd|美元|美金|刀)?$")
+_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+
+
+def looks_like_number(word: str) -> bool:
+    return bool(re.match(r"^[-+$£€¥￥]?[-+]?\d", word.strip()))
+
+
+def parse_price(word: str, what: str = "price") -> Decimal:
+    """A positive amount of money with at most two decimals: 18, 18.99, $1,500."""
+    match = _PRICE.match(word.strip().casefold())
+    if not match:
+        if looks_like_number(word) and word.strip().lstrip("$£€¥￥").startswith("-"):
+            raise UserInputError("error_negative", what=what, value=word)
+        raise UserInputError("error_not_a_number", what=what, value=word)
+    whole, cents = match.group(1).replace(",", ""), match.group(2) or ""
+    if len(cents) > 2:
+        raise UserInputError("error_too_many_decimals", what=what, value=word)
+    try:
+        amount = Decimal(f"{whole}.{cents or '0'}")
+    except InvalidOperation:
+        raise UserInputError("error_not_a_number", what=what, value=word) from None
+    if amount <= 0:
+        raise UserInputError("error_not_positive", what=what, value=word)
+    if amount > MAX_PRICE:
+        raise UserInputError("error_too_large", what=what, value=word, limit="1,000,000")
+    return amount
+
+
+def parse_count(word: str, what: str, *, allow_zero: bool = True, limit: int = MAX_COUNT) -> int:
+    """A whole number of units, days or orders."""
+    text = word.strip().replace(",", "")
+    if not re.fullmatch(r"[-+]?\d+", text):
+        raise UserInputError("error_not_whole_number", what=what, value=word)
+    if text.startswith("-") and text.strip("-0"):
+        raise UserInputError("error_negative", what=what, value=word)
+    # A number of more than 12 digits is absurd anyway; refuse it before converting it.
+    if len(text.lstrip("+-")) > 12 or int(text) > limit:
+        raise UserInputError("error_too_large", what=what, value=word, limit=f"{limit:,}")
+    value = abs(int(text))
+    if value == 0 and not allow_zero:
+        raise UserInputError("error_not_positive", what=what, value=word)
+    return value
+
+
+def parse_percent(word: str, what: str) -> Decimal:
+    """A percentage such as 20 or 20% or 12.5."""
+    text = word.strip().rstrip("%％")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise UserInputError("error_not_a_number", what=what, value=word) from None
+    if not value.is_finite():
+        raise UserInputError("error_not_a_number", what=what, value=word)
+    if value < 0:
+        raise UserInputError("error_negative", what=what, value=word)
+    if value > 100:
+        raise UserInputError("error_percent_range", what=what, value=word)
+    return value
+
+
+def is_date(word: str) -> bool:
+    return bool(_DATE.match(word.strip()))
+
+
+def parse_date(word: str) -> dt.date:
+    try:
+        year, month, day = (int(part) for part in word.strip().split("-"))
+        value = dt.date(year, month, day)
+    except ValueError:
+        raise UserInputError("error_bad_date", value=word) from None
+    if not 2000 <= value.year <= 2100:
+        raise UserInputError("error_bad_date", value=word)
+    return value
+
+
+def find_platform(catalog: Catalog, word: str) -> str | None:
+    """The platform id a word names (id, either name, or an alias), case-insensitive."""
+    folded = word.strip().casefold()
+    if not folded:
+        return None
+    for platform in catalog.platforms.values():
+        names = [platform.id, platform.info.name.en, platform.info.name.zh, *platform.info.aliases]
+        if folded in (name.casefold() for name in names):
+            return platform.id
+    return None
+
+
+def find_marketplace(word: str) -> str | None:
+    return MARKETPLACE_NAMES.get(word.strip().casefold())

@@ -1,0 +1,127 @@
+"""Free-text search over the catalog's rules, in Chinese and English.
+
+English is split into words (lower-cased, plural -s dropped, stop words removed); Chinese, which has no
+spaces, into overlapping character pairs, so "低库存费什么时候开始收" meets "低库存费" without a
+dictionary. Rules are ranked with BM25 over weighted fields (title and keywords count most).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from bot.catalog import Catalog
+from bot.schema import Rule
+
+__all__ = ["SearchHit", "SearchIndex", "tokenize"]
+
+_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+STOP_WORDS = frozenset(
+    """a an the of for to in on at by and or is are was were be been it its this that these those what when
+    which who how do does did can could will would should my our your i we you me us from with as about
+    any there their than then so if not no yes please tell show give get much many rule rules""".split()
+)
+# Question words in Chinese carry no meaning for matching a rule.
+STOP_BIGRAMS = frozenset(
+    """什么 时候 怎么 多少 如何 哪些 是否 可以 请问 一下
+    现在 我的 我们 需要 的是 么时 是什 有什 有没 没有""".split()
+)
+
+FIELD_WEIGHTS = {"title": 3.0, "keywords": 3.0, "names": 2.0, "summary": 1.5, "detail": 0.5}
+K1, B = 1.2, 0.75
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Words for English and digits, character pairs for Chinese (a lone character stands alone)."""
+    tokens: list[str] = []
+    for piece in _WORD.findall(text.casefold()):
+        if _CJK.match(piece):
+            if len(piece) == 1:
+                tokens.append(piece)
+            else:
+                tokens.extend(
+                    p for p in (piece[i : i + 2] for i in range(len(piece) - 1)) if p not in STOP_BIGRAMS
+                )
+        elif piece not in STOP_WORDS:
+            tokens.append(_stem(piece))
+    return tokens
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    rule: Rule
+    score: float
+
+
+class SearchIndex:
+    """An inverted index of the catalog's rules, built once per catalog."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._rules: list[Rule] = list(catalog.rules.values())
+        weighted_counts: list[dict[str, float]] = []
+        for rule in self._rules:
+            counts: dict[str, float] = defaultdict(float)
+            for field_name, text in _fields(catalog, rule):
+                for token in tokenize(text):
+                    counts[token] += FIELD_WEIGHTS[field_name]
+            weighted_counts.append(counts)
+        total = len(self._rules) or 1
+        average = sum(sum(c.values()) for c in weighted_counts) / total or 1.0
+        frequency: Counter[str] = Counter(token for counts in weighted_counts for token in counts)
+        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for doc, counts in enumerate(weighted_counts):
+            norm = K1 * (1 - B + B * sum(counts.values()) / average)
+            for token, tf in counts.items():
+                idf = math.log(1 + (total - frequency[token] + 0.5) / (frequency[token] + 0.5))
+                self._postings[token].append((doc, idf * tf * (K1 + 1) / (tf + norm)))
+
+    def search(self, text: str, limit: int = 5) -> list[SearchHit]:
+        scores: dict[int, float] = defaultdict(float)
+        for token in set(tokenize(text)):
+            for doc, weight in self._postings.get(token, ()):
+                scores[doc] += weight
+        best = sorted(scores.items(), key=lambda item: (-item[1], self._rules[item[0]].id))[:limit]
+        if not best:
+            return []
+        # Hits far below the best one are noise from a shared common word.
+        floor = best[0][1] * 0.25
+        return [SearchHit(self._rules[doc], score) for doc, score in best if score >= floor]
+
+
+def _fields(catalog: Catalog, rule: Rule) -> list[tuple[str, str]]:
+    platform = catalog.platform_of(rule).info
+    names = [
+        platform.platform,
+        platform.name.en,
+        platform.name.zh,
+        *platform.aliases,
+        rule.id,
+        rule.ref or "",
+    ]
+    categories = {c.id: c for c in platform.categories}
+    for schedule in rule.fee_schedules:
+        category = categories.get(schedule.category)
+        if category:
+            names += [category.name.en, category.name.zh, *category.aliases]
+    detail = [item.en + " " + item.zh for item in (*rule.conditions, *rule.exemptions, *rule.notes)]
+    detail += [event.label.en + " " + event.label.zh for event in rule.events]
+    detail += [number.label.en + " " + number.label.zh for number in rule.numbers]
+    return [
+        ("title", rule.title.en + " " + rule.title.zh),
+        ("keywords", " ".join(rule.keywords)),
+        ("names", " ".join(names)),
+        ("summary", rule.summary.en + " " + rule.summary.zh),
+        ("detail", " ".join(detail)),
+    ]
