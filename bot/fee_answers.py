@@ -11,7 +11,7 @@ from bot.cards import ChatContext, describe_tiers
 from bot.catalog import Catalog
 from bot.errors import UserInputError
 from bot.fees import FeeCharge, compare
-from bot.i18n import Html, escape, join, t
+from bot.i18n import Html, MessageRef, escape, join, t
 from bot.money import format_money, format_rate
 from bot.parsing import find_marketplace, find_platform, is_date, looks_like_number, parse_date, parse_price
 from bot.schema import Category, FeeSchedule, TierStyle
@@ -52,10 +52,10 @@ def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
     for word in words[category_end + 1 :] if price_at is not None else []:
         if is_date(word):
             day = parse_date(word)
-        elif find_platform(catalog, word):
-            platform = find_platform(catalog, word)
         elif find_marketplace(word):
             marketplace = find_marketplace(word)
+        elif find_platform(catalog, word):
+            platform = find_platform(catalog, word)
         elif looks_like_number(word):
             raise UserInputError("fees_two_prices", value=word)
         else:
@@ -106,6 +106,15 @@ def find_schedule(
     )
 
 
+def _refuse_word_after_category(catalog: Catalog, words: list[str]) -> None:
+    """ "/fees apparel abc": a known category followed by a word that should have been the price."""
+    if _known_anywhere(catalog, " ".join(words).casefold()):
+        return
+    for end in range(len(words) - 1, 0, -1):
+        if _known_anywhere(catalog, " ".join(words[:end]).casefold()):
+            raise UserInputError("error_not_a_number", what=MessageRef("what_price"), value=words[end])
+
+
 def _platform_order(catalog: Catalog) -> list[str]:
     others = sorted(p for p in catalog.platforms if p != DEFAULT_PLATFORM)
     return [DEFAULT_PLATFORM, *others] if DEFAULT_PLATFORM in catalog.platforms else others
@@ -143,7 +152,9 @@ def _suggest(catalog: Catalog, wanted: str) -> str:
         # Chinese names are short: a shared character is a better hint than edit distance.
         close = [name for name in names if wanted and (wanted in name or name in wanted)][:6]
     picked = list(dict.fromkeys(names[name] for name in close))[:4]
-    return ", ".join(picked) if picked else "apparel, beauty, jewelry"
+    if not picked:  # nothing close: offer the first categories, /fees lists them all
+        picked = list(dict.fromkeys(names.values()))[:4]
+    return ", ".join(picked)
 
 
 def category_list(catalog: Catalog, ctx: ChatContext) -> Html:
@@ -208,6 +219,8 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> Html:
     request = parse_fee_request(catalog, words)
     if not request.category_words:
         raise UserInputError("fees_missing_category")
+    if request.price is None:
+        _refuse_word_after_category(catalog, request.category_words.split())
     schedule, category, note = find_schedule(catalog, request, ctx.lang)
     rule = catalog.schedule_rule[schedule.id]
     platform = catalog.platform_of(rule).info

@@ -25,6 +25,12 @@ class Html(str):
     __slots__ = ()
 
 
+class MessageRef(str):
+    """The key of a message, to be filled in in the reader's language when the reply is rendered."""
+
+    __slots__ = ()
+
+
 def escape(value: object) -> Html:
     if isinstance(value, Html):
         return value
@@ -60,7 +66,11 @@ def t(lang: str, key: str, **values: Any) -> Html:
     """The message `key` in `lang` with `values` escaped into it."""
     catalog = messages(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
     template = catalog.get(key) or messages(DEFAULT_LANGUAGE)[key]
-    return Html(template.format(**{name: escape(value) for name, value in values.items()}))
+    filled = {
+        name: t(lang, value) if isinstance(value, MessageRef) else escape(value)
+        for name, value in values.items()
+    }
+    return Html(template.format(**filled))
 
 
 def to_plain_text(markup: str) -> str:

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from bot.catalog import Catalog
 from bot.errors import UserInputError
+from bot.i18n import MessageRef
 
 MAX_PRICE = Decimal("1000000")
 MAX_COUNT = 100_000_000
@@ -37,7 +38,7 @@ def looks_like_number(word: str) -> bool:
     return bool(re.match(r"^[-+$£€¥￥]?[-+]?\d", word.strip()))
 
 
-def parse_price(word: str, what: str = "price") -> Decimal:
+def parse_price(word: str, what: str = MessageRef("what_price")) -> Decimal:
     """A positive amount of money with at most two decimals: 18, 18.99, $1,500."""
     match = _PRICE.match(word.strip().casefold())
     if not match:

@@ -17,13 +17,14 @@ from bot.schema import Rule
 
 __all__ = ["SearchHit", "SearchIndex", "tokenize"]
 
-_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 STOP_WORDS = frozenset(
     """a an the of for to in on at by and or is are was were be been it its this that these those what when
     which who how do does did can could will would should my our your i we you me us from with as about
-    any there their than then so if not no yes please tell show give get much many rule rules""".split()
+    any there their than then so if not no yes please tell show give get much many rule rules
+    like s t about also just need know want""".split()
 )
 # Question words in Chinese carry no meaning for matching a rule.
 STOP_BIGRAMS = frozenset(
