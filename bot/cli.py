@@ -18,11 +18,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.answers import Answers
 from bot.catalog import Catalog, CatalogError, load_catalog
 from bot.clock import ClockError, clock_from_env
+from bot.config import Config, ConfigError, load_config
 from bot.console import chat, guess_language, make_context
 
 
 class CliError(Exception):
     """A misuse of the command line itself (exit status 2)."""
+
+
+def _config(args: argparse.Namespace) -> Config:
+    try:
+        return load_config(args.config)
+    except ConfigError as error:
+        raise CliError(str(error)) from None
 
 
 def _catalog(directory: Path | None) -> Catalog:
@@ -70,20 +78,28 @@ def _zone(value: str | None) -> str | None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    config = _config(args)
     text = " ".join(args.text)
-    lang = args.lang or guess_language(text)
-    ctx = make_context(lang, _zone(args.tz), _today(args.today), clock_from_env(os.environ))
-    answers = Answers(_catalog(args.policies))
+    lang = args.lang or config.defaults.language or guess_language(text)
+    zone = _zone(args.tz) or config.defaults.time_zone
+    ctx = make_context(lang, zone, _today(args.today), clock_from_env(os.environ))
+    answers = Answers(_catalog(args.policies or config.policies.dir))
     print(answers.reply(text, ctx).plain)
     return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    lang = args.lang or guess_language("")
+    config = _config(args)
+    lang = args.lang or config.defaults.language or guess_language("")
     clock = clock_from_env(os.environ)
     today = _today(args.today)
-    ctx = make_context(lang, _zone(args.tz), today, clock)
-    chat(Answers(_catalog(args.policies)), ctx, today_fixed=today is not None, clock=clock)
+    ctx = make_context(lang, _zone(args.tz) or config.defaults.time_zone, today, clock)
+    chat(
+        Answers(_catalog(args.policies or config.policies.dir)),
+        ctx,
+        today_fixed=today is not None,
+        clock=clock,
+    )
     return 0
 
 
@@ -96,6 +112,9 @@ def _answer_options(parser: argparse.ArgumentParser) -> None:
         "--tz", metavar="ZONE", help="your IANA time zone (default Asia/Shanghai for zh, else UTC)"
     )
     parser.add_argument("--policies", type=Path, metavar="DIR", help="policy folder (default: policies/)")
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help="configuration file (see config.example.toml)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -36,10 +36,13 @@ def chat(
     ctx: ChatContext,
     today_fixed: bool,
     clock: Clock,
-    read: Callable[[str], str] = input,
-    out: TextIO = sys.stdout,
+    read: Callable[[str], str] | None = None,
+    out: TextIO | None = None,
 ) -> None:
     """An interactive console on the same core; /lang switches language; /quit, Ctrl-D or Ctrl-C end it."""
+    # Looked up at call time, so a test or a wrapper can replace input() and sys.stdout.
+    read = read or input
+    out = out or sys.stdout
     print("policybot chat — /help for commands, /quit to leave.", file=out)
     while True:
         try:

@@ -1,0 +1,76 @@
+"""Property-based tests: arbitrary text at every command never raises and always gets a reply."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from conftest import context
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.answers import COMMANDS, Answers
+from bot.catalog import Catalog
+from bot.fees import compare
+
+WORDS = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(
+        ["apparel", "服装", "18", "-1", "0", "1e9", "NaN", "inf", "2024-02-30", "2024-01-15", "$18", "18.999",
+         "amazon", "tiktok", "us", "uk", "<b>", "&amp;", "%", "50%", "1,500", "9" * 40, "small-standard", "A1"]
+    ),
+)  # fmt: skip
+ARGUMENTS = st.lists(WORDS, max_size=6).map(" ".join)
+ALLOWED_TAGS = {"b", "i", "code", "a"}
+SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@SETTINGS
+@given(
+    command=st.sampled_from(sorted(COMMANDS)), arguments=ARGUMENTS, lang=st.sampled_from(["en", "zh", "fr"])
+)
+def test_every_command_answers_any_arguments(
+    answers: Answers, command: str, arguments: str, lang: str
+) -> None:
+    reply = answers.reply(f"/{command} {arguments}", context(lang))
+    assert reply.plain.strip()
+    assert "Traceback" not in reply.plain
+
+
+@SETTINGS
+@given(text=st.text(max_size=300))
+def test_any_free_text_gets_a_reply(answers: Answers, text: str) -> None:
+    reply = answers.reply(text, context("zh"))
+    assert reply.plain.strip()
+
+
+@SETTINGS
+@given(text=st.text(max_size=80), command=st.sampled_from(["/fees", "/rule", "/search", "/lowinv", ""]))
+def test_user_text_never_adds_markup(answers: Answers, text: str, command: str) -> None:
+    """Whatever a user types, the reply's tags are only the bot's own, and each one is closed."""
+    html = answers.reply(f"{command} {text} 18", context("en")).html
+    tags = re.findall(r"<(/?)([a-z]+)[^>]*>", html)
+    assert {name for _, name in tags} <= ALLOWED_TAGS
+    for name in ALLOWED_TAGS:
+        assert tags.count(("", name)) == tags.count(("/", name))
+
+
+@SETTINGS
+@given(
+    price=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1000000"), places=2),
+    day=st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2030, 12, 31)),
+)
+def test_fees_are_never_negative_and_grow_with_price(catalog: Catalog, price: Decimal, day: dt.date) -> None:
+    for schedule in catalog.fee_schedules.values():
+        result = compare(schedule, price, day)
+        if result.current is None:
+            continue
+        assert result.current.fee >= 0
+        assert result.current.fee == result.current.fee.quantize(Decimal("0.01"))
+        higher = compare(schedule, price + 1, day).current
+        assert higher is not None
+        # Marginal tiers never make a higher price cheaper; whole-price tiers may step, but never down here.
+        assert higher.fee >= result.current.fee
