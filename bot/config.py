@@ -1,4 +1,4 @@
-"""The configuration file (config.toml; config.example.toml documents every key), read explicitly, never at import."""
+"""The configuration file (config.example.toml documents every key), read explicitly, never at import."""
 
 from __future__ import annotations
 

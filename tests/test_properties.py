@@ -18,7 +18,8 @@ WORDS = st.one_of(
     st.text(max_size=30),
     st.sampled_from(
         ["apparel", "服装", "18", "-1", "0", "1e9", "NaN", "inf", "2024-02-30", "2024-01-15", "$18", "18.999",
-         "amazon", "tiktok", "us", "uk", "<b>", "&amp;", "%", "50%", "1,500", "9" * 40, "small-standard", "A1"]
+         "amazon", "tiktok", "us", "uk", "<b>", "&amp;", "%", "50%", "1,500", "9" * 40, "small-standard",
+         "A1"]
     ),
 )  # fmt: skip
 ARGUMENTS = st.lists(WORDS, max_size=6).map(" ".join)
