@@ -106,7 +106,8 @@ def test_upcoming_lists_real_coming_events_nearest_first(answers: Answers, en: C
 def test_upcoming_default_window_and_platform_filter(answers: Answers, en: ChatContext) -> None:
     reply = ask(answers, "/upcoming amazon 400", en)
     assert "Amazon" in reply and "US customs" not in reply
-    assert "Next 30 days" in ask(answers, "/upcoming", en)
+    assert "30 days" in ask(answers, "/upcoming", en)
+    assert "Next 30 days" in ask(answers, "/upcoming", context("en", dt.date(2026, 12, 15)))
     assert "must be more than zero" in ask(answers, "/upcoming 0", en)
     assert "too large" in ask(answers, "/upcoming 99999", en)
 
