@@ -230,6 +230,10 @@ class Answers:
             result = self._dispatch(text, ctx)
         except UserInputError as error:
             result = t(ctx.lang, error.key, **error.values)
+        except Exception:
+            # A bug, not the user's fault: log it for the operator, apologise to the user.
+            log.exception("answering %r failed", text[:200])
+            result = t(ctx.lang, "internal_error")
         return result if isinstance(result, Reply) else Reply(result)
 
     def _dispatch(self, text: str, ctx: ChatContext) -> Reply | Html:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.catalog import Catalog, Occurrence
-from bot.i18n import Html, escape, join, t
+from bot.i18n import Html, escape, join, messages, t
 from bot.money import format_money, format_number, format_rate
-from bot.schema import Event, EventKind, FeeSchedule, FeeVersion, Rule, TierStyle
+from bot.schema import Event, EventKind, FeeSchedule, FeeVersion, Number, Rule, Table, TableRow, TierStyle
 
 __all__ = [
     "ChatContext",
@@ -82,14 +83,13 @@ def event_line(occurrence: Occurrence, catalog: Catalog, ctx: ChatContext, *, wi
     return line
 
 
-def _single_dates(rule: Rule, kinds: set[EventKind]) -> list[dt.date]:
-    return [event.date for event in rule.events if event.kind in kinds and event.recurrence is None]
-
-
 def rule_status(rule: Rule, ctx: ChatContext) -> Html:
-    """In force since when, until when; or coming, or ended."""
-    starts = _single_dates(rule, STARTS)
-    ends = _single_dates(rule, {EventKind.END})
+    """In force since when, until when; or coming, ended, superseded, or recurring and next when."""
+    if rule.superseded_by is not None:
+        return t(ctx.lang, "status_superseded", rule_id=rule.superseded_by)
+    single = [event for event in rule.events if event.recurrence is None]
+    starts = [event.date for event in single if event.kind in STARTS]
+    ends = [event.date for event in single if event.kind is EventKind.END]
     start = min(starts) if starts else None
     end = max(ends) if ends else None
     if start and start > ctx.today:
@@ -102,7 +102,25 @@ def rule_status(rule: Rule, ctx: ChatContext) -> Html:
         return t(ctx.lang, "status_in_force", since=start.isoformat())
     if end:
         return t(ctx.lang, "status_until", until=end.isoformat())
-    return t(ctx.lang, "status_undated")
+    return _recurring_status(rule, ctx)
+
+
+def _recurring_status(rule: Rule, ctx: ChatContext) -> Html:
+    yearly = [event for event in rule.events if event.recurrence is not None]
+    if not yearly:
+        return t(ctx.lang, "status_undated")
+    upcoming = [(d, e) for e in yearly if (d := e.next_date(ctx.today)) is not None]
+    if upcoming:
+        day, event = min(upcoming, key=lambda pair: pair[0])
+        return t(
+            ctx.lang,
+            "status_recurring",
+            label=event.label.get(ctx.lang),
+            date=day.isoformat(),
+            relative=relative_days(day, ctx),
+        )
+    last = max(d for e in yearly if (d := e.last_date()) is not None)
+    return t(ctx.lang, "status_recurring_ended", date=last.isoformat())
 
 
 def next_occurrence(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Occurrence | None:
@@ -176,10 +194,10 @@ def _schedule_line(schedule: FeeSchedule, catalog: Catalog, rule: Rule, ctx: Cha
     return join(lines)
 
 
-def _bullets(title_key: str, items: list[Html], lang: str) -> list[Html]:
+def _bullets(title_key: str, items: list[Html], lang: str, *, bullet: str = "• ") -> list[Html]:
     if not items:
         return []
-    return [Html(""), t(lang, title_key), *(Html(f"• {item}") for item in items)]
+    return [Html(""), t(lang, title_key), *(Html(f"{bullet}{item}") for item in items)]
 
 
 def _source_line(url: str, says: str, confidence: str, lang: str) -> Html:
@@ -217,25 +235,18 @@ def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
         lines += _bullets("card_dates", event_lines, lang)
     lines += _bullets("card_conditions", [escape(item.get(lang)) for item in rule.conditions], lang)
     lines += _bullets("card_exemptions", [escape(item.get(lang)) for item in rule.exemptions], lang)
-    figures = [
-        t(
-            lang,
-            "figure_line",
-            label=number.label.get(lang),
-            value=format_number(number.value),
-            unit=number.unit,
-        )
-        for number in rule.numbers
-    ]
+    figures = [_figure(number, lang) for number in rule.numbers]
     lines += _bullets("card_figures", figures, lang)
     schedules = [_schedule_line(schedule, catalog, rule, ctx) for schedule in rule.fee_schedules]
     lines += _bullets("card_fees", schedules, lang)
+    tables = [_table_row(row, table, lang) for table in rule.tables for row in table.rows]
+    lines += _bullets("card_tables", tables, lang)
     lines += _bullets("card_notes", [escape(item.get(lang)) for item in rule.notes], lang)
     sources = [_source_line(s.url, s.says, s.confidence, lang) for s in rule.sources]
     lines += _bullets("card_sources", sources, lang)
     if rule.related:
         related = [rule_line(catalog.rules[r], catalog, ctx) for r in rule.related if r in catalog.rules]
-        lines += _bullets("card_related", related, lang)
+        lines += _bullets("card_related", related, lang, bullet="")
     lines += [
         Html(""),
         t(
@@ -246,6 +257,44 @@ def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
         ),
     ]
     return join(lines)
+
+
+def _table_row(row: TableRow, table: Table, lang: str) -> Html:
+    """ "Small standard: 0–14 days $0.89; 14–21 days $0.63; ..." (from inclusive, to exclusive)."""
+    bands = [
+        t(
+            lang,
+            "table_band",
+            band_from=format_number(band.from_),
+            band_below=format_number(band.below),
+            amount=format_money(band.amount, table.currency),
+        )
+        for band in row.bands
+    ]
+    return t(
+        lang,
+        "table_row",
+        label=row.label.get(lang),
+        key=row.key,
+        band_label=table.band_label.get(lang),
+        bands=join(bands, t(lang, "list_separator")),
+    )
+
+
+def _figure(number: Number, lang: str) -> Html:
+    """A figure in its unit: $5.00, $2.40/cu ft, 2.5% (a rate), 30% (a percent), 28 days."""
+    money = re.fullmatch(r"([A-Z]{3})(/.+)?", number.unit)
+    if money:
+        value = format_money(number.value, money.group(1)) + (money.group(2) or "")
+    elif number.unit == "rate":
+        value = format_rate(number.value)
+    elif number.unit == "percent":
+        value = f"{format_number(number.value)}%"
+    else:
+        unit_key = f"unit_{number.unit}"
+        unit = t(lang, unit_key) if unit_key in messages(lang) else escape(number.unit)
+        value = f"{format_number(number.value)} {unit}"
+    return t(lang, "figure_line", label=number.label.get(lang), value=value)
 
 
 def _card_event(event: Event, rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:

@@ -272,6 +272,12 @@ def _assemble(parsed: list[tuple[str, PolicyFile]], problems: list[PolicyProblem
                 schedules[key] = schedule
                 schedule_rule[schedule.id] = rule
     for rule_id, rule in rules.items():
+        if rule.superseded_by is not None and rule.superseded_by not in rules:
+            problems.append(
+                PolicyProblem(
+                    rule_file[rule_id], rule_id, "superseded_by", f"unknown rule id {rule.superseded_by!r}"
+                )
+            )
         for index, related in enumerate(rule.related):
             if related not in rules:
                 problems.append(

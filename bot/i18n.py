@@ -62,7 +62,7 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-def t(lang: str, key: str, **values: Any) -> Html:
+def t(lang: str, key: str, /, **values: Any) -> Html:
     """The message `key` in `lang` with `values` escaped into it."""
     catalog = messages(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
     template = catalog.get(key) or messages(DEFAULT_LANGUAGE)[key]

@@ -113,6 +113,24 @@ class Recurrence(StrEnum):
 class Event(Strict):
     """A dated moment of a rule. A yearly event repeats on the same month and day."""
 
+    def next_date(self, today: dt.date) -> dt.date | None:
+        """The first date on or after `today` this event happens on, if any."""
+        if self.recurrence is None:
+            return self.date if self.date >= today else None
+        year = max(today.year, self.date.year)
+        candidate = self.date.replace(year=year)
+        if candidate < today:
+            candidate = self.date.replace(year=year + 1)
+        if self.recurrence_until is not None and candidate > self.recurrence_until:
+            return None
+        return candidate
+
+    def last_date(self) -> dt.date | None:
+        """The last date this event happens on; None while a yearly event goes on."""
+        if self.recurrence is None:
+            return self.date
+        return self.recurrence_until
+
     id: Identifier
     kind: EventKind
     date: dt.date
@@ -311,6 +329,8 @@ class Rule(Strict):
     sources: list[Source] = Field(min_length=1)
     calculator: Calculator | None = None
     related: list[Identifier] = []
+    # The rule that replaced this one (e.g. a duty amount raised before it ever applied).
+    superseded_by: Identifier | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Rule:

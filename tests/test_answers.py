@@ -260,3 +260,26 @@ def test_user_text_is_escaped_in_html(answers: Answers, en: ChatContext) -> None
 def test_overlong_and_empty_input(answers: Answers, en: ChatContext) -> None:
     assert "too long" in ask(answers, "x" * 5000, en)
     assert "/help" in ask(answers, "   ", en)
+
+
+def test_rule_status_for_recurring_superseded_and_ended_rules(answers: Answers, en: ChatContext) -> None:
+    assert "Recurs every year; next: " in ask(answers, "/rule amazon-us-peak-storage-fee", en)
+    assert "2026-12-31 (in 36 days)" in ask(answers, "/rule amazon-us-peak-storage-fee", en)
+    holiday = ask(answers, "/rule B8", en)
+    assert "Recurred yearly until 2026-01-14; no later period has been announced" in holiday
+    first_order = ask(answers, "/rule us-customs-us-china-postal-duty-first-order-2025", en)
+    assert "Superseded by us-customs-us-china-postal-duty-raise-2025-04" in first_order
+    prime_day = ask(answers, "/rule amazon-us-prime-day-2025", en)
+    assert "Ended on 2025-07-11" in prime_day
+
+
+def test_rule_card_shows_figures_in_their_units_and_tables(answers: Answers, zh: ChatContext) -> None:
+    card = ask(answers, "/rule A3", zh)
+    assert "28 天" in card and "70%" in card
+    assert "0 至不足 14：$0.89" in card
+    assert "$2.40/cu ft" in ask(answers, "/rule B9", zh)
+
+
+def test_event_times_are_shown_in_the_chats_zone(answers: Answers, zh: ChatContext) -> None:
+    card = ask(answers, "/rule us-customs-us-de-minimis-end-china-hk-2025", zh)
+    assert "2025-05-02 00:01 America/New_York（= 2025-05-02 12:01 Asia/Shanghai）" in card
