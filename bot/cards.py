@@ -124,12 +124,12 @@ def _recurring_status(rule: Rule, ctx: ChatContext) -> Html:
 
 
 def next_occurrence(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Occurrence | None:
-    horizon = ctx.today + dt.timedelta(days=LOOK_AHEAD_DAYS)
+    """The rule's next event on or after today (only this rule's events are expanded)."""
     platform = catalog.rule_platform[rule.id]
-    for occurrence in catalog.occurrences(ctx.today, horizon, platform):
-        if occurrence.rule.id == rule.id:
-            return occurrence
-    return None
+    upcoming = [
+        Occurrence(rule, platform, event, day) for event in rule.events if (day := event.next_date(ctx.today))
+    ]
+    return min(upcoming, key=lambda o: (o.date, o.event.time or "", o.event.id), default=None)
 
 
 def rule_line(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
@@ -314,21 +314,11 @@ def _card_event(event: Event, rule: Rule, catalog: Catalog, ctx: ChatContext) ->
             if until
             else t(ctx.lang, "recurs_yearly")
         )
-        nxt = next(
-            (
-                o
-                for o in catalog.occurrences(
-                    ctx.today, ctx.today + dt.timedelta(days=LOOK_AHEAD_DAYS), platform
-                )
-                if o.rule.id == rule.id and o.event.id == event.id
-            ),
-            None,
-        )
+        nxt = event.next_date(ctx.today)
         line = Html(line + repeat)
         if nxt is not None:
             line = Html(
-                line
-                + t(ctx.lang, "recurs_next", date=nxt.date.isoformat(), relative=relative_days(nxt.date, ctx))
+                line + t(ctx.lang, "recurs_next", date=nxt.isoformat(), relative=relative_days(nxt, ctx))
             )
     else:
         line = Html(line + Html(" (") + relative_days(event.date, ctx) + Html(")"))

@@ -34,8 +34,12 @@ _PRICE = re.compile(r"^(?:us\$|\$|usd|£|€|¥|￥)?(\d{1,3}(?:,\d{3})+|\d+)(?:
 _DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 
+_NUMBER_LIKE = re.compile(r"^[-+]?(?:us\$|[$£€¥￥])?[-+]?[\d,]*\.?\d+(?:usd|美元|美金|刀|%)?$")
+
+
 def looks_like_number(word: str) -> bool:
-    return bool(re.match(r"^[-+$£€¥￥]?[-+]?\d", word.strip()))
+    """A word meant as a number, even a bad one (-5, 1e9 is not; "3c" is a category, not a price)."""
+    return bool(_NUMBER_LIKE.match(word.strip().casefold()))
 
 
 def parse_price(word: str, what: str = MessageRef("what_price")) -> Decimal:

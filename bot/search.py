@@ -7,6 +7,7 @@ dictionary. Rules are ranked with BM25 over weighted fields (title and keywords 
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter, defaultdict
@@ -93,7 +94,8 @@ class SearchIndex:
         for token in set(tokenize(text)):
             for doc, weight in self._postings.get(token, ()):
                 scores[doc] += weight
-        best = sorted(scores.items(), key=lambda item: (-item[1], self._rules[item[0]].id))[:limit]
+        # Only the few best are wanted: a heap avoids sorting every rule that shares a common word.
+        best = heapq.nsmallest(limit, scores.items(), key=lambda item: (-item[1], self._rules[item[0]].id))
         if not best:
             return []
         # Hits far below the best one are noise from a shared common word.

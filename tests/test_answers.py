@@ -283,3 +283,9 @@ def test_rule_card_shows_figures_in_their_units_and_tables(answers: Answers, zh:
 def test_event_times_are_shown_in_the_chats_zone(answers: Answers, zh: ChatContext) -> None:
     card = ask(answers, "/rule us-customs-us-de-minimis-end-china-hk-2025", zh)
     assert "2025-05-02 00:01 America/New_York（= 2025-05-02 12:01 Asia/Shanghai）" in card
+
+
+def test_a_category_alias_starting_with_a_digit_is_not_a_price(answers: Answers, en: ChatContext) -> None:
+    assert "$1.80 (6%)" in ask(answers, "/fees 3C数码 30 tiktok", en)
+    assert "$1.80 (6%)" in ask(answers, "/fees 3c 30 tiktok", en)
+    assert "is not a number" in ask(answers, "/fees apparel 18abc", en)
