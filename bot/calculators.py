@@ -7,19 +7,20 @@ and tables, so a policy edit changes the answer without a code change.
 from __future__ import annotations
 
 import difflib
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from bot.cards import ChatContext, relative_days
 from bot.catalog import Catalog
 from bot.errors import UserInputError
 from bot.i18n import Html, escape, join, t
 from bot.money import format_money, format_number, round_cents
-from bot.parsing import parse_count, parse_percent, parse_price
+from bot.parsing import parse_count, parse_decimal, parse_percent, parse_price
 from bot.schema import Calculator, EventKind, Rule, TableRow
 
 __all__ = ["answer_coupon", "answer_inform", "answer_lowinv", "answer_temuprice", "calculator_rule"]
 
 HUNDRED = Decimal(100)
+MAX_DAYS_OF_SUPPLY = Decimal(10000)
 
 
 def calculator_rule(catalog: Catalog, calculator: Calculator) -> Rule:
@@ -137,22 +138,6 @@ def _effective_lines(rule: Rule, ctx: ChatContext) -> list[Html]:
     return lines
 
 
-def _days(word: str, what: str) -> Decimal:
-    """Days of supply: a non-negative number, decimals allowed (Amazon reports 12.5 days)."""
-    text = word.strip()
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise UserInputError("error_not_a_number", what=what, value=word) from None
-    if not value.is_finite():
-        raise UserInputError("error_not_a_number", what=what, value=word)
-    if value < 0:
-        raise UserInputError("error_negative", what=what, value=word)
-    if value > 10000:
-        raise UserInputError("error_too_large", what=what, value=word, limit="10,000")
-    return value
-
-
 def _find_row(rows: list[TableRow], word: str) -> TableRow:
     folded = word.strip().casefold()
     for row in rows:
@@ -170,8 +155,8 @@ def answer_lowinv(catalog: Catalog, words: list[str], ctx: ChatContext) -> Html:
     if len(words) != 3:
         raise UserInputError("usage_lowinv", tiers=", ".join(row.key for row in table.rows))
     row = _find_row(table.rows, words[0])
-    short = _days(words[1], t(ctx.lang, "what_short_days"))
-    long = _days(words[2], t(ctx.lang, "what_long_days"))
+    short = parse_decimal(words[1], t(ctx.lang, "what_short_days"), limit=MAX_DAYS_OF_SUPPLY)
+    long = parse_decimal(words[2], t(ctx.lang, "what_long_days"), limit=MAX_DAYS_OF_SUPPLY)
     lang = ctx.lang
     trigger = _value(rule, "trigger-days")
     lines = [
@@ -230,7 +215,7 @@ def answer_inform(catalog: Catalog, words: list[str], ctx: ChatContext) -> Html:
     """/inform <units> <revenue>: high-volume third-party seller under the INFORM Consumers Act or not."""
     _expect(words, 2, "usage_inform")
     units = parse_count(words[0], t(ctx.lang, "what_units"))
-    revenue = _amount_or_zero(words[1], t(ctx.lang, "what_revenue"))
+    revenue = parse_price(words[1], t(ctx.lang, "what_revenue"), allow_zero=True)
     rule = calculator_rule(catalog, Calculator.INFORM)
     lang = ctx.lang
     unit_limit = _value(rule, "high-volume-units")
@@ -264,12 +249,6 @@ def answer_inform(catalog: Catalog, words: list[str], ctx: ChatContext) -> Html:
     else:
         lines.append(t(lang, "inform_not_high_volume"))
     return join(lines + _footer(rule, ctx))
-
-
-def _amount_or_zero(word: str, what: str) -> Decimal:
-    if word.strip().lstrip("$").replace(".", "").strip("0") == "" and any(ch == "0" for ch in word):
-        return Decimal(0)
-    return parse_price(word, what)
 
 
 def answer_temuprice(catalog: Catalog, words: list[str], ctx: ChatContext) -> Html:

@@ -22,6 +22,7 @@ __all__ = [
     "rule_card",
     "rule_line",
     "rule_status",
+    "schedule_versions",
 ]
 
 STARTS = {EventKind.EFFECTIVE, EventKind.LAUNCH, EventKind.START}
@@ -184,14 +185,20 @@ def _schedule_line(schedule: FeeSchedule, catalog: Catalog, rule: Rule, ctx: Cha
     platform = catalog.platform_of(rule).info
     category = next(c for c in platform.categories if c.id == schedule.category)
     lines = [t(ctx.lang, "card_schedule", category=category.name.get(ctx.lang), market=schedule.marketplace)]
+    return join(lines + schedule_versions(schedule, ctx.lang, "  "))
+
+
+def schedule_versions(schedule: FeeSchedule, lang: str, prefix: str) -> list[Html]:
+    """One line per version: "since 2024-01-15: 5% up to $15.00; ..."."""
+    lines = []
     for version in schedule.versions:
         since = (
-            t(ctx.lang, "since_date", date=version.effective_from.isoformat())
+            t(lang, "since_date", date=version.effective_from.isoformat())
             if version.effective_from
-            else t(ctx.lang, "since_before_records")
+            else t(lang, "since_before_records")
         )
-        lines.append(Html(f"  {since}: {describe_tiers(version, schedule.currency, ctx.lang)}"))
-    return join(lines)
+        lines.append(Html(f"{prefix}{since}: {describe_tiers(version, schedule.currency, lang)}"))
+    return lines
 
 
 def _bullets(title_key: str, items: list[Html], lang: str, *, bullet: str = "• ") -> list[Html]:

@@ -7,7 +7,7 @@ import difflib
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.cards import ChatContext, describe_tiers
+from bot.cards import ChatContext, describe_tiers, schedule_versions
 from bot.catalog import Catalog
 from bot.errors import UserInputError
 from bot.fees import FeeCharge, compare
@@ -237,7 +237,7 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> Html:
     if note:
         lines.append(note)
     if request.price is None:
-        lines += _schedule_history(schedule, ctx)
+        lines += schedule_versions(schedule, lang, "• ")
         lines += [Html(""), t(lang, "fees_add_price", category=category.id)]
         return join(lines + _rule_footer(rule.id, rule.confidence, lang))
     price = request.price
@@ -312,18 +312,6 @@ def _upcoming_line(upcoming: FeeCharge, currency: str, current: FeeCharge | None
         fee=format_money(upcoming.fee, currency),
         difference=difference,
     )
-
-
-def _schedule_history(schedule: FeeSchedule, ctx: ChatContext) -> list[Html]:
-    lines = []
-    for version in schedule.versions:
-        since = (
-            t(ctx.lang, "since_date", date=version.effective_from.isoformat())
-            if version.effective_from
-            else t(ctx.lang, "since_before_records")
-        )
-        lines.append(Html(f"• {since}: {describe_tiers(version, schedule.currency, ctx.lang)}"))
-    return lines
 
 
 def _rule_footer(rule_id: str, confidence: str, lang: str) -> list[Html]:

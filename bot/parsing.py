@@ -42,8 +42,8 @@ def looks_like_number(word: str) -> bool:
     return bool(_NUMBER_LIKE.match(word.strip().casefold()))
 
 
-def parse_price(word: str, what: str = MessageRef("what_price")) -> Decimal:
-    """A positive amount of money with at most two decimals: 18, 18.99, $1,500."""
+def parse_price(word: str, what: str = MessageRef("what_price"), *, allow_zero: bool = False) -> Decimal:
+    """A positive amount of money with at most two decimals: 18, 18.99, $1,500 (0 too, if allowed)."""
     match = _PRICE.match(word.strip().casefold())
     if not match:
         if looks_like_number(word) and word.strip().lstrip("$£€¥￥").startswith("-"):
@@ -56,7 +56,7 @@ def parse_price(word: str, what: str = MessageRef("what_price")) -> Decimal:
         amount = Decimal(f"{whole}.{cents or '0'}")
     except InvalidOperation:
         raise UserInputError("error_not_a_number", what=what, value=word) from None
-    if amount <= 0:
+    if amount < 0 or (amount == 0 and not allow_zero):
         raise UserInputError("error_not_positive", what=what, value=word)
     if amount > MAX_PRICE:
         raise UserInputError("error_too_large", what=what, value=word, limit="1,000,000")
@@ -79,8 +79,8 @@ def parse_count(word: str, what: str, *, allow_zero: bool = True, limit: int = M
     return value
 
 
-def parse_percent(word: str, what: str) -> Decimal:
-    """A percentage such as 20 or 20% or 12.5."""
+def parse_decimal(word: str, what: str, *, limit: Decimal, over_limit: str = "error_too_large") -> Decimal:
+    """A non-negative number, decimals allowed (12.5 days, 20%); past `limit`, the `over_limit` message."""
     text = word.strip().rstrip("%％")
     try:
         value = Decimal(text)
@@ -90,9 +90,14 @@ def parse_percent(word: str, what: str) -> Decimal:
         raise UserInputError("error_not_a_number", what=what, value=word)
     if value < 0:
         raise UserInputError("error_negative", what=what, value=word)
-    if value > 100:
-        raise UserInputError("error_percent_range", what=what, value=word)
+    if value > limit:
+        raise UserInputError(over_limit, what=what, value=word, limit=f"{limit:,}")
     return value
+
+
+def parse_percent(word: str, what: str) -> Decimal:
+    """A percentage such as 20 or 20% or 12.5."""
+    return parse_decimal(word, what, limit=Decimal(100), over_limit="error_percent_range")
 
 
 def is_date(word: str) -> bool:
