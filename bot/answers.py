@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.calculators import answer_coupon, answer_inform, answer_lowinv, answer_temuprice
 from bot.cards import (
@@ -27,10 +27,10 @@ from bot.errors import UserInputError
 from bot.fee_answers import answer_fees
 from bot.i18n import LANGUAGES, Html, escape, join, normalize_language, t, to_plain_text
 from bot.parsing import MAX_DAYS, find_platform, parse_count
-from bot.schema import Rule
+from bot.schema import FeeSchedule, Rule
 from bot.search import SearchIndex
 
-__all__ = ["COMMANDS", "Answers", "ChatContext", "Reply"]
+__all__ = ["COMMANDS", "Answers", "Chart", "ChatContext", "Reply"]
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +42,19 @@ MAX_INPUT = 1000
 
 
 @dataclass(frozen=True)
+class Chart:
+    """A fee-against-price chart the adapter may draw and send with the reply."""
+
+    schedule: FeeSchedule
+    title: str
+
+
+@dataclass(frozen=True)
 class Reply:
     html: Html
     # Set when the reply changes the chat's language (/lang), for the adapter to store.
     language: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    chart: Chart | None = None
 
     @property
     def plain(self) -> str:
@@ -73,7 +81,7 @@ def _help(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
     for command in COMMANDS.values():
         if command.listed:
             lines.append(t(ctx.lang, f"help_{command.name}"))
-    lines += [Html(""), t(ctx.lang, "help_free_text")]
+    lines += [Html(""), t(ctx.lang, "help_free_text"), Html(""), t(ctx.lang, "help_telegram")]
     return join(lines)
 
 
@@ -84,8 +92,10 @@ def _lang(answers: Answers, words: list[str], ctx: ChatContext) -> Reply:
     return Reply(t(lang, "lang_set"), language=lang)
 
 
-def _fees(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
-    return answer_fees(answers.catalog, words, ctx)
+def _fees(answers: Answers, words: list[str], ctx: ChatContext) -> Reply:
+    answer = answer_fees(answers.catalog, words, ctx)
+    chart = Chart(answer.chart_schedule, answer.chart_title) if answer.chart_schedule else None
+    return Reply(answer.html, chart=chart)
 
 
 def _platform_arg(answers: Answers, words: list[str], usage: str) -> str | None:

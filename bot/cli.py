@@ -103,6 +103,58 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
+NO_TOKEN = """policybot: no bot token.
+Create a bot: open Telegram, talk to @BotFather, send /newbot and follow the steps; it gives you a token.
+Then run:  TELEGRAM_BOT_TOKEN=<your token> policybot run
+(or put it in the [telegram] section of a config file: see config.example.toml).
+To try the answers without Telegram:  policybot chat"""
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the Telegram bot: long polling, or a webhook server with --webhook URL."""
+    from bot.live_catalog import LiveCatalog
+    from bot.store import Store, StoreError
+    from bot.tg.app import build_application
+    from bot.tg.redact import configure_logging
+
+    config = _config(args)
+    token = (os.environ.get("TELEGRAM_BOT_TOKEN") or config.telegram.token or "").strip()
+    if not token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    if any(character.isspace() for character in token):
+        raise CliError("the bot token contains white space; copy it again from @BotFather")
+    webhook = config.telegram.webhook
+    webhook_url = args.webhook or webhook.url
+    if webhook_url and not webhook.secret_token:
+        raise CliError(
+            "webhook mode needs telegram.webhook.secret_token in the config, so forged updates are refused"
+        )
+    configure_logging([token])
+    clock = clock_from_env(os.environ)
+    try:
+        live = LiveCatalog(args.policies or config.policies.dir)
+    except CatalogError as error:
+        raise CliError(str(error)) from None
+    try:
+        store = Store(args.db or config.store.path)
+    except StoreError as error:
+        raise CliError(str(error)) from None
+    application = build_application(config.telegram, token, live, store, clock)
+    if webhook_url:
+        application.run_webhook(
+            listen=webhook.listen,
+            port=webhook.port,
+            url_path=webhook.path,
+            webhook_url=webhook_url,
+            secret_token=webhook.secret_token,
+        )
+    else:
+        # run_polling stops cleanly on SIGINT and SIGTERM, finishing the update in hand.
+        application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    return 0
+
+
 def _answer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lang", choices=["zh", "en"], help="reply language (default: from the text or LANG)"
@@ -134,6 +186,18 @@ def build_parser() -> argparse.ArgumentParser:
     console = commands.add_parser("chat", help="talk to the bot in this terminal")
     _answer_options(console)
     console.set_defaults(handler=cmd_chat)
+    run = commands.add_parser("run", help="run the Telegram bot (long polling, or --webhook URL)")
+    run.add_argument(
+        "--config", type=Path, metavar="FILE", help="configuration file (see config.example.toml)"
+    )
+    run.add_argument("--policies", type=Path, metavar="DIR", help="policy folder (default: policies/)")
+    run.add_argument(
+        "--db", type=Path, metavar="FILE", help="SQLite database (default: store.path in the config)"
+    )
+    run.add_argument(
+        "--webhook", metavar="URL", help="receive updates at this public HTTPS URL instead of polling"
+    )
+    run.set_defaults(handler=cmd_run)
     return parser
 
 

@@ -28,9 +28,39 @@ class DefaultsConfig(_Section):
     time_zone: TimeZoneName | None = None  # None: Asia/Shanghai for Chinese, UTC for English
 
 
+class WebhookConfig(_Section):
+    url: str | None = Field(default=None, pattern=r"^https?://\S+$")  # the public URL Telegram posts to
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8443, ge=1, le=65535)
+    path: str = "telegram"
+    # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token; requests without it are refused.
+    secret_token: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class TelegramConfig(_Section):
+    token: str | None = None  # TELEGRAM_BOT_TOKEN wins over this
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    admins: list[int] = []  # Telegram user ids allowed /stats, /broadcast, /reload
+    webhook: WebhookConfig = Field(default_factory=WebhookConfig)
+    # Flood control per user: at most this many messages a minute are answered.
+    messages_per_minute: int = Field(default=20, ge=1, le=600)
+
+    def __repr__(self) -> str:  # the token must never reach a log through a repr
+        return f"TelegramConfig(base_url={self.base_url!r}, admins={self.admins!r}, token=<hidden>)"
+
+    __str__ = __repr__
+
+
+class StoreConfig(_Section):
+    path: Path = Path("policybot.db")
+
+
 class Config(_Section):
     policies: PoliciesConfig = Field(default_factory=PoliciesConfig)
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
+    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
 
 
 def load_config(path: Path | None) -> Config:
@@ -50,10 +80,14 @@ def load_config(path: Path | None) -> Config:
         for detail in error.errors():
             key = ".".join(str(part) for part in detail["loc"])
             message = "unknown key" if detail["type"] == "extra_forbidden" else detail["msg"]
+            message = message.removeprefix("Value error, ")
             problems.append(f"{path}: {key}: {message}")
         raise ConfigError("\n".join(problems)) from None
+    # Relative paths are relative to the config file, not to wherever the command runs.
     if config.policies.dir is not None and not config.policies.dir.is_absolute():
-        # A relative folder is relative to the config file, not to wherever the command runs.
         policies = config.policies.model_copy(update={"dir": path.parent / config.policies.dir})
         config = config.model_copy(update={"policies": policies})
+    if not config.store.path.is_absolute():
+        store = config.store.model_copy(update={"path": path.parent / config.store.path})
+        config = config.model_copy(update={"store": store})
     return config

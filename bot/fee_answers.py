@@ -213,9 +213,17 @@ def _rate_of(charge: FeeCharge) -> str:
     return "/".join(format_rate(part.tier.rate) for part in charge.slices)
 
 
-def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> Html:
+@dataclass(frozen=True)
+class FeeAnswer:
+    html: Html
+    # Set when the question named a category without a price: a chart of fee against price fits best.
+    chart_schedule: FeeSchedule | None = None
+    chart_title: str = ""
+
+
+def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnswer:
     if not words:
-        return category_list(catalog, ctx)
+        return FeeAnswer(category_list(catalog, ctx))
     request = parse_fee_request(catalog, words)
     if not request.category_words:
         raise UserInputError("fees_missing_category")
@@ -239,7 +247,8 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> Html:
     if request.price is None:
         lines += schedule_versions(schedule, lang, "• ")
         lines += [Html(""), t(lang, "fees_add_price", category=category.id)]
-        return join(lines + _rule_footer(rule.id, rule.confidence, lang))
+        title = f"{platform.name.get(lang)} {schedule.marketplace} · {category.name.get(lang)}"
+        return FeeAnswer(join(lines + _rule_footer(rule.id, rule.confidence, lang)), schedule, title)
     price = request.price
     comparison = compare(schedule, price, day)
     lines.append(t(lang, "fees_price", price=format_money(price, currency), basis=schedule.basis.get(lang)))
@@ -248,7 +257,7 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> Html:
         lines.append(t(lang, "fees_no_version", date=day.isoformat()))
         if comparison.upcoming is not None:
             lines.append(_upcoming_line(comparison.upcoming, currency, None, ctx))
-        return join(lines + _rule_footer(rule.id, rule.confidence, lang))
+        return FeeAnswer(join(lines + _rule_footer(rule.id, rule.confidence, lang)))
     lines.append(
         t(
             lang,
@@ -294,7 +303,7 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> Html:
         lines.append(_upcoming_line(comparison.upcoming, currency, current, ctx))
     if current.version.note:
         lines.append(escape(current.version.note.get(lang)))
-    return join(lines + _rule_footer(rule.id, rule.confidence, lang))
+    return FeeAnswer(join(lines + _rule_footer(rule.id, rule.confidence, lang)))
 
 
 def _signed(amount: Decimal, currency: str) -> str:

@@ -1,0 +1,135 @@
+"""Operator commands: /stats, /broadcast, /reload, /audit. Operators are Telegram user ids in the config."""
+
+from __future__ import annotations
+
+import time
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.i18n import escape, join, t
+from bot.tg.guard import is_operator
+from bot.tg.send import send_html
+from bot.tg.services import chat_settings, services
+
+PROGRESS_EVERY_SECONDS = 1.0
+
+
+async def _refuse_stranger(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The operator's language, or None after telling a stranger the command is for operators."""
+    settings = chat_settings(update, context)
+    if settings is None:
+        return None
+    if not is_operator(update, context):
+        svc = services(context)
+        await send_html(context.bot, svc.store, settings.chat_id, t(settings.language, "tg_operators_only"))
+        return None
+    return settings.language
+
+
+async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang = await _refuse_stranger(update, context)
+    if lang is None:
+        return
+    svc = services(context)
+    stats = svc.store.stats()
+    catalog = svc.live.catalog
+    text = t(
+        lang,
+        "tg_stats",
+        chats=stats.get("chats", 0),
+        active=stats.get("active_chats", 0),
+        groups=stats.get("group_chats", 0),
+        subscriptions=stats.get("subscriptions", 0),
+        sent=stats.get("reminders_sent", 0),
+        failed=stats.get("reminders_failed", 0),
+        rules=len(catalog.rules),
+    )
+    assert update.effective_chat is not None
+    await send_html(context.bot, svc.store, update.effective_chat.id, text)
+
+
+async def cmd_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Re-read policies/; a broken file keeps the last good catalog, and the operator gets every problem."""
+    lang = await _refuse_stranger(update, context)
+    if lang is None:
+        return
+    svc = services(context)
+    problems = svc.live.reload()
+    user = update.effective_user
+    assert update.effective_chat is not None
+    chat_id = update.effective_chat.id
+    if problems:
+        svc.store.audit(user.id if user else None, chat_id, "reload-failed", f"{len(problems)} problem(s)")
+        lines = [t(lang, "tg_reload_failed", count=len(problems), rules=len(svc.live.catalog.rules))]
+        lines += [escape(f"• {problem}") for problem in problems]
+        await send_html(context.bot, svc.store, chat_id, join(lines))
+        return
+    svc.store.audit(user.id if user else None, chat_id, "reload", f"{len(svc.live.catalog.rules)} rules")
+    await send_html(
+        context.bot, svc.store, chat_id, t(lang, "tg_reload_ok", rules=len(svc.live.catalog.rules))
+    )
+
+
+async def cmd_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang = await _refuse_stranger(update, context)
+    if lang is None:
+        return
+    svc = services(context)
+    message = update.effective_message
+    assert message is not None and message.text is not None and update.effective_chat is not None
+    body = message.text.partition(" ")[2].strip()
+    if not body:
+        await send_html(context.bot, svc.store, update.effective_chat.id, t(lang, "tg_broadcast_usage"))
+        return
+    user = update.effective_user
+    svc.store.audit(user.id if user else None, update.effective_chat.id, "broadcast", body[:200])
+    # Sending to every chat takes a while: run it beside the update loop so the bot keeps answering.
+    context.application.create_task(_broadcast(context, update.effective_chat.id, lang, body), update=update)
+
+
+async def _broadcast(context: ContextTypes.DEFAULT_TYPE, admin_chat: int, lang: str, body: str) -> None:
+    svc = services(context)
+    chats = svc.store.chats(active_only=True)
+    total = len(chats)
+    progress = await context.bot.send_message(
+        admin_chat, t(lang, "tg_broadcast_progress", done=0, total=total), parse_mode=ParseMode.HTML
+    )
+    sent = failed = 0
+    last_edit = time.monotonic()
+    for index, chat in enumerate(chats, start=1):
+        text = escape(body)
+        result = await send_html(context.bot, svc.store, chat.chat_id, text)
+        sent, failed = (sent + 1, failed) if result is not None else (sent, failed + 1)
+        if time.monotonic() - last_edit >= PROGRESS_EVERY_SECONDS and index < total:
+            last_edit = time.monotonic()
+            await progress.edit_text(
+                t(lang, "tg_broadcast_progress", done=index, total=total), parse_mode=ParseMode.HTML
+            )
+    await progress.edit_text(
+        t(lang, "tg_broadcast_done", sent=sent, failed=failed, total=total), parse_mode=ParseMode.HTML
+    )
+
+
+async def cmd_audit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang = await _refuse_stranger(update, context)
+    if lang is None:
+        return
+    svc = services(context)
+    rows = svc.store.audit_log(limit=20)
+    lines = [t(lang, "tg_audit_title", count=len(rows))]
+    lines += [
+        t(
+            lang,
+            "tg_audit_line",
+            at=str(row.get("at", "")),
+            actor=str(row.get("actor_id", "")),
+            chat=str(row.get("chat_id", "")),
+            action=str(row.get("action", "")),
+            detail=str(row.get("detail", ""))[:120],
+        )
+        for row in rows
+    ]
+    assert update.effective_chat is not None
+    await send_html(context.bot, svc.store, update.effective_chat.id, join(lines))

@@ -1,0 +1,136 @@
+"""Wiring: the python-telegram-bot Application, its handlers in the order they match, and running it."""
+
+from __future__ import annotations
+
+import html
+import logging
+import traceback
+
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.clock import Clock
+from bot.config import TelegramConfig
+from bot.i18n import LANGUAGES, t
+from bot.live_catalog import LiveCatalog
+from bot.store import Store
+from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats
+from bot.tg.chat import answer_message
+from bot.tg.services import SERVICES_KEY, Services, services
+from bot.tg.settings import cmd_settings, on_settings_button
+from bot.tg.subscribe import (
+    cmd_mysubs,
+    cmd_subscribe,
+    cmd_unsubscribe,
+    on_subscribe_button,
+    on_unsubscribe_button,
+)
+from bot.tg.throttle import Throttle
+
+log = logging.getLogger(__name__)
+
+# The command menu, in the order users see it; each has a "menu_<name>" message in both languages.
+MENU = [
+    "help", "fees", "rules", "rule", "upcoming", "history", "search", "subscribe", "unsubscribe", "mysubs",
+    "settings", "coupon", "lowinv", "inform", "temuprice", "lang",
+]  # fmt: skip
+
+
+def menu_commands(lang: str) -> list[BotCommand]:
+    return [BotCommand(name, str(t(lang, f"menu_{name}"))) for name in MENU]
+
+
+async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup: its settings and subscriptions follow it to the new chat id."""
+    message = update.effective_message
+    if message is None or message.migrate_to_chat_id is None:
+        return
+    services(context).store.migrate_chat(message.chat.id, message.migrate_to_chat_id)
+    context.application.migrate_chat_data(message=message)
+    log.info("chat %s migrated to %s", message.chat.id, message.migrate_to_chat_id)
+
+
+async def on_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every callback query is answered, even one whose data we do not know (an old or forged button)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure and tell the operators; a user never sees a traceback."""
+    error = context.error
+    log.error("error while handling an update", exc_info=error)
+    if error is None:
+        return
+    svc = services(context)
+    summary = "".join(traceback.format_exception_only(type(error), error)).strip()
+    for admin in svc.config.admins:
+        try:
+            await context.bot.send_message(
+                admin,
+                f"⚠️ policybot error: <code>{html.escape(summary[:3000])}</code>",
+                parse_mode=ParseMode.HTML,
+            )
+        except Exception:  # telling the operator must never raise from the error handler itself
+            log.warning("could not report the error to operator %s", admin)
+
+
+async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+    """Set the command menu in both languages (Telegram picks it by the user's language_code)."""
+    bot = application.bot
+    await bot.set_my_commands(menu_commands("en"), scope=BotCommandScopeDefault())
+    for lang in LANGUAGES:
+        await bot.set_my_commands(menu_commands(lang), scope=BotCommandScopeDefault(), language_code=lang)
+
+
+async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    application.bot_data[SERVICES_KEY].store.close()
+
+
+def build_application(
+    config: TelegramConfig, token: str, live: LiveCatalog, store: Store, clock: Clock
+) -> Application:  # type: ignore[type-arg]
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(config.base_url)
+        .base_file_url(config.base_file_url)
+        # Telegram's limits: about 30 messages a second overall, 20 a minute per group; retry on 429.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    application.bot_data[SERVICES_KEY] = Services(
+        live, store, clock, config, Throttle(config.messages_per_minute)
+    )
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
+    for name, callback in [
+        ("subscribe", cmd_subscribe),
+        ("unsubscribe", cmd_unsubscribe),
+        ("mysubs", cmd_mysubs),
+        ("settings", cmd_settings),
+        ("stats", cmd_stats),
+        ("broadcast", cmd_broadcast),
+        ("reload", cmd_reload),
+        ("audit", cmd_audit),
+    ]:
+        application.add_handler(CommandHandler(name, callback))
+    application.add_handler(CallbackQueryHandler(on_subscribe_button, pattern=r"^sub:"))
+    application.add_handler(CallbackQueryHandler(on_unsubscribe_button, pattern=r"^unsub:"))
+    application.add_handler(CallbackQueryHandler(on_settings_button, pattern=r"^set:"))
+    application.add_handler(CallbackQueryHandler(on_stale_button))
+    # Everything else that is text, commands of the answers core included, goes to the core.
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, answer_message))
+    application.add_error_handler(on_error)
+    return application

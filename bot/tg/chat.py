@@ -1,0 +1,73 @@
+"""Questions and the answers core's commands, in private chats and groups."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from telegram import Message, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from bot.answers import Reply
+from bot.fee_chart import fee_chart_png
+from bot.i18n import t
+from bot.store import ChatSettings
+from bot.tg.guard import require_chat_admin, within_flood_limit
+from bot.tg.send import send_html
+from bot.tg.services import chat_settings, services
+
+_ADDRESSED_COMMAND = re.compile(r"^/[A-Za-z0-9_]+@(\w+)")
+
+
+def _meant_for_us(message: Message, text: str, username: str) -> str | None:
+    """The text to answer, or None when a group message is not for this bot."""
+    command = _ADDRESSED_COMMAND.match(text)
+    if command:
+        return text if command.group(1).casefold() == username.casefold() else None
+    if text.startswith("/") or message.chat.type == ChatType.PRIVATE:
+        return text
+    # In groups, answer plain text only when it mentions or replies to the bot (privacy mode delivers those).
+    mention = f"@{username}"
+    if mention.casefold() in text.casefold():
+        return re.sub(re.escape(mention), "", text, flags=re.IGNORECASE).strip()
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.username == username:
+        return text
+    return None
+
+
+async def answer_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any text: a core command (/fees, /rule, ...) or a question; the reply comes in the chat's language."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    text = _meant_for_us(message, message.text, context.bot.username)
+    settings = chat_settings(update, context)
+    if text is None or settings is None or not await within_flood_limit(update, context, settings):
+        return
+    svc = services(context)
+    reply = svc.live.answers.reply(text, svc.chat_context(settings))
+    if reply.language is not None:
+        if not await require_chat_admin(update, context, settings):
+            return
+        settings = svc.store.update_settings(settings.chat_id, language=reply.language)
+        user = update.effective_user
+        svc.store.audit(user.id if user else None, settings.chat_id, "language", reply.language)
+    await send_reply(context, settings, reply)
+
+
+async def send_reply(context: ContextTypes.DEFAULT_TYPE, settings: ChatSettings, reply: Reply) -> None:
+    svc = services(context)
+    await send_html(context.bot, svc.store, settings.chat_id, reply.html)
+    if reply.chart is not None:
+        # Drawing takes a moment of CPU: keep the event loop free for other chats meanwhile.
+        png = await asyncio.to_thread(
+            fee_chart_png,
+            reply.chart.schedule,
+            settings.language,
+            today=svc.today(settings),
+            title=reply.chart.title,
+        )
+        caption = t(settings.language, "tg_chart_caption", title=reply.chart.title)
+        await context.bot.send_photo(settings.chat_id, png, caption=caption, parse_mode="HTML")

@@ -1,0 +1,65 @@
+"""Who may do what: group admins change a group's settings; operators run admin commands; floods are cut."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.ext import ContextTypes
+
+from bot.i18n import t
+from bot.store import ChatSettings
+from bot.tg.send import send_html
+from bot.tg.services import services
+
+ADMIN_STATUSES = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
+
+
+async def is_chat_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True in a private chat, and in a group for its admins (including an anonymous admin)."""
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat is None:
+        return False
+    if chat.type == ChatType.PRIVATE:
+        return True
+    if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
+        return True  # an anonymous group admin posts as the group itself
+    if user is None:
+        return False
+    member = await context.bot.get_chat_member(chat.id, user.id)
+    return member.status in ADMIN_STATUSES
+
+
+async def require_chat_admin(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, settings: ChatSettings
+) -> bool:
+    """Let group admins through; tell anyone else, politely, that only admins may change this."""
+    if await is_chat_admin(update, context):
+        return True
+    if update.callback_query is not None:
+        await update.callback_query.answer(t(settings.language, "tg_admins_only_short"), show_alert=True)
+    else:
+        svc = services(context)
+        await send_html(context.bot, svc.store, settings.chat_id, t(settings.language, "tg_admins_only"))
+    return False
+
+
+async def within_flood_limit(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, settings: ChatSettings
+) -> bool:
+    """Count the user's message; past the limit, warn once and then stay silent until the minute passes."""
+    user = update.effective_user
+    if user is None:
+        return True
+    svc = services(context)
+    verdict = svc.throttle.check(user.id)
+    if verdict == "warn":
+        limit = svc.config.messages_per_minute
+        await send_html(
+            context.bot, svc.store, settings.chat_id, t(settings.language, "tg_slow_down", limit=limit)
+        )
+    return verdict == "ok"
+
+
+def is_operator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    user = update.effective_user
+    return services(context).is_operator(user.id if user else None)

@@ -1,0 +1,60 @@
+"""Time zones by IANA name or by a city sellers name ("Shenzhen", "深圳", "Los Angeles")."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+# Cities where sellers and their teams work, and the marketplaces they sell to.
+CITY_ZONES = {
+    "shenzhen": "Asia/Shanghai", "深圳": "Asia/Shanghai",
+    "shanghai": "Asia/Shanghai", "上海": "Asia/Shanghai",
+    "beijing": "Asia/Shanghai", "北京": "Asia/Shanghai",
+    "guangzhou": "Asia/Shanghai", "广州": "Asia/Shanghai",
+    "hangzhou": "Asia/Shanghai", "杭州": "Asia/Shanghai",
+    "xiamen": "Asia/Shanghai", "厦门": "Asia/Shanghai",
+    "yiwu": "Asia/Shanghai", "义乌": "Asia/Shanghai",
+    "dongguan": "Asia/Shanghai", "东莞": "Asia/Shanghai",
+    "ningbo": "Asia/Shanghai", "宁波": "Asia/Shanghai",
+    "fuzhou": "Asia/Shanghai", "福州": "Asia/Shanghai",
+    "china": "Asia/Shanghai", "中国": "Asia/Shanghai", "北京时间": "Asia/Shanghai",
+    "hong kong": "Asia/Hong_Kong", "hongkong": "Asia/Hong_Kong", "香港": "Asia/Hong_Kong",
+    "taipei": "Asia/Taipei", "台北": "Asia/Taipei",
+    "singapore": "Asia/Singapore", "新加坡": "Asia/Singapore",
+    "tokyo": "Asia/Tokyo", "东京": "Asia/Tokyo",
+    "los angeles": "America/Los_Angeles", "la": "America/Los_Angeles", "洛杉矶": "America/Los_Angeles",
+    "san francisco": "America/Los_Angeles", "旧金山": "America/Los_Angeles",
+    "seattle": "America/Los_Angeles", "西雅图": "America/Los_Angeles",
+    "new york": "America/New_York", "nyc": "America/New_York", "纽约": "America/New_York",
+    "chicago": "America/Chicago", "芝加哥": "America/Chicago",
+    "mexico city": "America/Mexico_City", "墨西哥城": "America/Mexico_City",
+    "london": "Europe/London", "伦敦": "Europe/London",
+    "berlin": "Europe/Berlin", "柏林": "Europe/Berlin",
+    "paris": "Europe/Paris", "巴黎": "Europe/Paris",
+    "madrid": "Europe/Madrid", "马德里": "Europe/Madrid",
+    "milan": "Europe/Rome", "rome": "Europe/Rome", "米兰": "Europe/Rome", "罗马": "Europe/Rome",
+    "sydney": "Australia/Sydney", "悉尼": "Australia/Sydney",
+    "utc": "UTC", "gmt": "UTC",
+}  # fmt: skip
+
+
+def _canonical_names() -> dict[str, str]:
+    return {name.casefold(): name for name in available_timezones()}
+
+
+def resolve_zone(text: str) -> str | None:
+    """The IANA zone a user means, or None: "asia/shanghai", "Shenzhen", "深圳", "Los_Angeles"."""
+    words = " ".join(text.replace("_", " ").split()).casefold()
+    if words in CITY_ZONES:
+        return CITY_ZONES[words]
+    names = _canonical_names()
+    candidate = text.strip().replace(" ", "_").casefold()
+    if candidate in names:
+        name = names[candidate]
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+        return name
+    # "Los_Angeles" or "Berlin" alone: the zone whose last part matches.
+    endings = [name for folded, name in names.items() if folded.rsplit("/", 1)[-1] == candidate]
+    return endings[0] if len(endings) == 1 else None
