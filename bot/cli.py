@@ -72,7 +72,7 @@ def _zone(value: str | None) -> str | None:
         return None
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise CliError(f"--tz {value!r} is not an IANA time zone such as Asia/Shanghai") from None
     return value
 

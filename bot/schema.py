@@ -48,7 +48,7 @@ def _non_negative(value: Decimal) -> Decimal:
 def _time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder: IsADirectoryError
         raise ValueError(f'{value!r} is not an IANA time zone such as "America/New_York"') from None
     return value
 

@@ -147,7 +147,8 @@ def _next_cut(
         if has_text and atom.kind is _Kind.TEXT:
             if atom.raw == "\n":
                 line_break = _Cut(index, index + 1)
-                if index - 1 > start and atoms[index - 1].raw == "\n" and _has_text(atoms, start, index - 1):
+                # Some text came before, so the first line break of the pair is not the piece's start.
+                if atoms[index - 1].raw == "\n":
                     blank_line = _Cut(index - 1, index + 1)
             elif atom.raw == " ":
                 space = _Cut(index, index + 1)
@@ -160,19 +161,17 @@ def _next_cut(
         stacks[index] = stack
     else:
         return _Cut(index, index), stack
-    cut = blank_line or line_break or space or _hard_cut(atoms, start, index)
+    cut = blank_line or line_break or space or _hard_cut(atoms, start, index, limit)
     return cut, stacks[cut.end]
 
 
-def _has_text(atoms: list[_Atom], start: int, end: int) -> bool:
-    return any(atom.visible.strip() for atom in atoms[start:end])
-
-
-def _hard_cut(atoms: list[_Atom], start: int, end: int) -> _Cut:
+def _hard_cut(atoms: list[_Atom], start: int, end: int, limit: int) -> _Cut:
     """No white space to cut at: cut before `end`, but not right after an opening tag (an empty element)."""
     cut = end
     while cut > start + 1 and atoms[cut - 1].kind is _Kind.OPEN:
         cut -= 1
     if cut == start:
-        raise ValueError(f"a limit of {end - start} leaves no room for text after the open tags")
+        raise ValueError(
+            f"a limit of {limit} cannot hold {atoms[start].raw[:40]!r} and the tags open before it"
+        )
     return _Cut(cut, cut)

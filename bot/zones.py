@@ -52,7 +52,7 @@ def resolve_zone(text: str) -> str | None:
         name = names[candidate]
         try:
             ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             return None
         return name
     # "Los_Angeles" or "Berlin" alone: the zone whose last part matches.

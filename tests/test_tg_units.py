@@ -9,12 +9,12 @@ import sys
 
 import httpx
 import pytest
+from conftest import ROOT
 
 from bot.tg.redact import RedactingFilter, configure_logging
 from bot.tg.settings import SettingInputError, parse_lead_days, parse_quiet, parse_time
 from bot.tg.throttle import Throttle
 from bot.zones import resolve_zone
-from conftest import ROOT
 
 TOKEN = "123456789:AAHsecretSECRETsecret-0123456789"
 
@@ -79,7 +79,11 @@ def test_typed_settings_parsing() -> None:
     assert parse_lead_days(["30,7", "1", "0", "7"]) == (30, 7, 1, 0)
     assert parse_quiet(["22:00-08:00"]) == ("22:00", "08:00")
     assert parse_quiet(["off"]) is None
-    for bad in (lambda: parse_time("25:00"), lambda: parse_lead_days(["400"]), lambda: parse_quiet(["22:00"])):
+    for bad in (
+        lambda: parse_time("25:00"),
+        lambda: parse_lead_days(["400"]),
+        lambda: parse_quiet(["22:00"]),
+    ):
         with pytest.raises(SettingInputError):
             bad()
 
@@ -87,7 +91,13 @@ def test_typed_settings_parsing() -> None:
 def test_run_without_a_token_explains_how_to_get_one() -> None:
     env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONIOENCODING": "utf-8"}
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert "@BotFather" in result.stderr and "policybot chat" in result.stderr
