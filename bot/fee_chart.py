@@ -6,7 +6,7 @@ tiers are steps (Amazon US apparel jumps at $15 and at $20), so the prices are s
 also exactly at every boundary and one cent above it: the step then shows as a jump, not a slope.
 
 Drawing uses `matplotlib.figure.Figure` with the Agg canvas directly, never pyplot: no global figure
-state, nothing to close, safe to call from a worker thread (the Telegram adapter does).
+state and nothing to close, so a worker thread may draw (the Telegram adapter does, via asyncio.to_thread).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import struct
 import warnings
 from decimal import Decimal
@@ -100,7 +101,7 @@ def test_apparel_series_step_at_15_and_20(catalog: Catalog) -> None:
     prices = sorted(current)
     assert prices[-1] == Decimal(50)  # 1.5 x $20 is under the $50 floor
     assert len(prices) >= 400
-    steps = [b - a for a, b in zip(prices, prices[1:], strict=False)]
+    steps = [b - a for a, b in itertools.pairwise(prices)]
     assert max(steps) <= Decimal("0.13")  # dense enough to draw a step as a jump, not a slope
 
 
@@ -144,3 +145,8 @@ def test_caption_names_the_versions_in_the_readers_language(catalog: Catalog) ->
         for lang in ("en", "zh"):
             caption = fee_chart_caption(schedule, lang, today=TODAY, title="x" * 60)
             assert utf16_len(visible_text(caption)) <= 1024  # Telegram's photo caption limit
+
+
+def test_dollar_signs_are_drawn_as_text_not_math(catalog: Catalog) -> None:
+    # Unescaped, matplotlib would typeset "$^$" as math and fail to parse it.
+    assert draw(catalog.fee_schedules[APPAREL], "en", "From $15 to $20, then $^$").startswith(PNG_SIGNATURE)

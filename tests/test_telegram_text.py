@@ -149,10 +149,20 @@ LONG_WORDS = st.text(alphabet="mn中😀", min_size=30, max_size=160)
 ENTITIES = st.sampled_from(["&lt;", "&gt;", "&amp;", "&quot;", "&#128512;"])
 SEPARATORS = st.sampled_from([" ", " ", "\n", "\n\n", "  "])
 TAGS = st.sampled_from(
-    [("<b>", "</b>"), ("<i>", "</i>"), ("<u>", "</u>"), ("<s>", "</s>"), ("<code>", "</code>")]
-    + [("<pre>", "</pre>"), ("<blockquote>", "</blockquote>"), (LINK, "</a>")]
+    [
+        ("<b>", "</b>"),
+        ("<i>", "</i>"),
+        ("<u>", "</u>"),
+        ("<s>", "</s>"),
+        ("<code>", "</code>"),
+        ("<pre>", "</pre>"),
+        ("<blockquote>", "</blockquote>"),
+        (LINK, "</a>"),
+    ]
 )
-RUNS = st.lists(st.one_of(WORDS, WORDS, ENTITIES, SEPARATORS, LONG_WORDS), min_size=1, max_size=25).map("".join)
+RUNS = st.lists(st.one_of(WORDS, WORDS, ENTITIES, SEPARATORS, LONG_WORDS), min_size=1, max_size=25).map(
+    "".join
+)
 
 
 def tagged(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:

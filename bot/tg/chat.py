@@ -6,12 +6,11 @@ import asyncio
 import re
 
 from telegram import Message, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatType, ParseMode
 from telegram.ext import ContextTypes
 
 from bot.answers import Reply
-from bot.fee_chart import fee_chart_png
-from bot.i18n import t
+from bot.fee_chart import fee_chart_caption, fee_chart_png
 from bot.store import ChatSettings
 from bot.tg.guard import require_chat_admin, within_flood_limit
 from bot.tg.send import send_html
@@ -59,15 +58,10 @@ async def answer_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def send_reply(context: ContextTypes.DEFAULT_TYPE, settings: ChatSettings, reply: Reply) -> None:
     svc = services(context)
-    await send_html(context.bot, svc.store, settings.chat_id, reply.html)
-    if reply.chart is not None:
+    sent = await send_html(context.bot, svc.store, settings.chat_id, reply.html)
+    if reply.chart is not None and sent is not None:
+        today, lang, chart = svc.today(settings), settings.language, reply.chart
         # Drawing takes a moment of CPU: keep the event loop free for other chats meanwhile.
-        png = await asyncio.to_thread(
-            fee_chart_png,
-            reply.chart.schedule,
-            settings.language,
-            today=svc.today(settings),
-            title=reply.chart.title,
-        )
-        caption = t(settings.language, "tg_chart_caption", title=reply.chart.title)
-        await context.bot.send_photo(settings.chat_id, png, caption=caption, parse_mode="HTML")
+        png = await asyncio.to_thread(fee_chart_png, chart.schedule, lang, today=today, title=chart.title)
+        caption = fee_chart_caption(chart.schedule, lang, today=today, title=chart.title)
+        await context.bot.send_photo(sent.chat.id, png, caption=caption, parse_mode=ParseMode.HTML)
