@@ -38,3 +38,6 @@ def en() -> ChatContext:
 @pytest.fixture
 def zh() -> ChatContext:
     return context("zh", zone="Asia/Shanghai")
+
+
+pytest_plugins = ["fake_telegram.fixtures"]
