@@ -491,9 +491,16 @@ async def test_raw_requests_get_the_real_error_shape(fake_telegram: FakeBotAPI) 
         data={"chat_id": "1", "text": "a", "reply_markup": '{"inline_keyboard":[{"text":"a"}]}'},
     )
     assert "inline_keyboard[0]: must be an Array" in flat.json()["description"]
+    stray_file = await raw_post(
+        fake_telegram, "sendMessage", data={"chat_id": "1", "text": "a"}, files={"photoo": ("p.png", b"x")}
+    )
+    assert "no parameter refers to it" in stray_file.json()["description"]
     as_json = await raw_post(fake_telegram, "sendmessage", json={"chat_id": 1, "text": "JSON body, any case"})
     assert as_json.json()["ok"] is True and as_json.json()["result"]["text"] == "JSON body, any case"
-    assert len(fake_telegram.rejected) == 3
+    async with httpx.AsyncClient() as client:
+        as_get = await client.get(f"{fake_telegram.base_url}{fake_telegram.token}/getChat?chat_id=-4002")
+    assert as_get.json()["result"]["type"] == "group"
+    assert len(fake_telegram.rejected) == 4
 
 
 # Faults

@@ -180,7 +180,10 @@ async def cmd_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         except InvalidSetting:
             await send_html(context.bot, svc.store, settings.chat_id, t(settings.language, "tg_set_usage"))
             return
-        await send_html(context.bot, svc.store, settings.chat_id, t(settings.language, "tg_saved"))
+        text, keyboard = settings_view(settings)
+        saved = Html(t(settings.language, "tg_saved") + "\n\n" + text)
+        await send_html(context.bot, svc.store, settings.chat_id, saved, keyboard)
+        return
     text, keyboard = settings_view(settings)
     await send_html(context.bot, svc.store, settings.chat_id, text, keyboard)
 

@@ -97,7 +97,7 @@ def is_rate_limited(method: str) -> bool:
 class RateLimiter:
     """Sliding-window flood control: overall per second, per chat per second, per group per minute.
 
-    Only accepted calls count, like Telegram; an answered 429 does not use up the window.
+    A call answered 429 does not use up the window; any call let through does, whatever its outcome.
     """
 
     def __init__(self) -> None:

@@ -9,17 +9,14 @@ Condition so that they never hold that lock while waiting.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
-import socket
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -30,6 +27,7 @@ from .errors import ApiError, NoSuchMessage, WaitTimeout, bad_request, not_found
 from .faults import ANY_METHOD, Fault, FaultKind, FaultPlan, RateLimiter, is_rate_limited
 from .polling import UpdateQueue
 from .spec import SPEC_PATH, ApiSpec, MethodDef
+from .transport import HttpServer
 from .wire import Upload, WireError, decode_request
 from .world import SUPERGROUP_PREFIX, World
 
@@ -105,7 +103,7 @@ class FakeBotAPI:
         self._internal_errors: list[str] = []
         self._rejections_expected = False
         self._stopping = threading.Event()
-        self._httpd: _Server | None = None
+        self._httpd: HttpServer | None = None
         self._thread: threading.Thread | None = None
 
     # Lifecycle
@@ -114,7 +112,7 @@ class FakeBotAPI:
         """Bind a free port on 127.0.0.1 and serve in a background thread."""
         if self._httpd is not None:
             raise RuntimeError("a FakeBotAPI starts once; create a new one for a fresh server")
-        self._httpd = _Server((self._host, 0), self)
+        self._httpd = HttpServer((self._host, 0), self)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -492,7 +490,7 @@ class FakeBotAPI:
         """Answer 429 (retry_after = seconds until the window frees) beyond these rates; None = no limit.
 
         Telegram's documented limits are about 30 per second overall, 1 per second per chat and 20 per
-        minute per group. Counted: message sends and edits that were accepted.
+        minute per group. Counted: message sends and edits that passed validation and the limits.
         """
         with self._lock:
             self._limiter.configure(per_second, per_chat_per_second, per_group_per_minute)
@@ -545,7 +543,7 @@ class FakeBotAPI:
 
     # Answering requests (server threads)
 
-    def _answer_http(self, path: str, content_type: str | None, body: bytes) -> tuple[int, bytes, str]:
+    def answer_http(self, path: str, content_type: str | None, body: bytes) -> tuple[int, bytes, str]:
         """One HTTP request -> (status, body, content type). Never raises."""
         try:
             split = urlsplit(path)
@@ -673,10 +671,13 @@ class FakeBotAPI:
             self._rejected.append(Call(method, params, files, error.code, error.description))
         return error.code, error.payload()
 
-    def _internal_error(self) -> ApiError:
-        report = traceback.format_exc()
+    def report_internal_error(self) -> None:
+        """Keep the traceback of the exception being handled: a bug of the fake, for the test to see."""
         with self._lock:
-            self._internal_errors.append(report)
+            self._internal_errors.append(traceback.format_exc())
+
+    def _internal_error(self) -> ApiError:
+        self.report_internal_error()
         return ApiError(500, f"Internal Server Error: fake server bug: {sys.exc_info()[1]!r}")
 
 
@@ -687,97 +688,3 @@ def _brief(params: Mapping[str, Any], width: int = 80) -> str:
         for key, value in params.items()
     }
     return repr(shown)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """HTTP/1.1 with keep-alive, as httpx expects; bodies by Content-Length or chunked."""
-
-    protocol_version = "HTTP/1.1"
-    wbufsize = 64 * 1024  # headers and body leave in one segment: no Nagle/delayed-ACK 40 ms stalls
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.track(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.untrack(self.connection)
-
-    def do_POST(self) -> None:
-        try:
-            body = self._read_body()
-        except (ValueError, OSError):
-            self.close_connection = True
-            self._send(400, b'{"ok":false,"error_code":400,"description":"Bad Request: unreadable body"}')
-            return
-        status, payload, content_type = self.server.api._answer_http(
-            self.path, self.headers.get("Content-Type"), body
-        )
-        self._send(status, payload, content_type)
-
-    do_GET = do_POST
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the tests look at `calls`, not at an access log (which would also show the token)."""
-
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            self.wfile.flush()
-        except OSError:  # the client gave up (e.g. its read timeout passed during a "slow" fault)
-            self.close_connection = True
-
-
-class _Server(ThreadingHTTPServer):
-    """Tracks open connections so that stop() can close idle keep-alive ones instead of waiting."""
-
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], api: FakeBotAPI) -> None:
-        self.api = api
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def track(self, connection: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.add(connection)
-
-    def untrack(self, connection: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.discard(connection)
-
-    def close_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):  # already closed by the client
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up is normal; anything else is a bug of the fake, kept for the test."""
-        if isinstance(sys.exc_info()[1], OSError):
-            return
-        self.api._internal_error()

@@ -112,7 +112,6 @@ class ApiSpec:
         result as ``"attach://<part>"``, the same form a JSON object uses to point at an uploaded part.
         """
         unknown = [name for name in raw if name not in method.fields]
-        unknown += [name for name in uploads if name not in method.fields and name not in raw]
         attachments = _Attachments(uploads)
         direct_uploads = {
             name for name in uploads if name in method.fields and "InputFile" in method.fields[name].types
@@ -128,7 +127,7 @@ class ApiSpec:
                 if method.name in ("sendMessage", "editMessageText") and name == "text":
                     raise bad_request("message text is empty")
                 raise bad_request(f'parameter "{name}" is required')
-        unused = [name for name in uploads if name not in attachments.used and name not in unknown]
+        unused = [name for name in uploads if name not in attachments.used]
         if unknown:
             raise bad_request(f'unknown parameter "{unknown[0]}" for method {method.name}')
         if unused:
