@@ -102,7 +102,10 @@ def test_webhook_mode_checks_the_secret_token(fake_telegram: FakeBotAPI, tmp_pat
     server = fake_telegram
     with httpx.Client() as client:
         port = _free_port()
-        config_extra = f'\n[telegram.webhook]\nlisten = "127.0.0.1"\nport = {port}\npath = "hook"\nsecret_token = "s3cret-Token"\n'
+        config_extra = (
+            "\n[telegram.webhook]\n"
+            f'listen = "127.0.0.1"\nport = {port}\npath = "hook"\nsecret_token = "s3cret-Token"\n'
+        )
         # Telegram posts to the public HTTPS URL; the reverse proxy forwards to 127.0.0.1:port/hook.
         public = "https://bot.example.com/hook"
         process = start_bot(server, tmp_path, "--webhook", public, config_extra=config_extra)
