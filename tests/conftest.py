@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,9 @@ import pytest
 
 from bot.answers import Answers, ChatContext
 from bot.catalog import Catalog, load_catalog
+
+# python-telegram-bot warns at every 429 unless durations are timedeltas; the bot opts in, so do the tests.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"

@@ -279,3 +279,20 @@ async def test_long_replies_are_split_within_telegrams_limit(bot: Bot) -> None:
     for text in bot.texts(ZH_USER):
         assert len(text) <= 4096
     assert replies
+
+
+async def test_flood_wait_from_telegram_is_honoured(bot: Bot) -> None:
+    await bot.say(EN_USER, "/start", language_code="en", chat_type="private")
+    bot.server.fail_next("sendMessage", "retry_after", chat_id=EN_USER, retry_after=1)
+    replies = await bot.say(EN_USER, "/fees apparel 18")
+    assert "$1.80" in replies[0]
+    attempts = [c for c in bot.server.calls_to("sendMessage") if c.params.get("chat_id") == EN_USER]
+    assert [c.status for c in attempts[-2:]] == [429, 200]
+
+
+async def test_server_errors_reach_the_error_handler_not_the_user(bot: Bot) -> None:
+    await bot.say(EN_USER, "/start", language_code="en", chat_type="private")
+    bot.server.fail_next("sendMessage", "server_error", chat_id=EN_USER)
+    bot.server.message(EN_USER, "/help")
+    await bot.server.wait_for(lambda: bot.server.sent_messages(ADMIN), timeout=10)
+    assert "policybot error" in bot.texts(ADMIN)[0]

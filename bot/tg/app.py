@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import traceback
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
@@ -26,6 +27,7 @@ from bot.live_catalog import LiveCatalog
 from bot.store import Store
 from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats
 from bot.tg.chat import answer_message
+from bot.tg.redact import redact
 from bot.tg.services import SERVICES_KEY, Services, services
 from bot.tg.settings import cmd_settings, on_settings_button
 from bot.tg.subscribe import (
@@ -73,7 +75,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if error is None:
         return
     svc = services(context)
-    summary = "".join(traceback.format_exception_only(type(error), error)).strip()
+    summary = redact(
+        "".join(traceback.format_exception_only(type(error), error)).strip(), [context.bot.token]
+    )
     for admin in svc.config.admins:
         try:
             await context.bot.send_message(
@@ -100,6 +104,9 @@ async def post_shutdown(application: Application) -> None:  # type: ignore[type-
 def build_application(
     config: TelegramConfig, token: str, live: LiveCatalog, store: Store, clock: Clock
 ) -> Application:  # type: ignore[type-arg]
+    # Opt in to python-telegram-bot's coming behaviour (durations such as retry_after as timedelta) now,
+    # instead of a deprecation warning at every 429.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     application = (
         ApplicationBuilder()
         .token(token)
