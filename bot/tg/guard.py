@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from telegram import Update
+import re
+
+from telegram import CallbackQuery, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ContextTypes
 
 from bot.i18n import t
 from bot.store import ChatSettings
 from bot.tg.send import send_html
-from bot.tg.services import services
+from bot.tg.services import chat_settings, services
 
 ADMIN_STATUSES = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 
@@ -58,6 +60,26 @@ async def within_flood_limit(
             context.bot, svc.store, settings.chat_id, t(settings.language, "tg_slow_down", limit=limit)
         )
     return verdict == "ok"
+
+
+async def admin_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, pattern: re.Pattern[str]
+) -> tuple[CallbackQuery, ChatSettings, re.Match[str]] | None:
+    """A button press whose data matches `pattern`, from someone allowed to change the chat; else None.
+
+    The data comes from the user's client and is checked, never trusted; an unknown press is still answered
+    so the client stops its spinner.
+    """
+    query = update.callback_query
+    assert query is not None
+    settings = chat_settings(update, context)
+    match = pattern.match(query.data or "")
+    if settings is None or match is None:
+        await query.answer()
+        return None
+    if not await require_chat_admin(update, context, settings):
+        return None
+    return query, settings, match
 
 
 def is_operator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

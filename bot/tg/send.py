@@ -53,3 +53,13 @@ async def edit_html(query: CallbackQuery, html: str, markup: InlineKeyboardMarku
     except BadRequest as error:
         if "not modified" not in str(error).casefold():
             raise
+
+
+async def answer_in_place(
+    query: CallbackQuery | None, bot: Bot, store: Store, chat_id: int, html: str
+) -> None:
+    """Replace the menu a button belonged to, or send a new message when the command was typed."""
+    if query is not None:
+        await edit_html(query, html)
+    else:
+        await send_html(bot, store, chat_id, html)

@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot.i18n import Html, normalize_language, t
 from bot.store import ChatSettings, InvalidSetting
-from bot.tg.guard import require_chat_admin, within_flood_limit
+from bot.tg.guard import admin_button, require_chat_admin, within_flood_limit
 from bot.tg.send import edit_html, send_html
 from bot.tg.services import chat_settings, services
 from bot.zones import resolve_zone
@@ -189,15 +189,10 @@ async def cmd_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def on_settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    assert query is not None
-    settings = chat_settings(update, context)
-    match = CALLBACK.match(query.data or "")
-    if settings is None or match is None:
-        await query.answer()
+    pressed = await admin_button(update, context, CALLBACK)
+    if pressed is None:
         return
-    if not await require_chat_admin(update, context, settings):
-        return
+    query, settings, match = pressed
     try:
         settings = _apply(update, context, settings, _button_change(match))
     except (SettingInputError, InvalidSetting):

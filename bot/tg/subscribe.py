@@ -13,8 +13,8 @@ from bot.i18n import LANGUAGES, Html, escape, join, messages, t
 from bot.parsing import find_marketplace, find_platform
 from bot.schema import Topic
 from bot.store import ChatSettings, Subscription
-from bot.tg.guard import require_chat_admin, within_flood_limit
-from bot.tg.send import edit_html, send_html
+from bot.tg.guard import admin_button, require_chat_admin, within_flood_limit
+from bot.tg.send import answer_in_place, edit_html, send_html
 from bot.tg.services import chat_settings, services
 
 ALL = "*"
@@ -184,24 +184,15 @@ async def _save(
     svc.store.audit(user.id if user else None, settings.chat_id, "subscribe", repr(subscriptions))
     lang = settings.language
     text = t(lang, "tg_sub_done", summary=describe(subscriptions, svc.live.catalog, lang), added=added)
-    query = update.callback_query
-    if query is not None:
-        await edit_html(query, text)
-    else:
-        await send_html(context.bot, svc.store, settings.chat_id, text)
+    await answer_in_place(update.callback_query, context.bot, svc.store, settings.chat_id, text)
 
 
 async def on_subscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A press in the /subscribe menu. The data is checked against the catalog, never trusted."""
-    query = update.callback_query
-    assert query is not None
-    settings = chat_settings(update, context)
-    match = CALLBACK.match(query.data or "")
-    if settings is None or match is None:
-        await query.answer()
+    pressed = await admin_button(update, context, CALLBACK)
+    if pressed is None:
         return
-    if not await require_chat_admin(update, context, settings):
-        return
+    query, settings, match = pressed
     svc = services(context)
     catalog, lang = svc.live.catalog, settings.language
     assert context.chat_data is not None
@@ -291,22 +282,14 @@ async def _unsubscribe(
     user = update.effective_user
     svc.store.audit(user.id if user else None, settings.chat_id, "unsubscribe", platform or ALL)
     text = t(settings.language, "tg_unsub_done", removed=removed)
-    if update.callback_query is not None:
-        await edit_html(update.callback_query, text)
-    else:
-        await send_html(context.bot, svc.store, settings.chat_id, text)
+    await answer_in_place(update.callback_query, context.bot, svc.store, settings.chat_id, text)
 
 
 async def on_unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    assert query is not None
-    settings = chat_settings(update, context)
-    match = UNSUB_CALLBACK.match(query.data or "")
-    if settings is None or match is None:
-        await query.answer()
+    pressed = await admin_button(update, context, UNSUB_CALLBACK)
+    if pressed is None:
         return
-    if not await require_chat_admin(update, context, settings):
-        return
+    query, settings, match = pressed
     await query.answer()
     platform = match["platform"]
     await _unsubscribe(update, context, settings, None if platform == ALL else platform)
