@@ -498,12 +498,13 @@ def test_stats_count_chats_subscriptions_and_deliveries(store: Store, path: Path
     store.subscribe(ALICE, [Subscription("amazon"), Subscription("temu")])
     store.subscribe(BOB, [Subscription("amazon")])
 
-    # The outbox arrives with a later migration; stand in for it with the columns stats() reads.
     connection = sqlite3.connect(path)
     with connection:
-        connection.execute("CREATE TABLE deliveries (id INTEGER PRIMARY KEY, status TEXT NOT NULL)")
         connection.executemany(
-            "INSERT INTO deliveries (status) VALUES (?)", [("sent",), ("sent",), ("failed",), ("pending",)]
+            "INSERT INTO deliveries"
+            " (chat_id, kind, key, lead, due_at, payload, status, created_at, updated_at)"
+            " VALUES (?, 'reminder', ?, 0, '2026-01-01T00:00:00+00:00', '{}', ?, '', '')",
+            [(ALICE, "a", "sent"), (ALICE, "b", "sent"), (ALICE, "c", "failed"), (ALICE, "d", "pending")],
         )
     connection.close()
 
