@@ -137,7 +137,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except CatalogError as error:
         raise CliError(str(error)) from None
     try:
-        store = Store(args.db or config.store.path)
+        store = Store(args.db or config.store.path, clock=clock)
     except StoreError as error:
         raise CliError(str(error)) from None
     application = build_application(config.telegram, token, live, store, clock)
@@ -152,6 +152,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         # run_polling stops cleanly on SIGINT and SIGTERM, finishing the update in hand.
         application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    return 0
+
+
+def cmd_export_ics(args: argparse.Namespace) -> int:
+    """Write an .ics calendar: of every rule, or of one chat's subscriptions and countdowns."""
+    from bot.ics import calendar_ics, calendar_ics_all
+
+    config = _config(args)
+    catalog = _catalog(args.policies or config.policies.dir)
+    clock = clock_from_env(os.environ)
+    lang = args.lang or config.defaults.language or guess_language("")
+    if args.chat is None:
+        data = calendar_ics_all(catalog, lang, clock.now())
+    else:
+        from bot.store import Store, StoreError
+        from bot.tracks import list_tracks
+
+        try:
+            store = Store(args.db or config.store.path)
+        except StoreError as error:
+            raise CliError(str(error)) from None
+        with store:
+            settings = store.chat(args.chat)
+            if settings is None:
+                raise CliError(f"no chat {args.chat} in {args.db or config.store.path}")
+            tracks = [
+                (f"Deadline: {t.rule_id}", t.rule_id, t.deadline) for t in list_tracks(store, args.chat)
+            ]
+            data = calendar_ics(
+                catalog, store.subscriptions(args.chat), settings.language, clock.now(), tracks=tracks
+            )
+    if args.output == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        Path(args.output).write_bytes(data)
+        print(f"wrote {args.output} ({data.count(b'BEGIN:VEVENT')} events)")
     return 0
 
 
@@ -198,6 +234,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--webhook", metavar="URL", help="receive updates at this public HTTPS URL instead of polling"
     )
     run.set_defaults(handler=cmd_run)
+    export = commands.add_parser("export-ics", help="write an .ics calendar of the rules' dates")
+    export.add_argument(
+        "--config", type=Path, metavar="FILE", help="configuration file (see config.example.toml)"
+    )
+    export.add_argument("--policies", type=Path, metavar="DIR", help="policy folder (default: policies/)")
+    export.add_argument("--db", type=Path, metavar="FILE", help="SQLite database, with --chat")
+    export.add_argument(
+        "--chat", type=int, metavar="ID", help="only this chat's subscriptions and countdowns"
+    )
+    export.add_argument("--lang", choices=["zh", "en"], help="language of the event titles")
+    export.add_argument(
+        "-o", "--output", default="policybot.ics", metavar="FILE", help="output file, - for stdout"
+    )
+    export.set_defaults(handler=cmd_export_ics)
     return parser
 
 

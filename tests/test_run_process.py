@@ -63,9 +63,16 @@ def ask(server: FakeBotAPI, text: str) -> str:
 
 
 def press(server: FakeBotAPI, data: str) -> None:
-    before = len(server.calls_to("answerCallbackQuery"))
+    """Press a button and wait until the bot has answered it and redrawn the menu."""
+    answers, edits = len(server.calls_to("answerCallbackQuery")), len(server.calls_to("editMessageText"))
     server.callback(USER, USER, data)
-    server.wait_for_sync(lambda: len(server.calls_to("answerCallbackQuery")) > before, timeout=30)
+    server.wait_for_sync(
+        lambda: (
+            len(server.calls_to("answerCallbackQuery")) > answers
+            and len(server.calls_to("editMessageText")) > edits
+        ),
+        timeout=30,
+    )
 
 
 def edited(server: FakeBotAPI) -> str:

@@ -19,8 +19,10 @@ from bot.clock import Clock
 from bot.config import TelegramConfig
 from bot.i18n import to_plain_text
 from bot.live_catalog import LiveCatalog
+from bot.outbox import Outbox
 from bot.store import Store, Subscription
 from bot.tg.app import build_application
+from bot.tg.reminders import wake_dispatch
 
 ADMIN = 777
 ZH_USER = 501
@@ -85,14 +87,15 @@ class Bot:
 async def bot(fake_telegram: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Bot]:
     policies = tmp_path / "policies"
     shutil.copytree(POLICIES, policies)
-    store = Store(tmp_path / "bot.db")
+    clock = Clock(NOW)
+    store = Store(tmp_path / "bot.db", clock=clock)
     config = TelegramConfig(
         base_url=fake_telegram.base_url,
         base_file_url=fake_telegram.base_file_url,
         admins=[ADMIN],
         messages_per_minute=30,
     )
-    app = build_application(config, fake_telegram.token, LiveCatalog(policies), store, Clock(NOW))
+    app = build_application(config, fake_telegram.token, LiveCatalog(policies), store, clock)
     fake_telegram.add_chat(GROUP, "group", title="Seller team")
     fake_telegram.set_admins(GROUP, {ADMIN}, creator=ADMIN)
     async with app:
@@ -296,3 +299,104 @@ async def test_server_errors_reach_the_error_handler_not_the_user(bot: Bot) -> N
     bot.server.message(EN_USER, "/help")
     await bot.server.wait_for(lambda: bot.server.sent_messages(ADMIN), timeout=10)
     assert "policybot error" in bot.texts(ADMIN)[0]
+
+
+NEW_RULE = """
+[[rules]]
+id = "amazon-us-test-announcement-2027"
+marketplaces = ["US"]
+topic = "fees"
+title = { en = "Test fee announcement", zh = "测试费用公告" }
+summary = { en = "A fee change announced by the operator.", zh = "运营者公布的费用变化。" }
+confidence = "high"
+
+[[rules.events]]
+id = "effective"
+kind = "effective"
+date = 2026-12-20
+label = { en = "Test fee takes effect", zh = "测试费用生效" }
+
+[[rules.sources]]
+url = "https://sellercentral.amazon.com/help/test"
+says = "test"
+confidence = "high"
+"""
+
+
+async def test_reload_alerts_exactly_the_subscribed_chats_once_and_moves_reminders(bot: Bot) -> None:
+    await bot.say(ZH_USER, "/subscribe amazon us fees", language_code="zh-hans", chat_type="private")
+    await bot.say(EN_USER, "/subscribe temu", language_code="en", chat_type="private")
+    await bot.say(ADMIN, "/start", language_code="en", chat_type="private")
+    amazon = bot.policies / "amazon.toml"
+    amazon.write_text(amazon.read_text(encoding="utf-8") + NEW_RULE, encoding="utf-8")
+    before_zh, before_en = len(bot.server.sent_messages(ZH_USER)), len(bot.server.sent_messages(EN_USER))
+    reloaded = await bot.say(ADMIN, "/reload")
+    assert "1 change(s)" in reloaded[0]
+    await bot.server.wait_for(lambda: len(bot.server.sent_messages(ZH_USER)) > before_zh, timeout=10)
+    await bot.settle()
+    alerts = bot.texts(ZH_USER)[before_zh:]
+    assert len(alerts) == 1 and "测试费用公告" in alerts[0]
+    assert len(bot.server.sent_messages(EN_USER)) == before_en  # temu only: not alerted
+    outbox = Outbox(bot.store)
+    keys = {d.key for d in outbox.pending_for_chat(ZH_USER, limit=100)}
+    assert "amazon-us-test-announcement-2027/effective/2026-12-20" in keys
+
+    # The operator moves the date: one more alert, and the reminders move with it.
+    amazon.write_text(amazon.read_text(encoding="utf-8").replace("date = 2026-12-20", "date = 2026-12-22"))
+    await bot.say(ADMIN, "/reload")
+    await bot.server.wait_for(lambda: len(bot.server.sent_messages(ZH_USER)) > before_zh + 1, timeout=10)
+    await bot.settle()
+    moved = bot.texts(ZH_USER)[before_zh + 1 :]
+    assert len(moved) == 1 and "2026-12-20" in moved[0] and "2026-12-22" in moved[0]
+    keys = {d.key for d in outbox.pending_for_chat(ZH_USER, limit=100)}
+    assert "amazon-us-test-announcement-2027/effective/2026-12-22" in keys
+    assert "amazon-us-test-announcement-2027/effective/2026-12-20" not in keys
+    changes = await bot.say(ADMIN, "/changes 7")
+    assert "Test fee" in changes[0]
+
+
+async def test_a_due_reminder_arrives_with_done_and_snooze(bot: Bot) -> None:
+    await bot.say(EN_USER, "/subscribe amazon", language_code="en", chat_type="private")
+    outbox = Outbox(bot.store)
+    pending = outbox.pending_for_chat(EN_USER, limit=100)
+    assert pending, "subscribing plans reminders"
+    assert any(d.key.startswith("amazon-us-peak-storage-fee/") for d in pending)
+    # Make one due now, as the clock would on its day, and wake the dispatcher.
+    first = next(d for d in pending if d.key.startswith("amazon-us-peak-storage-fee/"))
+    bot.store.db.execute("UPDATE deliveries SET due_at = ? WHERE id = ?", [NOW.isoformat(), first.id])
+    bot.store.db.conn.commit()
+    before = len(bot.server.sent_messages(EN_USER))
+    wake_dispatch(bot.app)
+    await bot.server.wait_for(lambda: len(bot.server.sent_messages(EN_USER)) > before, timeout=10)
+    reminder = bot.server.sent_messages(EN_USER)[-1]
+    buttons = [b["callback_data"] for row in reminder["reply_markup"]["inline_keyboard"] for b in row]
+    assert f"rem:done:{first.id}" in buttons and f"rem:snooze:{first.id}" in buttons
+    assert "days" in to_plain_text(reminder["text"]) or "today" in to_plain_text(reminder["text"])
+    await bot.press(EN_USER, EN_USER, f"rem:snooze:{first.id}")
+    assert any(d.kind == "snooze" for d in outbox.pending_for_chat(EN_USER, limit=200))
+    await bot.press(EN_USER, EN_USER, f"rem:done:{first.id}")
+    assert not any(d.key == first.key for d in outbox.pending_for_chat(EN_USER, limit=200))
+
+
+async def test_track_tracks_untrack(bot: Bot) -> None:
+    added = await bot.say(EN_USER, "/track inform 2026-11-20", language_code="en", chat_type="private")
+    assert "deadline 2026-11-30" in added[0]
+    listed = await bot.say(EN_USER, "/tracks")
+    assert "2026-11-30" in listed[0]
+    bad = await bot.say(EN_USER, "/track nonsense 2026-11-20")
+    assert "don't know the countdown" in bad[0]
+    track_id = listed[0].split("#")[1].split(" ")[0]
+    removed = await bot.say(EN_USER, f"/untrack {track_id}")
+    assert f"Countdown {track_id} removed" in removed[0]
+    assert "No countdowns" in (await bot.say(EN_USER, "/tracks"))[0]
+
+
+async def test_calendar_and_upcoming_reminders(bot: Bot) -> None:
+    await bot.say(ZH_USER, "/subscribe amazon", language_code="zh-hans", chat_type="private")
+    bot.server.message(ZH_USER, "/calendar")
+    await bot.server.wait_for(lambda: bot.server.calls_to("sendDocument"), timeout=10)
+    document = bot.server.calls_to("sendDocument")[0]
+    data = next(iter(document.files.values()))
+    assert data.startswith(b"BEGIN:VCALENDAR") and b"BEGIN:VEVENT" in data
+    upcoming = await bot.say(ZH_USER, "/upcoming 60")
+    assert "本聊天接下来的提醒" in upcoming[0]

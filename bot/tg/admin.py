@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.i18n import escape, join, t
 from bot.tg.guard import is_operator
+from bot.tg.reminders import catalog_changed, wake_dispatch
 from bot.tg.send import send_html
 from bot.tg.services import chat_settings, services
 
@@ -67,9 +68,11 @@ async def cmd_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await send_html(context.bot, svc.store, chat_id, join(lines))
         return
     svc.store.audit(user.id if user else None, chat_id, "reload", f"{len(svc.live.catalog.rules)} rules")
-    await send_html(
-        context.bot, svc.store, chat_id, t(lang, "tg_reload_ok", rules=len(svc.live.catalog.rules))
-    )
+    # An edited policy file is how an operator announces a change: alert subscribers, re-plan reminders.
+    changes = catalog_changed(context.application)
+    wake_dispatch(context.application)
+    text = t(lang, "tg_reload_ok", rules=len(svc.live.catalog.rules), changes=changes)
+    await send_html(context.bot, svc.store, chat_id, text)
 
 
 async def cmd_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

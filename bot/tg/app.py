@@ -28,6 +28,16 @@ from bot.store import Store
 from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats
 from bot.tg.chat import answer_message
 from bot.tg.redact import redact
+from bot.tg.reminders import (
+    cmd_calendar,
+    cmd_changes,
+    cmd_track,
+    cmd_tracks,
+    cmd_untrack,
+    cmd_upcoming,
+    on_reminder_button,
+    start_reminders,
+)
 from bot.tg.services import SERVICES_KEY, Services, services
 from bot.tg.settings import cmd_settings, on_settings_button
 from bot.tg.subscribe import (
@@ -43,8 +53,8 @@ log = logging.getLogger(__name__)
 
 # The command menu, in the order users see it; each has a "menu_<name>" message in both languages.
 MENU = [
-    "help", "fees", "rules", "rule", "upcoming", "history", "search", "subscribe", "unsubscribe", "mysubs",
-    "settings", "coupon", "lowinv", "inform", "temuprice", "lang",
+    "help", "fees", "rules", "rule", "upcoming", "history", "changes", "search", "subscribe", "unsubscribe",
+    "mysubs", "settings", "track", "tracks", "calendar", "coupon", "lowinv", "inform", "temuprice", "lang",
 ]  # fmt: skip
 
 
@@ -90,11 +100,12 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def post_init(application: Application) -> None:  # type: ignore[type-arg]
-    """Set the command menu in both languages (Telegram picks it by the user's language_code)."""
+    """Set the command menu in both languages, then start reminders (sync, plan, dispatch jobs)."""
     bot = application.bot
     await bot.set_my_commands(menu_commands("en"), scope=BotCommandScopeDefault())
     for lang in LANGUAGES:
         await bot.set_my_commands(menu_commands(lang), scope=BotCommandScopeDefault(), language_code=lang)
+    await start_reminders(application)
 
 
 async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
@@ -104,6 +115,8 @@ async def post_shutdown(application: Application) -> None:  # type: ignore[type-
 def build_application(
     config: TelegramConfig, token: str, live: LiveCatalog, store: Store, clock: Clock
 ) -> Application:  # type: ignore[type-arg]
+    if store.clock is not clock:
+        raise ValueError("the store and the bot must share one clock (POLICYBOT_NOW moves both)")
     # Opt in to python-telegram-bot's coming behaviour (durations such as retry_after as timedelta) now,
     # instead of a deprecation warning at every 429.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -131,11 +144,18 @@ def build_application(
         ("broadcast", cmd_broadcast),
         ("reload", cmd_reload),
         ("audit", cmd_audit),
+        ("track", cmd_track),
+        ("tracks", cmd_tracks),
+        ("untrack", cmd_untrack),
+        ("changes", cmd_changes),
+        ("calendar", cmd_calendar),
+        ("upcoming", cmd_upcoming),
     ]:
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(on_subscribe_button, pattern=r"^sub:"))
     application.add_handler(CallbackQueryHandler(on_unsubscribe_button, pattern=r"^unsub:"))
     application.add_handler(CallbackQueryHandler(on_settings_button, pattern=r"^set:"))
+    application.add_handler(CallbackQueryHandler(on_reminder_button, pattern=r"^rem:"))
     application.add_handler(CallbackQueryHandler(on_stale_button))
     # Everything else that is text, commands of the answers core included, goes to the core.
     application.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, answer_message))

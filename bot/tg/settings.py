@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 from bot.i18n import Html, normalize_language, t
 from bot.store import ChatSettings, InvalidSetting
 from bot.tg.guard import admin_button, require_chat_admin, within_flood_limit
+from bot.tg.reminders import replan_chat
 from bot.tg.send import edit_html, send_html
 from bot.tg.services import chat_settings, services
 from bot.zones import resolve_zone
@@ -158,6 +159,7 @@ def _apply(
 ) -> ChatSettings:
     svc = services(context)
     updated = svc.store.update_settings(settings.chat_id, **change)  # type: ignore[arg-type]
+    replan_chat(context.application, settings.chat_id)  # reminder time, zone, lead days or quiet hours moved
     user = update.effective_user
     svc.store.audit(user.id if user else None, settings.chat_id, "settings", repr(change))
     return updated

@@ -14,6 +14,7 @@ from bot.parsing import find_marketplace, find_platform
 from bot.schema import Topic
 from bot.store import ChatSettings, Subscription
 from bot.tg.guard import admin_button, require_chat_admin, within_flood_limit
+from bot.tg.reminders import replan_chat
 from bot.tg.send import answer_in_place, edit_html, send_html
 from bot.tg.services import chat_settings, services
 
@@ -180,6 +181,7 @@ async def _save(
     svc = services(context)
     subscriptions = wizard.subscriptions()
     added = svc.store.subscribe(settings.chat_id, subscriptions)
+    replan_chat(context.application, settings.chat_id)
     user = update.effective_user
     svc.store.audit(user.id if user else None, settings.chat_id, "subscribe", repr(subscriptions))
     lang = settings.language
@@ -279,6 +281,7 @@ async def _unsubscribe(
 ) -> None:
     svc = services(context)
     removed = svc.store.unsubscribe(settings.chat_id, platform)
+    replan_chat(context.application, settings.chat_id)
     user = update.effective_user
     svc.store.audit(user.id if user else None, settings.chat_id, "unsubscribe", platform or ALL)
     text = t(settings.language, "tg_unsub_done", removed=removed)

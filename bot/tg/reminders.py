@@ -1,0 +1,307 @@
+"""Reminders and alerts in the running bot: the scheduler's jobs, and the commands and buttons around them.
+
+Jobs are stateless and recreated at start with fixed names (nothing is pickled; SQLite holds the state):
+- "plan": re-plan every chat's reminders, daily and after any change;
+- "dispatch": send what is due, then wake again at the next due time (or sooner when woken).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, ContextTypes
+
+from bot.dispatcher import Dispatcher, Limits
+from bot.errors import UserInputError
+from bot.i18n import Html, join, t
+from bot.ics import calendar_ics
+from bot.outbox import Delivery, Outbox
+from bot.parsing import parse_count, parse_date
+from bot.planner import plan_all
+from bot.reminder_text import reminder_keyboard, render_digest
+from bot.store import ChatSettings
+from bot.sync import changes_text, queue_change_alerts, recent_changes, sync_catalog
+from bot.tg.guard import admin_button, require_chat_admin, within_flood_limit
+from bot.tg.send import send_html
+from bot.tg.services import Services, chat_settings, services
+from bot.tracks import add_track, list_tracks, remove_track
+
+log = logging.getLogger(__name__)
+
+DISPATCHER_KEY = "policybot.dispatcher"
+PLAN_JOB, DISPATCH_JOB = "plan", "dispatch"
+# The dispatch job looks at the outbox at least this often, whatever it expects.
+MAX_DISPATCH_SLEEP = dt.timedelta(minutes=1)
+REMINDER_BUTTON = re.compile(r"^rem:(?P<action>done|snooze):(?P<id>\d{1,12})$")
+DEFAULT_CHANGES_DAYS = 30
+
+
+def _dispatcher(application: Application) -> Dispatcher:  # type: ignore[type-arg]
+    found = application.bot_data[DISPATCHER_KEY]
+    assert isinstance(found, Dispatcher)
+    return found
+
+
+def render_for_chat(
+    svc: Services, deliveries: list[Delivery], settings: ChatSettings
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """What a chat receives for the deliveries due to it now: one message, with done/snooze buttons."""
+    html = render_digest(svc.live.catalog, deliveries, settings, svc.clock.now())
+    return html, reminder_keyboard(deliveries, lang=settings.language, catalog=svc.live.catalog)
+
+
+async def start_reminders(application: Application) -> None:  # type: ignore[type-arg]
+    """At start: recover what was in flight, sync the catalog (alerting changes), plan, start the jobs."""
+    svc: Services = application.bot_data["policybot.services"]
+    recovered = Outbox(svc.store).recover_in_flight()
+    if recovered:
+        log.info("%s deliveries were in flight when the bot stopped; they will be sent again", recovered)
+    application.bot_data[DISPATCHER_KEY] = Dispatcher(
+        application.bot,
+        svc.store,
+        lambda deliveries, settings: render_for_chat(svc, deliveries, settings),
+        limits=Limits(),
+    )
+    catalog_changed(application)
+    job_queue = application.job_queue
+    assert job_queue is not None
+    job_queue.run_repeating(
+        plan_job, interval=dt.timedelta(days=1), first=dt.timedelta(days=1), name=PLAN_JOB
+    )
+    wake_dispatch(application)
+
+
+def catalog_changed(application: Application) -> int:  # type: ignore[type-arg]
+    """After start or a reload: sync the catalog into SQLite, alert the changes, re-plan everyone."""
+    svc: Services = application.bot_data["policybot.services"]
+    changes = sync_catalog(svc.store, svc.live.catalog)
+    queued = queue_change_alerts(svc.store, changes)
+    plan_all(svc.store, svc.live.catalog)
+    if changes:
+        log.info("%s policy change(s); %s alert(s) queued", len(changes), queued)
+    return len(changes)
+
+
+def replan_chat(application: Application, chat_id: int) -> None:  # type: ignore[type-arg]
+    """After a chat's subscriptions, settings or tracks change."""
+    svc: Services = application.bot_data["policybot.services"]
+    plan_all(svc.store, svc.live.catalog, [chat_id])
+    wake_dispatch(application)
+
+
+def wake_dispatch(application: Application, delay: dt.timedelta = dt.timedelta(0)) -> None:  # type: ignore[type-arg]
+    """(Re)schedule the one dispatch job: there is never more than one."""
+    job_queue = application.job_queue
+    if job_queue is None:
+        return
+    for job in job_queue.get_jobs_by_name(DISPATCH_JOB):
+        job.schedule_removal()
+    job_queue.run_once(dispatch_job, when=max(delay, dt.timedelta(0)), name=DISPATCH_JOB)
+
+
+async def plan_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    result = plan_all(svc.store, svc.live.catalog)
+    log.info("daily planning: %s added, %s moved, %s withdrawn", result.added, result.moved, result.withdrawn)
+    wake_dispatch(context.application)
+
+
+async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send what is due, then sleep until the next due time (at most a minute, so nothing waits long)."""
+    svc = services(context)
+    try:
+        await _dispatcher(context.application).dispatch_due()
+    finally:
+        next_due = Outbox(svc.store).next_due_at()
+        delay = MAX_DISPATCH_SLEEP
+        if next_due is not None:
+            delay = min(delay, max(next_due - svc.clock.now(), dt.timedelta(0)))
+        wake_dispatch(context.application, delay)
+
+
+# --- commands ---
+
+
+async def cmd_track(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/track <countdown> <start date>: reminders before a deadline that runs from the seller's own date."""
+    settings = chat_settings(update, context)
+    if settings is None or not await within_flood_limit(update, context, settings):
+        return
+    if not await require_chat_admin(update, context, settings):
+        return
+    svc, lang, words = services(context), settings.language, context.args or []
+    try:
+        if len(words) != 2:
+            raise UserInputError("track_usage")
+        track = add_track(svc.store, svc.live.catalog, settings.chat_id, words[0], parse_date(words[1]))
+    except UserInputError as error:
+        await send_html(context.bot, svc.store, settings.chat_id, t(lang, error.key, **error.values))
+        return
+    user = update.effective_user
+    svc.store.audit(
+        user.id if user else None, settings.chat_id, "track", f"{track.rule_id} {track.start_date}"
+    )
+    replan_chat(context.application, settings.chat_id)
+    text = t(
+        lang, "track_added", deadline=track.deadline.isoformat(), track_id=track.id, rule_id=track.rule_id
+    )
+    await send_html(context.bot, svc.store, settings.chat_id, text)
+
+
+async def cmd_tracks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    settings = chat_settings(update, context)
+    if settings is None or not await within_flood_limit(update, context, settings):
+        return
+    svc, lang = services(context), settings.language
+    tracks = list_tracks(svc.store, settings.chat_id)
+    if not tracks:
+        await send_html(context.bot, svc.store, settings.chat_id, t(lang, "tracks_none"))
+        return
+    today = svc.today(settings)
+    lines = [t(lang, "tracks_title")]
+    lines += [
+        t(
+            lang,
+            "tracks_line",
+            track_id=track.id,
+            rule_id=track.rule_id,
+            start=track.start_date.isoformat(),
+            deadline=track.deadline.isoformat(),
+            days=(track.deadline - today).days,
+        )
+        for track in tracks
+    ]
+    await send_html(context.bot, svc.store, settings.chat_id, join(lines))
+
+
+async def cmd_untrack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    settings = chat_settings(update, context)
+    if settings is None or not await within_flood_limit(update, context, settings):
+        return
+    if not await require_chat_admin(update, context, settings):
+        return
+    svc, lang, words = services(context), settings.language, context.args or []
+    try:
+        if len(words) != 1:
+            raise UserInputError("untrack_usage")
+        track_id = parse_count(words[0], "id")
+    except UserInputError:
+        await send_html(context.bot, svc.store, settings.chat_id, t(lang, "untrack_usage"))
+        return
+    removed = remove_track(svc.store, settings.chat_id, track_id)
+    if removed:
+        replan_chat(context.application, settings.chat_id)
+    key = "untrack_done" if removed else "untrack_unknown"
+    await send_html(context.bot, svc.store, settings.chat_id, t(lang, key, track_id=track_id))
+
+
+async def cmd_changes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    settings = chat_settings(update, context)
+    if settings is None or not await within_flood_limit(update, context, settings):
+        return
+    svc, lang, words = services(context), settings.language, context.args or []
+    try:
+        if len(words) > 1:
+            raise UserInputError("changes_usage")
+        days = parse_count(words[0], "days", allow_zero=False, limit=3660) if words else DEFAULT_CHANGES_DAYS
+    except UserInputError:
+        await send_html(context.bot, svc.store, settings.chat_id, t(lang, "changes_usage"))
+        return
+    changes = recent_changes(svc.store, days, svc.clock.now())
+    await send_html(
+        context.bot, svc.store, settings.chat_id, changes_text(changes, lang, days, svc.live.catalog)
+    )
+
+
+async def cmd_calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/calendar: an .ics file of the chat's subscribed events and countdowns, for any calendar app."""
+    settings = chat_settings(update, context)
+    if settings is None or not await within_flood_limit(update, context, settings):
+        return
+    svc, lang = services(context), settings.language
+    subscriptions = svc.store.subscriptions(settings.chat_id)
+    if not subscriptions:
+        await send_html(context.bot, svc.store, settings.chat_id, t(lang, "tg_no_subs"))
+        return
+    tracks = [
+        (str(t(lang, "calendar_track", rule_id=track.rule_id)), track.rule_id, track.deadline)
+        for track in list_tracks(svc.store, settings.chat_id)
+    ]
+    data = calendar_ics(svc.live.catalog, subscriptions, lang, svc.clock.now(), tracks=tracks)
+    await context.bot.send_document(
+        settings.chat_id,
+        data,
+        filename="policybot.ics",
+        caption=t(lang, "calendar_caption"),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+async def cmd_upcoming(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/upcoming: the core's coming dates, then this chat's own next reminders."""
+    settings = chat_settings(update, context)
+    message = update.effective_message
+    if settings is None or message is None or not await within_flood_limit(update, context, settings):
+        return
+    svc, lang = services(context), settings.language
+    reply = svc.live.answers.reply(message.text or "/upcoming", svc.chat_context(settings))
+    pending = Outbox(svc.store).pending_for_chat(settings.chat_id, limit=10)
+    lines = [reply.html, Html("")]
+    if pending:
+        lines.append(t(lang, "upcoming_reminders_title"))
+        for delivery in pending:
+            local = delivery.due_at.astimezone(svc.chat_context(settings).zone)
+            lines.append(
+                t(
+                    lang,
+                    "upcoming_reminder_line",
+                    when=local.strftime("%Y-%m-%d %H:%M"),
+                    key=delivery.payload.get("rule_id", delivery.key),
+                    date=delivery.event_date.isoformat() if delivery.event_date else "",
+                )
+            )
+    else:
+        lines.append(t(lang, "upcoming_reminders_none"))
+    await send_html(context.bot, svc.store, settings.chat_id, join(lines))
+
+
+async def on_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """ "Done": no more reminders for that event in this chat. "Snooze": the same reminder in a day."""
+    pressed = await admin_button(update, context, REMINDER_BUTTON)
+    if pressed is None:
+        return
+    query, settings, match = pressed
+    svc, lang = services(context), settings.language
+    outbox = Outbox(svc.store)
+    delivery = outbox.get(int(match["id"]))
+    if delivery is None or delivery.chat_id != settings.chat_id:
+        await query.answer(t(lang, "tg_menu_expired"), show_alert=True)
+        return
+    if match["action"] == "done":
+        outbox.dismiss(settings.chat_id, delivery.key)
+        await query.answer(t(lang, "reminder_done"))
+    else:
+        outbox.snooze(delivery.id, settings.chat_id, svc.clock.now() + dt.timedelta(days=1))
+        await query.answer(t(lang, "reminder_snoozed"))
+        wake_dispatch(context.application)
+    user = update.effective_user
+    svc.store.audit(user.id if user else None, settings.chat_id, f"reminder-{match['action']}", delivery.key)
+
+
+__all__ = [
+    "catalog_changed",
+    "cmd_calendar",
+    "cmd_changes",
+    "cmd_track",
+    "cmd_tracks",
+    "cmd_untrack",
+    "cmd_upcoming",
+    "on_reminder_button",
+    "replan_chat",
+    "start_reminders",
+    "wake_dispatch",
+]
