@@ -21,17 +21,22 @@ Telegram's answers, per message:
 
 One chat's failure never stops the others, and no Telegram error leaves `dispatch_due`.
 
-Crash bound. A row is claimed (`sending`) before its message is sent and marked `sent` right after the
-send returns, with no await in between. A process killed at any moment leaves in `sending` the rows it
-had claimed and not yet marked: those of messages not yet attempted (never sent, so never repeated),
-those of at most `concurrency` sends in flight, which Telegram may or may not have carried out, and
-none already answered (marking is synchronous after the answer). `Outbox.recover_in_flight` makes them
-pending again at the next start, so a crash repeats at most `concurrency` messages: the sends in flight.
+Crash bound. A row is claimed (`sending`) before its message is sent and marked `sent` as soon as that
+send returns, with no await in between, so no answered send waits to be marked. A process killed at any
+moment leaves in `sending` the rows it had claimed and not marked: those of messages not yet attempted
+(at most `claim_batch` rows; never sent, so never repeated) and those of the sends in flight, at most
+`concurrency` messages (one per worker; a chat's messages go one at a time), which Telegram may or may
+not have carried out. `Outbox.recover_in_flight` makes them all pending again at the next start, so a
+crash repeats at most `concurrency` messages: the sends in flight at the kill (a lone reminder longer
+than one message goes in pieces, and repeats the pieces already sent). A graceful stop (`run`'s
+`stop`) repeats nothing: the sends in flight finish and are marked, and rows not yet sent are put back
+at once.
 
 The same ambiguity, without a crash: a read timeout means the request reached Telegram and the answer
 did not come back. Telegram may have carried it out (so does the fake server), and the Bot API has no
 idempotency key to ask. The dispatcher retries it (a reminder is never lost), so each read timeout can
-repeat one message. Keep the bot's read timeout well above Telegram's answer times to keep that rare.
+repeat one message. Keep the bot's read timeout well above Telegram's answer times to keep that rare;
+a slow answer within the timeout is not a failure and is never repeated.
 """
 
 from __future__ import annotations
@@ -62,6 +67,11 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 FLOOD_CONTROL = "flood control"  # how a 429's retry is recorded in the attempts
 _MAX_MIGRATIONS = 3  # a group migrates once; a chain longer than this is a loop
 _RETRY_PASS = 1.0  # seconds before another pass when one failed or found nothing it could claim
+_STOP_CHECK = 0.5  # seconds: a long wait (flood control, a group's rate) looks at `stop` this often
+
+
+class _Stopped(Exception):
+    """`stop` was set while a message waited for its turn: it is put back, not sent."""
 
 
 @dataclass(frozen=True)
@@ -257,7 +267,7 @@ class Dispatcher:
             # do not spin.
             return _RETRY_PASS
         # Due times are stored to the second; waking a little late costs nothing, early costs a pass.
-        return max(0.0, delay + 0.01) if delay > 0 else 0.0
+        return delay + 0.01 if delay > 0 else 0.0
 
     # --- one pass ---
 
@@ -372,6 +382,8 @@ class Dispatcher:
                 async with self._lock(chat_id):
                     try:
                         message_id = await self._send(chat_id, message)
+                    except _Stopped:
+                        self._put_back(deque([message]))
                     except ChatMigrated as moved:
                         self._follow_migration(chat_id, moved.new_chat_id, message.ids)
                         report.migrated += count
@@ -438,7 +450,7 @@ class Dispatcher:
                 limits.per_chat_per_second * limits.headroom, clock=self._monotonic
             )
         group = None
-        if False:
+        if chat_id < 0:
             group = self._per_group.get(chat_id)
             if group is None:
                 group = self._per_group[chat_id] = TokenBucket(
@@ -447,7 +459,9 @@ class Dispatcher:
         while True:
             wait = max(self._resume_at - self._monotonic(), chat.delay(), group.delay() if group else 0.0)
             if wait > 0:
-                await asyncio.sleep(wait)
+                if self._stop is not None and self._stop.is_set():
+                    raise _Stopped
+                await asyncio.sleep(min(wait, _STOP_CHECK))
                 continue
             # The overall slot is reserved last, when this chat is ready, so no slot waits on a chat.
             wait = self._global.reserve()

@@ -149,3 +149,26 @@ def test_a_bad_config_names_the_key(tmp_path: Path) -> None:
     assert "defaults.time_zone" in result.stderr and "defaults.languag: unknown key" in result.stderr
     missing = run("ask", "--config", str(tmp_path / "absent.toml"), "/help")
     assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_export_ics_of_every_rule(tmp_path: Path) -> None:
+    out = tmp_path / "all.ics"
+    result = run("export-ics", "--lang", "en", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    data = out.read_bytes()
+    assert data.startswith(b"BEGIN:VCALENDAR") and data.count(b"BEGIN:VEVENT") > 20
+    assert "events)" in result.stdout
+
+
+def test_export_ics_of_one_chat(tmp_path: Path) -> None:
+    from bot.store import Store, Subscription
+
+    db = tmp_path / "bot.db"
+    with Store(db) as store:
+        store.ensure_chat(5, "private", None, "zh-hans")
+        store.subscribe(5, [Subscription("temu")])
+    result = run("export-ics", "--db", str(db), "--chat", "5", "-o", "-")
+    assert result.returncode == 0, result.stderr
+    assert "BEGIN:VCALENDAR" in result.stdout and "Temu" in result.stdout and "亚马逊" not in result.stdout
+    missing = run("export-ics", "--db", str(db), "--chat", "6")
+    assert missing.returncode == 2 and "no chat 6" in missing.stderr
