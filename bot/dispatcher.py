@@ -506,15 +506,8 @@ class Dispatcher:
             self.store.migrate_chat(old_chat_id, new_chat_id)
         except StoreError:
             log.warning("chat %s migrated to %s but the store could not follow", old_chat_id, new_chat_id)
-        now = self.store.clock.now().astimezone(dt.UTC).isoformat(timespec="seconds")
-        # The outbox records sent, retry and failed attempts itself; a migration changes no status.
-        with self.store.transaction():
-            for delivery_id in delivery_ids:
-                self.store.db.execute(
-                    "INSERT INTO delivery_attempts (delivery_id, at, status, error, message_id)"
-                    " VALUES (?, ?, 'migrated', ?, NULL)",
-                    [delivery_id, now, f"chat {old_chat_id} migrated to {new_chat_id}"],
-                )
+        reason = f"chat {old_chat_id} migrated to {new_chat_id}"
+        Outbox(self.store).record_attempt(delivery_ids, "migrated", reason)
 
     def _prune(self) -> None:
         """Forget the buckets and locks of chats at rest: new ones behave the same; memory stays small."""

@@ -280,6 +280,13 @@ class Outbox:
                 )
                 self._attempt(delivery_id, attempt_status, error, None, now)
 
+    def record_attempt(self, delivery_ids: Iterable[int], status: str, error: str | None = None) -> None:
+        """Record an attempt that changes no row's status (a migration followed before the send)."""
+        now = self._now()
+        with self.store.transaction():
+            for delivery_id in delivery_ids:
+                self._attempt(delivery_id, status, error, None, now)
+
     def _attempt(
         self, delivery_id: int, status: str, error: str | None, message_id: int | None, now: str
     ) -> None:

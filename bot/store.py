@@ -672,6 +672,14 @@ class Store:
 
     def _move_chat_rows(self, old_chat_id: int, new_chat_id: int) -> None:
         """The outbox, dismissed reminders and tracks follow a migrated chat (rows the new chat has win)."""
+        # Rows of the old chat that the new one already has are dropped, with their attempts first
+        # (delivery_attempts refers to deliveries).
+        self._db.execute(
+            "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT old.id FROM deliveries AS old"
+            " JOIN deliveries AS new ON new.chat_id = ? AND new.kind = old.kind AND new.key = old.key"
+            " AND new.lead = old.lead WHERE old.chat_id = ?)",
+            [new_chat_id, old_chat_id],
+        )
         for table in ("deliveries", "dismissed", "tracks"):
             self._db.execute(
                 f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?", [new_chat_id, old_chat_id]

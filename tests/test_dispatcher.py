@@ -114,11 +114,8 @@ def attempts(store: Store, delivery_id: int) -> list[str]:
 
 
 def unfinished(store: Store) -> int:
-    return int(
-        store.db.execute("SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending')").fetchone()[
-            0
-        ]
-    )
+    sql = "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending')"
+    return int(store.db.execute(sql).fetchone()[0])
 
 
 async def drain(dispatcher: Dispatcher, store: Store, timeout: float = 20) -> None:

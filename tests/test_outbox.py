@@ -123,3 +123,15 @@ def test_outbox_follows_a_migrated_group(store: Store) -> None:
 def test_times_must_be_aware(store: Store) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         Outbox(store).enqueue([Planned(CHAT, "alert", "x", 0, NOW.replace(tzinfo=None), None, {})])
+
+
+def test_migration_into_a_chat_that_has_the_same_rows_keeps_attempt_history_consistent(store: Store) -> None:
+    store.ensure_chat(-5, "group", "Team", "en")
+    store.ensure_chat(-1005, "supergroup", "Team", "en")
+    outbox = Outbox(store)
+    outbox.enqueue([Planned(chat, "alert", "change:1", 0, NOW, None, {}) for chat in (-5, -1005)])
+    claimed = outbox.claim_due()
+    outbox.retry_later([d.id for d in claimed], NOW, "500")  # both rows now have attempts
+    store.migrate_chat(-5, -1005)  # must not trip the attempts' foreign key
+    assert [d.chat_id for d in outbox.pending_for_chat(-1005)] == [-1005]
+    assert outbox.pending_for_chat(-5) == []

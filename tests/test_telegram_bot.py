@@ -109,6 +109,8 @@ async def bot(fake_telegram: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Bot]:
         finally:
             await app.updater.stop()
             await app.stop()
+            assert app.post_shutdown is not None
+            await app.post_shutdown(app)
 
 
 async def test_command_menus_are_set_in_both_languages(bot: Bot) -> None:

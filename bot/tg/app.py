@@ -37,6 +37,7 @@ from bot.tg.reminders import (
     cmd_upcoming,
     on_reminder_button,
     start_reminders,
+    stop_reminders,
 )
 from bot.tg.services import SERVICES_KEY, Services, services
 from bot.tg.settings import cmd_settings, on_settings_button
@@ -109,6 +110,7 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
 
 
 async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    await stop_reminders(application)
     application.bot_data[SERVICES_KEY].store.close()
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import re
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes
 
@@ -33,6 +33,7 @@ from bot.tracks import add_track, list_tracks, remove_track
 log = logging.getLogger(__name__)
 
 DISPATCHER_KEY = "policybot.dispatcher"
+DISPATCH_BOT_KEY = "policybot.dispatch_bot"
 PLAN_JOB, DISPATCH_JOB = "plan", "dispatch"
 # The dispatch job looks at the outbox at least this often, whatever it expects.
 MAX_DISPATCH_SLEEP = dt.timedelta(minutes=1)
@@ -60,8 +61,15 @@ async def start_reminders(application: Application) -> None:  # type: ignore[typ
     recovered = Outbox(svc.store).recover_in_flight()
     if recovered:
         log.info("%s deliveries were in flight when the bot stopped; they will be sent again", recovered)
+    # The dispatcher paces itself and handles 429s; the application's bot retries them inside
+    # python-telegram-bot's rate limiter, which would hide them from it. So it gets a plain Bot.
+    plain_bot = Bot(
+        application.bot.token, base_url=svc.config.base_url, base_file_url=svc.config.base_file_url
+    )
+    await plain_bot.initialize()
+    application.bot_data[DISPATCH_BOT_KEY] = plain_bot
     application.bot_data[DISPATCHER_KEY] = Dispatcher(
-        application.bot,
+        plain_bot,
         svc.store,
         lambda deliveries, settings: render_for_chat(svc, deliveries, settings),
         limits=Limits(),
@@ -73,6 +81,12 @@ async def start_reminders(application: Application) -> None:  # type: ignore[typ
         plan_job, interval=dt.timedelta(days=1), first=dt.timedelta(days=1), name=PLAN_JOB
     )
     wake_dispatch(application)
+
+
+async def stop_reminders(application: Application) -> None:  # type: ignore[type-arg]
+    plain_bot = application.bot_data.pop(DISPATCH_BOT_KEY, None)
+    if isinstance(plain_bot, Bot):
+        await plain_bot.shutdown()
 
 
 def catalog_changed(application: Application) -> int:  # type: ignore[type-arg]
@@ -303,5 +317,6 @@ __all__ = [
     "on_reminder_button",
     "replan_chat",
     "start_reminders",
+    "stop_reminders",
     "wake_dispatch",
 ]
