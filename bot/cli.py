@@ -140,7 +140,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         store = Store(args.db or config.store.path, clock=clock)
     except StoreError as error:
         raise CliError(str(error)) from None
-    application = build_application(config.telegram, token, live, store, clock)
+    application = build_application(config.telegram, token, live, store, clock, config.watch)
     if webhook_url:
         application.run_webhook(
             listen=webhook.listen,
@@ -152,6 +152,64 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         # run_polling stops cleanly on SIGINT and SIGTERM, finishing the update in hand.
         application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """One pass of the page watcher from the shell: a progress bar, a summary table, one machine line."""
+    import asyncio
+
+    from bot.store import Store, StoreError
+    from bot.tg.watching import configured_pages, record_page_change, watch_settings
+    from bot.watch import CheckResult, Watcher, sources_from
+
+    if not args.once:
+        raise CliError("use --once (the running bot watches on its own schedule)")
+    config = _config(args)
+    catalog = _catalog(args.policies or config.policies.dir)
+    clock = clock_from_env(os.environ)
+    sources = sources_from(catalog, configured_pages(config.watch))
+    if args.only:
+        sources = [s for s in sources if args.only in (s.url, s.rule_id, s.key)]
+        if not sources:
+            raise CliError(f"no watched page or rule matches {args.only!r}")
+    try:
+        store = Store(args.db or config.store.path, clock=clock)
+    except StoreError as error:
+        raise CliError(str(error)) from None
+    done: list[CheckResult] = []
+
+    def progress(result: CheckResult) -> None:
+        done.append(result)
+        width = 30
+        filled = width * len(done) // max(len(sources), 1)
+        bar = "#" * filled + "-" * (width - filled)
+        print(f"\r[{bar}] {len(done)}/{len(sources)}", end="", file=sys.stderr, flush=True)
+
+    async def one_pass() -> list[CheckResult]:
+        watcher = Watcher(store, watch_settings(config.watch))
+        try:
+            return await watcher.check_all(sources, progress)
+        finally:
+            await watcher.aclose()
+
+    with store:
+        results = asyncio.run(one_pass())
+        print(file=sys.stderr)
+        for result in results:
+            if result.status == "changed":
+                record_page_change(store, result)  # the operators see it in /changes and can publish it
+    counts = {
+        status: sum(r.status == status for r in results) for status in ("changed", "not_modified", "failed")
+    }
+    print(f"{'status':<13} {'http':>4}  url")
+    for result in results:
+        detail = f"  ({result.error})" if result.error else ""
+        print(f"{result.status:<13} {result.http_status or '-':>4}  {result.source.url}{detail}")
+    print(
+        f"checked={len(results)} changed={counts['changed']} not_modified={counts['not_modified']} "
+        f"failed={counts['failed']}"
+    )
     return 0
 
 
@@ -234,6 +292,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--webhook", metavar="URL", help="receive updates at this public HTTPS URL instead of polling"
     )
     run.set_defaults(handler=cmd_run)
+    watch = commands.add_parser("watch", help="check the official policy pages once (for cron)")
+    watch.add_argument("--once", action="store_true", help="one pass over every due page, then exit")
+    watch.add_argument(
+        "--config", type=Path, metavar="FILE", help="configuration file (see config.example.toml)"
+    )
+    watch.add_argument("--policies", type=Path, metavar="DIR", help="policy folder (default: policies/)")
+    watch.add_argument(
+        "--db", type=Path, metavar="FILE", help="SQLite database (default: store.path in the config)"
+    )
+    watch.add_argument(
+        "--only", metavar="URL_OR_RULE", help="check only this page, or the pages of this rule"
+    )
+    watch.set_defaults(handler=cmd_watch)
     export = commands.add_parser("export-ics", help="write an .ics calendar of the rules' dates")
     export.add_argument(
         "--config", type=Path, metavar="FILE", help="configuration file (see config.example.toml)"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bot.schema import TimeZoneName
 
@@ -52,6 +54,44 @@ class TelegramConfig(_Section):
     __str__ = __repr__
 
 
+def _duration(value: object) -> dt.timedelta:
+    """ "30m", "6h", "1d", or a number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError('a duration such as "6h", "30m" or "1d"')
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", str(value))
+        if not match:
+            raise ValueError(f'{value!r} is not a duration such as "6h", "30m" or "1d"')
+        seconds = float(match[1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match[2]]
+    if not 60 <= seconds <= 30 * 86400:
+        raise ValueError("must be between 1 minute and 30 days")
+    return dt.timedelta(seconds=seconds)
+
+
+Duration = Annotated[dt.timedelta, BeforeValidator(_duration)]
+
+
+class WatchPage(_Section):
+    url: str = Field(pattern=r"^https?://\S+$")
+    selector: str | None = None
+    platform: str | None = None
+    interval: Duration | None = None
+
+
+class WatchConfig(_Section):
+    enabled: bool = True  # the running bot checks the pages; `policybot watch --once` works either way
+    # Hosts the watcher may fetch even though they resolve to private or loopback addresses.
+    allow_hosts: list[str] = []
+    interval: Duration = dt.timedelta(hours=6)
+    failures_before_alert: int = Field(default=3, ge=1, le=100)
+    max_bytes: int = Field(default=2_000_000, ge=10_000, le=50_000_000)
+    timeout: float = Field(default=20.0, gt=0, le=300)
+    concurrency: int = Field(default=8, ge=1, le=64)
+    pages: list[WatchPage] = []
+
+
 class StoreConfig(_Section):
     path: Path = Path("policybot.db")
 
@@ -61,6 +101,7 @@ class Config(_Section):
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
+    watch: WatchConfig = Field(default_factory=WatchConfig)
 
 
 def load_config(path: Path | None) -> Config:

@@ -300,12 +300,49 @@ def _create_outbox_tracks_and_catalog_history(db: Database) -> None:
     db.execute("CREATE INDEX changes_by_time ON changes (at)")
 
 
+def _create_page_watch(db: Database) -> None:
+    # The page watcher (bot/watch.py): one row per watched page (keyed url#selector), and the text of
+    # each version of it seen. Times are ISO 8601 UTC.
+    db.execute(
+        """
+        CREATE TABLE page_sources (
+            key TEXT PRIMARY KEY,        -- url, or url#selector
+            url TEXT NOT NULL,
+            selector TEXT,
+            platform TEXT,
+            etag TEXT,                   -- validators of the last stored version, for conditional GETs
+            last_modified TEXT,
+            last_hash TEXT,              -- sha256 of the normalised text last stored; NULL: no baseline
+            last_checked_at TEXT,
+            next_check_at TEXT,
+            not_before TEXT,             -- Retry-After: no request before this instant
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            failing_alerted INTEGER NOT NULL DEFAULT 0,  -- the "failing" alert of this episode was given
+            last_error TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE page_snapshots (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL REFERENCES page_sources (key),
+            fetched_at TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            text TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX page_snapshots_by_key ON page_snapshots (key, id)")
+
+
 Migration = Callable[[Database], None]
 
 MIGRATIONS: tuple[Migration, ...] = (
     _create_chats_and_subscriptions,
     _create_audit_log,
     _create_outbox_tracks_and_catalog_history,
+    _create_page_watch,
 )
 
 _VERSIONS_TABLE = "schema_migrations"

@@ -45,8 +45,10 @@ __all__ = [
     "CHANGE_KINDS",
     "Change",
     "changes_text",
+    "get_change",
     "queue_change_alerts",
     "recent_changes",
+    "record_change",
     "rule_digest",
     "sync_catalog",
 ]
@@ -580,6 +582,21 @@ def _insert_change(db: Database, change: Change) -> Change:
     row_id = cursor.lastrowid
     assert row_id is not None  # an INSERT without OR IGNORE always makes a row
     return replace(change, id=row_id)
+
+
+def record_change(store: Store, change: Change) -> Change:
+    """Record one change from outside the catalog (the page watcher); returns it with its id."""
+    with store.transaction():
+        return _insert_change(store.db, change)
+
+
+def get_change(store: Store, change_id: int) -> Change | None:
+    cursor = store.db.execute("SELECT * FROM changes WHERE id = ?", [change_id])
+    values = cursor.fetchone()
+    if values is None:
+        return None
+    columns = [column[0] for column in cursor.description]
+    return _change_from_row(dict(zip(columns, values, strict=True)))
 
 
 # --- alerts and /changes ---------------------------------------------------------------------------

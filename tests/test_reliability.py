@@ -52,7 +52,7 @@ def start(server: FakeBotAPI, tmp_path: Path) -> subprocess.Popen[str]:
     config = tmp_path / "config.toml"
     config.write_text(
         f'[telegram]\nbase_url = "{server.base_url}"\nbase_file_url = "{server.base_file_url}"\n\n'
-        '[store]\npath = "bot.db"\n',
+        '[store]\npath = "bot.db"\n\n[watch]\nenabled = false\n',
         encoding="utf-8",
     )
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": server.token, "POLICYBOT_NOW": NOW.isoformat()}

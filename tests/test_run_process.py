@@ -24,7 +24,7 @@ def start_bot(
     config = tmp_path / "config.toml"
     config.write_text(
         f'[telegram]\nbase_url = "{server.base_url}"\nbase_file_url = "{server.base_file_url}"\n'
-        f'admins = [{USER}]\n\n[store]\npath = "bot.db"\n' + config_extra,
+        f'admins = [{USER}]\n\n[store]\npath = "bot.db"\n\n[watch]\nenabled = false\n' + config_extra,
         encoding="utf-8",
     )
     env = {

@@ -21,7 +21,7 @@ from telegram.ext import (
 )
 
 from bot.clock import Clock
-from bot.config import TelegramConfig
+from bot.config import TelegramConfig, WatchConfig
 from bot.i18n import LANGUAGES, t
 from bot.live_catalog import LiveCatalog
 from bot.store import Store
@@ -49,6 +49,7 @@ from bot.tg.subscribe import (
     on_unsubscribe_button,
 )
 from bot.tg.throttle import Throttle
+from bot.tg.watching import WATCH_CONFIG_KEY, on_watch_button, start_watching, stop_watching
 
 log = logging.getLogger(__name__)
 
@@ -107,15 +108,24 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
     for lang in LANGUAGES:
         await bot.set_my_commands(menu_commands(lang), scope=BotCommandScopeDefault(), language_code=lang)
     await start_reminders(application)
+    watch = application.bot_data.get(WATCH_CONFIG_KEY)
+    if isinstance(watch, WatchConfig):
+        start_watching(application, watch)
 
 
 async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    await stop_watching(application)
     await stop_reminders(application)
     application.bot_data[SERVICES_KEY].store.close()
 
 
 def build_application(
-    config: TelegramConfig, token: str, live: LiveCatalog, store: Store, clock: Clock
+    config: TelegramConfig,
+    token: str,
+    live: LiveCatalog,
+    store: Store,
+    clock: Clock,
+    watch: WatchConfig | None = None,
 ) -> Application:  # type: ignore[type-arg]
     if store.clock is not clock:
         raise ValueError("the store and the bot must share one clock (POLICYBOT_NOW moves both)")
@@ -136,6 +146,8 @@ def build_application(
     application.bot_data[SERVICES_KEY] = Services(
         live, store, clock, config, Throttle(config.messages_per_minute)
     )
+    # The page watcher starts with the bot when enabled (None: not at all, as in most tests).
+    application.bot_data[WATCH_CONFIG_KEY] = watch if watch is not None and watch.enabled else None
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     for name, callback in [
         ("subscribe", cmd_subscribe),
@@ -158,6 +170,7 @@ def build_application(
     application.add_handler(CallbackQueryHandler(on_unsubscribe_button, pattern=r"^unsub:"))
     application.add_handler(CallbackQueryHandler(on_settings_button, pattern=r"^set:"))
     application.add_handler(CallbackQueryHandler(on_reminder_button, pattern=r"^rem:"))
+    application.add_handler(CallbackQueryHandler(on_watch_button, pattern=r"^watch:"))
     application.add_handler(CallbackQueryHandler(on_stale_button))
     # Everything else that is text, commands of the answers core included, goes to the core.
     application.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, answer_message))

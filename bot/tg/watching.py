@@ -1,0 +1,171 @@
+"""The page watcher in the running bot: a job that checks the due official pages, and the operators' side.
+
+A changed page becomes a recorded change (source "page") and a message to the operators with a short
+diff and two buttons: "publish" queues a "policy page changed" alert to the platform's subscribers through
+the outbox (same limits as reminders), "ignore" files it. A failing page alerts the operators once, and
+once more when it recovers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, ContextTypes
+
+from bot.config import WatchConfig
+from bot.i18n import Html, t
+from bot.store import Store
+from bot.sync import Change, get_change, queue_change_alerts, record_change
+from bot.tg.guard import is_operator
+from bot.tg.reminders import wake_dispatch
+from bot.tg.send import edit_html
+from bot.tg.services import Services, chat_settings, services
+from bot.watch import CheckResult, Source, Watcher, WatchSettings, sources_from
+
+log = logging.getLogger(__name__)
+
+WATCH_JOB = "watch"
+WATCHER_KEY = "policybot.watcher"
+WATCH_CONFIG_KEY = "policybot.watch_config"
+# How often the job looks for pages that are due; each page has its own, longer interval.
+WATCH_TICK = dt.timedelta(minutes=5)
+WATCH_BUTTON = re.compile(r"^watch:(?P<action>pub|ign):(?P<id>\d{1,12})$")
+
+
+def watch_settings(config: WatchConfig) -> WatchSettings:
+    return WatchSettings(
+        allow_hosts=tuple(config.allow_hosts),
+        max_bytes=config.max_bytes,
+        timeout=config.timeout,
+        concurrency=config.concurrency,
+        failures_before_alert=config.failures_before_alert,
+    )
+
+
+def configured_pages(config: WatchConfig) -> list[Source]:
+    return [
+        Source(page.url, page.selector, page.platform, page.interval or config.interval)
+        for page in config.pages
+    ]
+
+
+def watched_sources(svc: Services, config: WatchConfig) -> list[Source]:
+    sources = sources_from(svc.live.catalog, configured_pages(config))
+    # Rule sources get the configured interval too (sources_from gives them the default).
+    return [
+        Source(s.url, s.selector, s.platform, config.interval, s.rule_id) if s.rule_id else s for s in sources
+    ]
+
+
+def record_page_change(store: Store, result: CheckResult) -> Change:
+    source = result.source
+    change = Change(
+        id=None,
+        at=store.clock.now(),
+        source="page",
+        platform=source.platform,
+        rule_id=source.rule_id,
+        kind="page_changed",
+        topic=None,
+        marketplaces=(),
+        summary_en=f"An official policy page changed: {source.url}",
+        summary_zh=f"官方政策页面有变化：{source.url}",
+        detail={"url": source.url, "selector": source.selector, "diff": result.diff},
+    )
+    return record_change(store, change)
+
+
+def start_watching(application: Application, config: WatchConfig) -> None:  # type: ignore[type-arg]
+    svc: Services = application.bot_data["policybot.services"]
+    application.bot_data[WATCHER_KEY] = Watcher(svc.store, watch_settings(config))
+    application.bot_data[WATCH_CONFIG_KEY] = config
+    job_queue = application.job_queue
+    assert job_queue is not None
+    job_queue.run_repeating(watch_job, interval=WATCH_TICK, first=dt.timedelta(seconds=30), name=WATCH_JOB)
+
+
+async def stop_watching(application: Application) -> None:  # type: ignore[type-arg]
+    watcher = application.bot_data.pop(WATCHER_KEY, None)
+    if isinstance(watcher, Watcher):
+        await watcher.aclose()
+
+
+async def watch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    watcher = context.bot_data.get(WATCHER_KEY)
+    config = context.bot_data.get(WATCH_CONFIG_KEY)
+    if not isinstance(watcher, Watcher) or not isinstance(config, WatchConfig):
+        return
+    due = watcher.due(watched_sources(svc, config), svc.clock.now())
+    if not due:
+        return
+    for result in await watcher.check_all(due):
+        await report(context, result)
+
+
+async def report(context: ContextTypes.DEFAULT_TYPE, result: CheckResult) -> None:
+    """Tell the operators what needs them: a changed page (to publish or ignore), a failing source."""
+    svc = services(context)
+    change = record_page_change(svc.store, result) if result.status == "changed" else None
+    if change is None and result.alert is None:
+        return
+    for admin in svc.config.admins:
+        known = svc.store.chat(admin)
+        lang = known.language if known else "en"
+        messages: list[tuple[Html, InlineKeyboardMarkup | None]] = []
+        if change is not None:
+            button = InlineKeyboardButton
+            keyboard = InlineKeyboardMarkup(
+                [
+                    [
+                        button(str(t(lang, "watch_publish")), callback_data=f"watch:pub:{change.id}"),
+                        button(str(t(lang, "watch_ignore")), callback_data=f"watch:ign:{change.id}"),
+                    ]
+                ]
+            )
+            platform = result.source.platform or "-"
+            text = t(lang, "watch_changed", url=result.source.url, platform=platform, diff=result.diff[:3000])
+            messages.append((text, keyboard))
+        if result.alert == "failing":
+            messages.append((t(lang, "watch_failing", url=result.source.url, error=result.error or ""), None))
+        elif result.alert == "recovered":
+            messages.append((t(lang, "watch_recovered", url=result.source.url), None))
+        for text, markup in messages:
+            try:
+                await context.bot.send_message(admin, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            except Exception:  # one unreachable operator must not stop the others
+                log.warning("could not tell operator %s about %s", admin, result.source.url)
+
+
+async def on_watch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An operator publishes a page change to the platform's subscribers, or ignores it."""
+    query = update.callback_query
+    assert query is not None
+    settings = chat_settings(update, context)
+    match = WATCH_BUTTON.match(query.data or "")
+    lang = settings.language if settings else "en"
+    if match is None or settings is None or not is_operator(update, context):
+        await query.answer(t(lang, "tg_operators_only"), show_alert=True)
+        return
+    svc = services(context)
+    change = get_change(svc.store, int(match["id"]))
+    if change is None or change.source != "page":
+        await query.answer(t(lang, "tg_menu_expired"), show_alert=True)
+        return
+    user = update.effective_user
+    if match["action"] == "pub":
+        queued = queue_change_alerts(svc.store, [change])
+        wake_dispatch(context.application)
+        svc.store.audit(user.id if user else None, settings.chat_id, "page-publish", str(change.id))
+        await query.answer()
+        await edit_html(
+            query, t(lang, "watch_published", url=str(change.detail.get("url", "")), chats=queued)
+        )
+    else:
+        svc.store.audit(user.id if user else None, settings.chat_id, "page-ignore", str(change.id))
+        await query.answer()
+        await edit_html(query, t(lang, "watch_ignored", url=str(change.detail.get("url", ""))))
