@@ -140,6 +140,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         store = Store(args.db or config.store.path, clock=clock)
     except StoreError as error:
         raise CliError(str(error)) from None
+    if config.watch.enabled:
+        from bot.tg.watching import configured_pages
+
+        try:
+            configured_pages(config.watch)  # a bad page is an error now, not at every check
+        except ConfigError as error:
+            raise CliError(str(error)) from None
     application = build_application(config.telegram, token, live, store, clock, config.watch)
     if webhook_url:
         application.run_webhook(
@@ -168,7 +175,10 @@ def cmd_watch(args: argparse.Namespace) -> int:
     config = _config(args)
     catalog = _catalog(args.policies or config.policies.dir)
     clock = clock_from_env(os.environ)
-    sources = sources_from(catalog, configured_pages(config.watch))
+    try:
+        sources = sources_from(catalog, configured_pages(config.watch))
+    except ConfigError as error:
+        raise CliError(str(error)) from None
     if args.only:
         sources = [s for s in sources if args.only in (s.url, s.rule_id, s.key)]
         if not sources:

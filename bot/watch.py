@@ -89,8 +89,12 @@ class Source:
     rule_id: str | None = None
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.url)
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(self.url)
+            host = parts.hostname
+        except ValueError:  # "http://[::1" and the like
+            host = None
+        if host is None or parts.scheme.lower() not in ("http", "https"):
             raise InvalidSource(f"{self.url!r}: only http and https URLs with a host are watched")
         if self.selector is not None:
             try:
@@ -138,7 +142,11 @@ def sources_from(catalog: Catalog, pages: Iterable[Source]) -> list[Source]:
         for cited in catalog.rules[rule_id].sources:
             if not cited.url.lower().startswith(("http://", "https://")):
                 continue  # "report:..." names a document, not a page
-            source = Source(url=cited.url, platform=catalog.rule_platform[rule_id], rule_id=rule_id)
+            try:
+                source = Source(url=cited.url, platform=catalog.rule_platform[rule_id], rule_id=rule_id)
+            except InvalidSource as error:
+                logger.warning("rule %s: not watched: %s", rule_id, error)
+                continue
             found.setdefault(source.key, source)
     for page in pages:
         known = found.get(page.key)
@@ -186,8 +194,10 @@ class Watcher:
         client: httpx.AsyncClient | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        if settings.concurrency < 1 or settings.max_bytes < 1 or settings.failures_before_alert < 1:
+        if min(settings.concurrency, settings.max_bytes, settings.failures_before_alert) < 1:
             raise ValueError("concurrency, max_bytes and failures_before_alert must be at least 1")
+        if settings.timeout <= 0 or settings.max_redirects < 0:
+            raise ValueError("timeout must be positive and max_redirects not negative")
         self._store = store
         self._settings = settings
         self._rng = rng or random.Random()
@@ -224,9 +234,9 @@ class Watcher:
     def due(self, sources: Sequence[Source], now: dt.datetime) -> list[Source]:
         """The sources to check at `now`, in the given order.
 
-        Due: never checked, or its planned next check has come, or its interval has passed (with
-        jitter) since the last check (a shortened interval counts at once); never before a server's
-        Retry-After time.
+        Due: never checked; or its planned next check (interval ±10% after the last) has come; or
+        its current interval +10% has passed since the last check, so a shortened interval counts at
+        once. Never before a server's Retry-After time.
         """
         states = {key: _state_from_row(row) for key, row in self._rows().items()}
         return [source for source in sources if _is_due(source, states.get(source.key), now)]

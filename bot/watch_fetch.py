@@ -19,12 +19,16 @@ refused, because any name (a stranger's DNS included) can be made to resolve to 
 name is trusted with whatever it resolves to.
 
 Where the check happens. The client `guarded_client` builds connects through a network backend that
-resolves the host itself, checks every address, and connects only to the addresses it checked: what
-is checked is what is connected to, with no second lookup in between (no DNS-rebinding window), for
-the first request and after every redirect. A client the caller supplies cannot be changed that way;
-for it the Fetcher resolves and checks each hop's host before the request, and httpx then resolves
-the name again to connect. A DNS server that answers differently the second time (rebinding) can
-slip through that window; use `guarded_client` when the URLs are not all your own.
+resolves the host itself (loop.getaddrinfo), checks every address, and only then connects, to the
+addresses it checked: what is checked is what is connected to, with no second lookup in between (no
+DNS-rebinding window). That holds for every new connection, so for the first request and after every
+redirect; a refused address is never connected to. (A kept-alive connection to a host already
+checked is reused without a new lookup.) httpx offers no public hook for a network backend, so
+`guarded_client` replaces the connection pool of its transport, and fails loudly if httpx changes.
+A client the caller supplies cannot be changed that way; for it the Fetcher resolves and checks
+each hop's host before the request, and httpx then resolves the name again to connect. A DNS server
+that answers differently the second time (rebinding) can slip through that window; use
+`guarded_client` when the URLs are not all your own.
 
 The guarded client ignores proxy settings from the environment (HTTP_PROXY and the like): a proxy
 would connect on our behalf, out of reach of the address check.
@@ -59,6 +63,7 @@ __all__ = [
     "FetchError",
     "FetchedPage",
     "Fetcher",
+    "GuardedNetworkBackend",
     "HTTPStatusFailure",
     "RefusedURL",
     "TooManyRedirects",
@@ -194,12 +199,16 @@ class AddressGuard:
         return [str(address) for address in found]
 
 
-class _GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Resolves and checks every host before connecting, then connects to the checked addresses only."""
+class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
+    """Resolves and checks every host before connecting, then connects to the checked addresses only.
 
-    def __init__(self, guard: AddressGuard) -> None:
+    `inner` does the connecting (httpcore's AnyIOBackend unless given); it is handed the addresses that
+    were checked, never a name it could resolve again (an allowed host excepted: it is passed as is).
+    """
+
+    def __init__(self, guard: AddressGuard, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
         self._guard = guard
-        self._inner = httpcore.AnyIOBackend()
+        self._inner = inner or httpcore.AnyIOBackend()
 
     async def connect_tcp(
         self,
@@ -249,7 +258,7 @@ def guarded_client(
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
-        network_backend=_GuardedBackend(guard),
+        network_backend=GuardedNetworkBackend(guard),
     )
     return httpx.AsyncClient(
         transport=transport,

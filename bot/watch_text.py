@@ -7,7 +7,7 @@ hashes the same as before.
 
 Always dropped: script, style, noscript, template, svg, and elements with the `hidden` attribute.
 Dropped only when no selector is given: nav, header, footer (site chrome; a selector that picks them
-wants them).
+wants them), and head and title (for a page without a <body>).
 
 The volatile bits, masked on every line (kept few on purpose: each one could hide a real change):
 
@@ -37,7 +37,7 @@ from collections.abc import Iterable, Iterator
 import soupsieve
 from bs4 import BeautifulSoup
 from bs4.dammit import UnicodeDammit
-from bs4.element import NavigableString, PreformattedString, Tag
+from bs4.element import NavigableString, PageElement, PreformattedString, Tag
 
 __all__ = [
     "PageTextError",
@@ -55,6 +55,7 @@ class PageTextError(Exception):
 
 _ALWAYS_DROPPED = frozenset({"script", "style", "noscript", "template", "svg"})
 _CHROME = frozenset({"nav", "header", "footer"})
+_HEAD = frozenset({"head", "title"})  # never shown; only a page without <body> puts them in the walk
 # Elements that start a new line. Everything else (a, b, span, ...) runs on within its block.
 _BLOCKS = frozenset(
     {
@@ -105,8 +106,10 @@ def page_text(body: bytes, content_type: str | None, charset: str | None, select
     else:
         digest = hashlib.sha256(body).hexdigest()
         lines = [f"[{kind}, {len(body)} bytes, sha256 {digest}]"]
-    cleaned = (mask_volatile(_clean_line(line)) for line in lines)
-    return "\n".join(line for line in cleaned if line)
+    cleaned = "\n".join(line for line in map(_clean_line, lines) if line)
+    # Masked in one go: no volatile pattern spans lines, and a regex over the whole text is much
+    # faster than a dozen over every line of a long page.
+    return mask_volatile(cleaned)
 
 
 def text_hash(text: str) -> str:
@@ -138,74 +141,63 @@ def _markup_lines(markup: str, selector: str | None, every_tag_a_block: bool) ->
     if selector is None:
         body = soup.body
         roots: list[Tag] = [body if body is not None else soup]
-        dropped = _ALWAYS_DROPPED | _CHROME
+        # An XML feed's <title> is its content; an HTML page's is not.
+        dropped = _ALWAYS_DROPPED | _CHROME | (frozenset() if every_tag_a_block else _HEAD)
     else:
-        roots = _outermost(soup.select(selector))
+        roots = soup.select(selector)
         if not roots:
             raise PageTextError(f"the selector {selector!r} matched nothing")
         dropped = _ALWAYS_DROPPED
-    lines: list[str] = []
-    for root in roots:
-        lines.extend(_visible_lines(root, dropped, every_tag_a_block))
-    return lines
+    return list(_visible_lines(roots, dropped, every_tag_a_block))
 
 
-def _outermost(matches: list[Tag]) -> list[Tag]:
-    """The matches that are not inside another match (a selector like "div" matches nested divs)."""
-    chosen = {id(tag) for tag in matches}
-    return [tag for tag in matches if not any(id(parent) in chosen for parent in tag.parents)]
+def _visible_lines(roots: list[Tag], dropped: frozenset[str], every_tag_a_block: bool) -> Iterator[str]:
+    """The text under `roots` as it reads: a new line at every block boundary and <br>.
 
-
-def _visible_lines(root: Tag, dropped: frozenset[str], every_tag_a_block: bool) -> Iterator[str]:
-    """The text under `root` as it reads: a new line at every block boundary and <br>."""
+    A root inside an earlier root (a selector like "div" matches nested divs) is read once, with the
+    outer one. One walk over the tree with an explicit stack, each node visited once: no recursion for
+    a deeply nested page to exhaust, no walk up the ancestors of every string.
+    """
+    covered: set[int] = set()
+    matched = {id(root) for root in roots}
     line: list[str] = []
-    block: Tag | None = root
-    # One pass over the strings, looking up each one's ancestors: the tree is never modified, and
-    # nothing recurses, so a deeply nested page cannot exhaust the stack.
-    for node in root.descendants:
-        if isinstance(node, Tag):
-            if node.name == "br" and _place(node, root, dropped, every_tag_a_block) is not None:
+    current_block: Tag | None = None
+    for root in roots:
+        if id(root) in covered:
+            continue
+        # (node, the block it is in, whether it is inside <pre>), in document order from the top.
+        stack: list[tuple[PageElement, Tag, bool]] = [(root, root, False)]
+        while stack:
+            node, block, in_pre = stack.pop()
+            if isinstance(node, Tag):
+                if node is not root and (node.name in dropped or node.has_attr("hidden")):
+                    continue
+                if id(node) in matched:
+                    covered.add(id(node))
+                if node.name == "br":
+                    yield "".join(line)
+                    line = []
+                    continue
+                inner = node if every_tag_a_block or node.name in _BLOCKS else block
+                inner_pre = in_pre or node.name == "pre"
+                stack.extend((child, inner, inner_pre) for child in reversed(node.contents))
+                continue
+            # Comments, CDATA, doctypes and processing instructions are PreformattedStrings: not shown.
+            if not isinstance(node, NavigableString) or isinstance(node, PreformattedString):
+                continue
+            if block is not current_block:
                 yield "".join(line)
                 line = []
-            continue
-        # Comments, CDATA, doctypes and processing instructions are PreformattedStrings: not shown.
-        if not isinstance(node, NavigableString) or isinstance(node, PreformattedString):
-            continue
-        place = _place(node, root, dropped, every_tag_a_block)
-        if place is None:
-            continue
-        nearest_block, in_pre = place
-        if nearest_block is not block:
-            yield "".join(line)
-            line = []
-            block = nearest_block
-        if in_pre:
-            first, *rest = str(node).split("\n")
-            line.append(first)
-            for part in rest:
-                yield "".join(line)
-                line = [part]
-        else:
-            line.append(str(node))
+                current_block = block
+            if in_pre:
+                first, *rest = str(node).split("\n")
+                line.append(first)
+                for part in rest:
+                    yield "".join(line)
+                    line = [part]
+            else:
+                line.append(str(node))
     yield "".join(line)
-
-
-def _place(
-    node: NavigableString | Tag, root: Tag, dropped: frozenset[str], every_tag_a_block: bool
-) -> tuple[Tag, bool] | None:
-    """(the nearest block around `node`, whether it is inside <pre>), or None if it is not shown."""
-    nearest_block: Tag | None = None
-    in_pre = False
-    for parent in node.parents:
-        if parent.name in dropped or parent.has_attr("hidden"):
-            return None
-        if parent.name == "pre":
-            in_pre = True
-        if nearest_block is None and (every_tag_a_block or parent.name in _BLOCKS):
-            nearest_block = parent
-        if parent is root:
-            break
-    return (nearest_block if nearest_block is not None else root), in_pre
 
 
 # --- volatile bits -----------------------------------------------------------------------------------
@@ -235,7 +227,7 @@ def _rule(pattern: str, replacement: str) -> tuple[re.Pattern[str], str]:
     return re.compile(pattern, re.IGNORECASE), replacement
 
 
-# (pattern, replacement), applied in this order to each line after whitespace is collapsed.
+# (pattern, replacement), applied in this order after whitespace is collapsed (a space is " ").
 VOLATILE: tuple[tuple[re.Pattern[str], str], ...] = (
     # Page dates: the date after an "updated" word, never a date on its own.
     _rule(rf"\b({_UPDATED_EN}){_DATETIME}", r"\1[date]"),
@@ -257,11 +249,14 @@ VOLATILE: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-def mask_volatile(line: str) -> str:
-    """`line` with its volatile bits (see the module docstring) replaced by placeholders."""
+def mask_volatile(text: str) -> str:
+    """`text` with its volatile bits (see the module docstring) replaced by placeholders.
+
+    No pattern matches a line break, so a text is masked line by line, and no line becomes empty.
+    """
     for pattern, replacement in VOLATILE:
-        line = pattern.sub(replacement, line)
-    return line
+        text = pattern.sub(replacement, text)
+    return text
 
 
 # --- diff --------------------------------------------------------------------------------------------

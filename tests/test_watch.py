@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpcore
 import httpx
 import pytest
 from hypothesis import given
@@ -39,6 +40,7 @@ from bot.watch import (
 from bot.watch_fetch import (
     AddressGuard,
     FetchError,
+    GuardedNetworkBackend,
     RefusedURL,
     checked_url,
     refusal_reason,
@@ -63,6 +65,7 @@ class Page:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     endless: bool = False
+    drip: bool = False  # a byte at a time, never long enough apart for a read timeout
     gzip: bool = False
 
 
@@ -123,7 +126,11 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(page.delay)
         if page.endless:
             request.status = 200
-            self._endless()
+            self._endless(b"<p>" + b"more " * 2000 + b"</p>", pause=0.0)
+            return
+        if page.drip:
+            request.status = 200
+            self._endless(b"x", pause=0.05)
             return
         modified = (page.etag is not None and request.headers.get("if-none-match") == page.etag) or (
             page.last_modified is not None and request.headers.get("if-modified-since") == page.last_modified
@@ -146,15 +153,17 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _endless(self) -> None:
+    def _endless(self, chunk: bytes, pause: float) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        chunk = b"<p>" + b"more " * 2000 + b"</p>"
         deadline = time.monotonic() + 30  # never ends, as far as a client with a cap can tell
         while time.monotonic() < deadline:
             self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            if pause:
+                self.wfile.flush()
+                time.sleep(pause)
         self.close_connection = True
 
     def log_message(self, format: str, *args: object) -> None:
@@ -375,6 +384,15 @@ async def test_an_endless_body_is_cut_at_the_cap_quickly(site: Site, db: Path) -
     assert time.monotonic() - started < 2
     assert result.status == "failed"
     assert "larger than the cap of 200000 bytes" in (result.error or "")
+
+
+async def test_a_body_that_drips_forever_meets_the_overall_timeout(site: Site, db: Path) -> None:
+    site.pages["/drip"] = Page(drip=True)  # a byte every 50 ms: no single read waits long enough to time out
+    started = time.monotonic()
+    async with watching(db, settings=WatchSettings(allow_hosts=("127.0.0.1",), timeout=0.5)) as watcher:
+        result = await watcher.check(Source(site.url("/drip")))
+    assert time.monotonic() - started < 1.5
+    assert result.status == "failed" and "timed out" in (result.error or "")
 
 
 @pytest.mark.parametrize(
@@ -610,6 +628,34 @@ async def test_every_address_a_name_resolves_to_must_be_public() -> None:
         await guard.addresses("nowhere.test", 443)
 
 
+class RecordingBackend(httpcore.AsyncNetworkBackend):
+    """Stands in for the network: notes where it was asked to connect."""
+
+    def __init__(self) -> None:
+        self.connects: list[str] = []
+
+    async def connect_tcp(self, host: str, port: int, **options: object) -> httpcore.AsyncNetworkStream:
+        self.connects.append(host)
+        return httpcore.AsyncMockStream([])
+
+
+async def test_the_guarded_backend_connects_to_the_address_it_checked() -> None:
+    # A rebinding DNS server: a public address for the check, a private one for any second lookup.
+    lookups: list[str] = []
+
+    async def rebinding(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["93.184.216.34"] if len(lookups) == 1 else ["10.0.0.1"]
+
+    network = RecordingBackend()
+    backend = GuardedNetworkBackend(AddressGuard(resolve=rebinding), inner=network)
+    await backend.connect_tcp("rebind.test", 80)
+    assert (lookups, network.connects) == (["rebind.test"], ["93.184.216.34"])  # one lookup, its address
+    with pytest.raises(RefusedURL):
+        await backend.connect_tcp("rebind.test", 80)  # a new connection looks up again, and is refused
+    assert network.connects == ["93.184.216.34"]
+
+
 # --- schedule -----------------------------------------------------------------------------------------
 
 
@@ -711,6 +757,9 @@ def test_page_text_of_other_kinds_of_body() -> None:
         )
         == "A\nB"
     )
+    assert page_text(b"<title>T</title><p>x</p>", "text/html", None, None) == "x"  # no <body>
+    # Nested matches are read once, with the outer one.
+    assert page_text(b"<div>a<div>b</div>c</div><div>d</div>", "text/html", None, "div") == "a\nb\nc\nd"
     with pytest.raises(PageTextError, match="needs an HTML page"):
         page_text(b"{}", "application/json", None, "main")
     with pytest.raises(PageTextError, match="matched nothing"):
@@ -742,6 +791,12 @@ def test_page_text_of_other_kinds_of_body() -> None:
 )
 def test_volatile_bits_are_masked(line: str, masked: str) -> None:
     assert mask_volatile(line) == masked
+
+
+def test_volatile_bits_never_span_lines() -> None:
+    # page_text masks the whole text at once: that must equal masking it line by line.
+    text = "Last updated:\n2026-11-25\n1,234\nviews\n10:00:\n00\n©\n2026"
+    assert mask_volatile(text) == text
 
 
 def test_short_diff_keeps_the_first_changed_lines_and_counts_the_rest() -> None:

@@ -155,3 +155,15 @@ def test_watch_once_prints_a_summary_and_the_machine_line(page_server: str, tmp_
         nothing, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert refused.returncode == 2 and "no watched page" in refused.stderr
+
+
+def test_a_bad_watched_page_in_the_config_is_named(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[watch.pages]]\nurl = "https://example.com/a"\nselector = "main >>> p"\n', encoding="utf-8"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "watch", "--once", "--config", str(config)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2 and "watch.pages[0]" in result.stderr

@@ -16,7 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes
 
-from bot.config import WatchConfig
+from bot.config import ConfigError, WatchConfig
 from bot.i18n import Html, t
 from bot.store import Store
 from bot.sync import Change, get_change, queue_change_alerts, record_change
@@ -24,7 +24,7 @@ from bot.tg.guard import is_operator
 from bot.tg.reminders import wake_dispatch
 from bot.tg.send import edit_html
 from bot.tg.services import Services, chat_settings, services
-from bot.watch import CheckResult, Source, Watcher, WatchSettings, sources_from
+from bot.watch import CheckResult, InvalidSource, Source, Watcher, WatchSettings, sources_from
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +47,14 @@ def watch_settings(config: WatchConfig) -> WatchSettings:
 
 
 def configured_pages(config: WatchConfig) -> list[Source]:
-    return [
-        Source(page.url, page.selector, page.platform, page.interval or config.interval)
-        for page in config.pages
-    ]
+    """The config's [[watch.pages]]; a bad one raises ConfigError naming it (watch.pages[2]: ...)."""
+    pages = []
+    for index, page in enumerate(config.pages):
+        try:
+            pages.append(Source(page.url, page.selector, page.platform, page.interval or config.interval))
+        except InvalidSource as error:
+            raise ConfigError(f"watch.pages[{index}]: {error}") from None
+    return pages
 
 
 def watched_sources(svc: Services, config: WatchConfig) -> list[Source]:
