@@ -273,6 +273,15 @@ def _answer_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _store_options(parser: argparse.ArgumentParser, db_help: str) -> None:
+    """--config, --policies and --db, shared by the commands that use the database."""
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help="configuration file (see config.example.toml)"
+    )
+    parser.add_argument("--policies", type=Path, metavar="DIR", help="policy folder (default: policies/)")
+    parser.add_argument("--db", type=Path, metavar="FILE", help=db_help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policybot", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -291,36 +300,20 @@ def build_parser() -> argparse.ArgumentParser:
     _answer_options(console)
     console.set_defaults(handler=cmd_chat)
     run = commands.add_parser("run", help="run the Telegram bot (long polling, or --webhook URL)")
-    run.add_argument(
-        "--config", type=Path, metavar="FILE", help="configuration file (see config.example.toml)"
-    )
-    run.add_argument("--policies", type=Path, metavar="DIR", help="policy folder (default: policies/)")
-    run.add_argument(
-        "--db", type=Path, metavar="FILE", help="SQLite database (default: store.path in the config)"
-    )
+    _store_options(run, "SQLite database (default: store.path in the config)")
     run.add_argument(
         "--webhook", metavar="URL", help="receive updates at this public HTTPS URL instead of polling"
     )
     run.set_defaults(handler=cmd_run)
     watch = commands.add_parser("watch", help="check the official policy pages once (for cron)")
     watch.add_argument("--once", action="store_true", help="one pass over every due page, then exit")
-    watch.add_argument(
-        "--config", type=Path, metavar="FILE", help="configuration file (see config.example.toml)"
-    )
-    watch.add_argument("--policies", type=Path, metavar="DIR", help="policy folder (default: policies/)")
-    watch.add_argument(
-        "--db", type=Path, metavar="FILE", help="SQLite database (default: store.path in the config)"
-    )
+    _store_options(watch, "SQLite database (default: store.path in the config)")
     watch.add_argument(
         "--only", metavar="URL_OR_RULE", help="check only this page, or the pages of this rule"
     )
     watch.set_defaults(handler=cmd_watch)
     export = commands.add_parser("export-ics", help="write an .ics calendar of the rules' dates")
-    export.add_argument(
-        "--config", type=Path, metavar="FILE", help="configuration file (see config.example.toml)"
-    )
-    export.add_argument("--policies", type=Path, metavar="DIR", help="policy folder (default: policies/)")
-    export.add_argument("--db", type=Path, metavar="FILE", help="SQLite database, with --chat")
+    _store_options(export, "SQLite database, with --chat")
     export.add_argument(
         "--chat", type=int, metavar="ID", help="only this chat's subscriptions and countdowns"
     )
