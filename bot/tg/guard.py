@@ -82,6 +82,18 @@ async def admin_button(
     return query, settings, match
 
 
+async def command_chat(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, admins_only: bool = False
+) -> ChatSettings | None:
+    """The chat a command came from, once it passed flood control (and, if asked, the admin check)."""
+    settings = chat_settings(update, context)
+    if settings is None or not await within_flood_limit(update, context, settings):
+        return None
+    if admins_only and not await require_chat_admin(update, context, settings):
+        return None
+    return settings
+
+
 def is_operator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     user = update.effective_user
     return services(context).is_operator(user.id if user else None)

@@ -25,7 +25,7 @@ from bot.planner import plan_all
 from bot.reminder_text import reminder_keyboard, render_digest
 from bot.store import ChatSettings
 from bot.sync import changes_text, queue_change_alerts, recent_changes, sync_catalog
-from bot.tg.guard import admin_button, require_chat_admin, within_flood_limit
+from bot.tg.guard import admin_button, command_chat, within_flood_limit
 from bot.tg.send import send_html
 from bot.tg.services import Services, chat_settings, services
 from bot.tracks import add_track, list_tracks, remove_track
@@ -142,10 +142,8 @@ async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def cmd_track(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/track <countdown> <start date>: reminders before a deadline that runs from the seller's own date."""
-    settings = chat_settings(update, context)
-    if settings is None or not await within_flood_limit(update, context, settings):
-        return
-    if not await require_chat_admin(update, context, settings):
+    settings = await command_chat(update, context, admins_only=True)
+    if settings is None:
         return
     svc, lang, words = services(context), settings.language, context.args or []
     try:
@@ -167,8 +165,8 @@ async def cmd_track(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def cmd_tracks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    settings = chat_settings(update, context)
-    if settings is None or not await within_flood_limit(update, context, settings):
+    settings = await command_chat(update, context)
+    if settings is None:
         return
     svc, lang = services(context), settings.language
     tracks = list_tracks(svc.store, settings.chat_id)
@@ -193,10 +191,8 @@ async def cmd_tracks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def cmd_untrack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    settings = chat_settings(update, context)
-    if settings is None or not await within_flood_limit(update, context, settings):
-        return
-    if not await require_chat_admin(update, context, settings):
+    settings = await command_chat(update, context, admins_only=True)
+    if settings is None:
         return
     svc, lang, words = services(context), settings.language, context.args or []
     try:
@@ -214,8 +210,8 @@ async def cmd_untrack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def cmd_changes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    settings = chat_settings(update, context)
-    if settings is None or not await within_flood_limit(update, context, settings):
+    settings = await command_chat(update, context)
+    if settings is None:
         return
     svc, lang, words = services(context), settings.language, context.args or []
     try:
@@ -233,8 +229,8 @@ async def cmd_changes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def cmd_calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/calendar: an .ics file of the chat's subscribed events and countdowns, for any calendar app."""
-    settings = chat_settings(update, context)
-    if settings is None or not await within_flood_limit(update, context, settings):
+    settings = await command_chat(update, context)
+    if settings is None:
         return
     svc, lang = services(context), settings.language
     subscriptions = svc.store.subscriptions(settings.chat_id)

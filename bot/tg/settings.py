@@ -9,10 +9,10 @@ from telegram.ext import ContextTypes
 
 from bot.i18n import Html, normalize_language, t
 from bot.store import ChatSettings, InvalidSetting
-from bot.tg.guard import admin_button, require_chat_admin, within_flood_limit
+from bot.tg.guard import admin_button, command_chat, require_chat_admin
 from bot.tg.reminders import replan_chat
 from bot.tg.send import edit_html, send_html
-from bot.tg.services import chat_settings, services
+from bot.tg.services import services
 from bot.zones import resolve_zone
 
 ZONE_BUTTONS = [
@@ -166,8 +166,8 @@ def _apply(
 
 
 async def cmd_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    settings = chat_settings(update, context)
-    if settings is None or not await within_flood_limit(update, context, settings):
+    settings = await command_chat(update, context)
+    if settings is None:
         return
     svc = services(context)
     words = context.args or []

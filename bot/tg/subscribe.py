@@ -13,10 +13,10 @@ from bot.i18n import LANGUAGES, Html, escape, join, messages, t
 from bot.parsing import find_marketplace, find_platform
 from bot.schema import Topic
 from bot.store import ChatSettings, Subscription
-from bot.tg.guard import admin_button, require_chat_admin, within_flood_limit
+from bot.tg.guard import admin_button, command_chat
 from bot.tg.reminders import replan_chat
 from bot.tg.send import answer_in_place, edit_html, send_html
-from bot.tg.services import chat_settings, services
+from bot.tg.services import services
 
 ALL = "*"
 WIZARD_KEY = "subscribe_wizard"
@@ -130,10 +130,8 @@ def _step_view(wizard: Wizard, catalog: Catalog, lang: str, step: str) -> tuple[
 
 
 async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    settings = chat_settings(update, context)
-    if settings is None or not await within_flood_limit(update, context, settings):
-        return
-    if not await require_chat_admin(update, context, settings):
+    settings = await command_chat(update, context, admins_only=True)
+    if settings is None:
         return
     svc = services(context)
     catalog, lang = svc.live.catalog, settings.language
@@ -245,10 +243,8 @@ def _toggle(chosen: set[str], value: str, allowed: set[str]) -> None:
 
 
 async def cmd_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    settings = chat_settings(update, context)
-    if settings is None or not await within_flood_limit(update, context, settings):
-        return
-    if not await require_chat_admin(update, context, settings):
+    settings = await command_chat(update, context, admins_only=True)
+    if settings is None:
         return
     svc = services(context)
     lang, words = settings.language, context.args or []
@@ -299,8 +295,8 @@ async def on_unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TY
 
 
 async def cmd_mysubs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    settings = chat_settings(update, context)
-    if settings is None or not await within_flood_limit(update, context, settings):
+    settings = await command_chat(update, context)
+    if settings is None:
         return
     svc = services(context)
     current = svc.store.subscriptions(settings.chat_id)
