@@ -42,10 +42,10 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.answers import Answers, ChatContext
-from bot.catalog import Catalog, default_policies_dir, load_catalog
+from bot.answers.core import Answers, ChatContext
+from bot.answers.fees import answer_fees
+from bot.catalog.load import Catalog, default_policies_dir, load_catalog
 from bot.errors import UserInputError
-from bot.fee_answers import answer_fees
 
 FEES_TARGET_MS = 1.0
 SEARCH_TARGET_MS = 10.0

@@ -57,8 +57,8 @@ from telegram.error import TelegramError  # noqa: E402
 from telegram.ext import AIORateLimiter, ExtBot  # noqa: E402
 
 from bot.clock import Clock  # noqa: E402
-from bot.dispatcher import Dispatcher, Limits  # noqa: E402
-from bot.outbox import Delivery  # noqa: E402
+from bot.reminders.dispatcher import Dispatcher, Limits  # noqa: E402
+from bot.reminders.outbox import Delivery  # noqa: E402
 from bot.store import ChatSettings, Store  # noqa: E402
 
 FIRST_CHAT = 100_000

@@ -39,12 +39,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.catalog import Catalog, load_catalog
+from bot.catalog.load import Catalog, load_catalog
 from bot.clock import Clock
-from bot.outbox import Outbox, PlanResult
-from bot.planner import PLANNING_WINDOW_DAYS, plan_all, plan_chat
+from bot.reminders.outbox import Outbox, PlanResult
+from bot.reminders.planner import PLANNING_WINDOW_DAYS, plan_all, plan_chat
+from bot.reminders.tracks import list_tracks
 from bot.store import Store
-from bot.tracks import list_tracks
 
 SEED = 20260308
 ZONES = (

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.clock import Clock
 from bot.store import Store
-from bot.watch import CheckResult, Source, Watcher, WatchSettings
+from bot.watch.watcher import CheckResult, Source, Watcher, WatchSettings
 
 TARGET_SECONDS = 10.0
 

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.answers import Answers
-from bot.catalog import Catalog, CatalogError, load_catalog
+from bot.answers.console import chat, guess_language, make_context
+from bot.answers.core import Answers
+from bot.catalog.load import Catalog, CatalogError, load_catalog
 from bot.clock import ClockError, clock_from_env
 from bot.config import Config, ConfigError, load_config
-from bot.console import chat, guess_language, make_context
 
 
 class CliError(Exception):
@@ -112,7 +112,7 @@ To try the answers without Telegram:  policybot chat"""
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the Telegram bot: long polling, or a webhook server with --webhook URL."""
-    from bot.live_catalog import LiveCatalog
+    from bot.answers.live import LiveCatalog
     from bot.store import Store, StoreError
     from bot.tg.app import build_application
     from bot.tg.redact import configure_logging
@@ -168,7 +168,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     from bot.store import Store, StoreError
     from bot.tg.watching import configured_pages, record_page_change, watch_settings
-    from bot.watch import CheckResult, Watcher, sources_from
+    from bot.watch.watcher import CheckResult, Watcher, sources_from
 
     if not args.once:
         raise CliError("use --once (the running bot watches on its own schedule)")
@@ -225,7 +225,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 def cmd_export_ics(args: argparse.Namespace) -> int:
     """Write an .ics calendar: of every rule, or of one chat's subscriptions and countdowns."""
-    from bot.ics import calendar_ics, calendar_ics_all
+    from bot.reminders.ics import calendar_ics, calendar_ics_all
 
     config = _config(args)
     catalog = _catalog(args.policies or config.policies.dir)
@@ -234,8 +234,8 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
     if args.chat is None:
         data = calendar_ics_all(catalog, lang, clock.now())
     else:
+        from bot.reminders.tracks import list_tracks
         from bot.store import Store, StoreError
-        from bot.tracks import list_tracks
 
         try:
             store = Store(args.db or config.store.path)

@@ -29,9 +29,9 @@ from zoneinfo import available_timezones
 
 from sqlite_utils import Database
 
+from bot.catalog.schema import ID_PATTERN, Topic
 from bot.clock import Clock
 from bot.i18n import LANGUAGES, normalize_language
-from bot.schema import ID_PATTERN, Topic
 
 __all__ = [
     "CHAT_KINDS",
@@ -301,7 +301,7 @@ def _create_outbox_tracks_and_catalog_history(db: Database) -> None:
 
 
 def _create_page_watch(db: Database) -> None:
-    # The page watcher (bot/watch.py): one row per watched page (keyed url#selector), and the text of
+    # The page watcher (bot/watch/watcher.py): one row per watched page (keyed url#selector), and the text of
     # each version of it seen. Times are ISO 8601 UTC.
     db.execute(
         """

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.answers import Answers, ChatContext
-from bot.catalog import Catalog, load_catalog
+from bot.answers.core import Answers, ChatContext
+from bot.catalog.load import Catalog, load_catalog
 
 # python-telegram-bot warns at every 429 unless durations are timedeltas; the bot opts in, so do the tests.
 os.environ.setdefault("PTB_TIMEDELTA", "true")

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from conftest import context
 
-from bot.answers import COMMANDS, Answers, ChatContext
+from bot.answers.core import COMMANDS, Answers, ChatContext
 from bot.i18n import messages
 
 

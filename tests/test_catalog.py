@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import POLICIES
 
-from bot.catalog import Catalog, CatalogError, load_catalog
+from bot.catalog.load import Catalog, CatalogError, load_catalog
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 

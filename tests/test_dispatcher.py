@@ -21,8 +21,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.request import HTTPXRequest
 
 from bot.clock import Clock
-from bot.dispatcher import Dispatcher, DispatchReport, Limits, TokenBucket
-from bot.outbox import Delivery, Outbox, Planned
+from bot.reminders.dispatcher import Dispatcher, DispatchReport, Limits, TokenBucket
+from bot.reminders.outbox import Delivery, Outbox, Planned
 from bot.store import ChatSettings, Store
 from bot.telegram_text import TELEGRAM_LIMIT
 

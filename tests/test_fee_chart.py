@@ -11,8 +11,7 @@ from decimal import Decimal
 import pytest
 from conftest import TODAY
 
-from bot.catalog import Catalog
-from bot.fee_chart import (
+from bot.answers.chart import (
     Role,
     chart_fonts,
     chart_versions,
@@ -20,7 +19,8 @@ from bot.fee_chart import (
     fee_chart_png,
     fee_series,
 )
-from bot.schema import FeeSchedule
+from bot.catalog.load import Catalog
+from bot.catalog.schema import FeeSchedule
 from bot.telegram_text import utf16_len, visible_text
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

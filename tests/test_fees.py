@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from bot.catalog import Catalog
-from bot.fees import charge, compare, version_span
+from bot.catalog.fees import charge, compare, version_span
+from bot.catalog.load import Catalog
+from bot.catalog.schema import FeeSchedule
 from bot.money import format_money, format_rate, round_cents
-from bot.schema import FeeSchedule
 
 AFTER_CUT = dt.date(2024, 1, 15)
 BEFORE_CUT = dt.date(2024, 1, 14)

@@ -11,8 +11,8 @@ import pytest
 from conftest import POLICIES
 from icalendar import Calendar, Event
 
-from bot.catalog import Catalog, load_catalog
-from bot.ics import calendar_ics, calendar_ics_all
+from bot.catalog.load import Catalog, load_catalog
+from bot.reminders.ics import calendar_ics, calendar_ics_all
 from bot.store import Subscription
 
 NOW = dt.datetime(2025, 6, 1, 7, 30, tzinfo=dt.UTC)

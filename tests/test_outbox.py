@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import Clock
-from bot.outbox import Outbox, Planned
+from bot.reminders.outbox import Outbox, Planned
 from bot.store import Store
 
 NOW = dt.datetime(2026, 11, 25, 1, 0, tzinfo=dt.UTC)

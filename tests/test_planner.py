@@ -7,12 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import Catalog, load_catalog
+from bot.catalog.load import Catalog, load_catalog
 from bot.clock import Clock
-from bot.outbox import Outbox
-from bot.planner import PLANNING_WINDOW_DAYS, plan_all, plan_chat, reminder_due_at, subscription_matches
+from bot.reminders.outbox import Outbox
+from bot.reminders.planner import (
+    PLANNING_WINDOW_DAYS,
+    plan_all,
+    plan_chat,
+    reminder_due_at,
+    subscription_matches,
+)
+from bot.reminders.tracks import add_track, list_tracks, remove_track
 from bot.store import ChatSettings, Store, Subscription
-from bot.tracks import add_track, list_tracks, remove_track
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 1, 10, 12, 0, tzinfo=UTC)

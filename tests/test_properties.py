@@ -10,9 +10,9 @@ from conftest import context
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.answers import COMMANDS, Answers
-from bot.catalog import Catalog
-from bot.fees import compare
+from bot.answers.core import COMMANDS, Answers
+from bot.catalog.fees import compare
+from bot.catalog.load import Catalog
 from bot.i18n import t
 
 WORDS = st.one_of(

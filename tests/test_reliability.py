@@ -19,8 +19,8 @@ from conftest import ROOT
 from fake_telegram import FakeBotAPI
 
 from bot.clock import Clock
-from bot.dispatcher import Dispatcher
-from bot.outbox import Outbox, Planned
+from bot.reminders.dispatcher import Dispatcher
+from bot.reminders.outbox import Outbox, Planned
 from bot.store import Store
 
 CHATS = 500

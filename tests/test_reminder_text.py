@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.catalog import Catalog, load_catalog
+from bot.catalog.load import Catalog, load_catalog
 from bot.i18n import to_plain_text
-from bot.outbox import Delivery
-from bot.reminder_text import MAX_MESSAGE_CHARS, SUMMARY_CHARS, reminder_keyboard, render_digest, what_to_do
+from bot.reminders.outbox import Delivery
+from bot.reminders.text import MAX_MESSAGE_CHARS, SUMMARY_CHARS, reminder_keyboard, render_digest, what_to_do
 from bot.store import ChatSettings
 
 NOW = dt.datetime(2026, 2, 22, 1, 0, tzinfo=dt.UTC)  # 2026-02-22 09:00 in Shanghai

@@ -11,11 +11,18 @@ from pathlib import Path
 import pytest
 from conftest import POLICIES
 
-from bot.catalog import Catalog, load_catalog
+from bot.catalog.load import Catalog, load_catalog
 from bot.clock import Clock
 from bot.i18n import to_plain_text
+from bot.reminders.changes import (
+    MAX_LINES,
+    Change,
+    changes_text,
+    queue_change_alerts,
+    recent_changes,
+    sync_catalog,
+)
 from bot.store import Store, Subscription
-from bot.sync import MAX_LINES, Change, changes_text, queue_change_alerts, recent_changes, sync_catalog
 
 START = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.UTC)
 LOW_INVENTORY = "amazon-us-low-inventory-fee-2024"

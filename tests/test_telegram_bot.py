@@ -15,11 +15,11 @@ from conftest import POLICIES
 from fake_telegram import FakeBotAPI
 from telegram.ext import Application
 
+from bot.answers.live import LiveCatalog
 from bot.clock import Clock
 from bot.config import TelegramConfig
 from bot.i18n import to_plain_text
-from bot.live_catalog import LiveCatalog
-from bot.outbox import Outbox
+from bot.reminders.outbox import Outbox
 from bot.store import Store, Subscription
 from bot.tg.app import build_application
 from bot.tg.reminders import wake_dispatch

@@ -8,14 +8,21 @@ from pathlib import Path
 import pytest
 from test_planner import demo_catalog
 
-from bot.catalog import Catalog
+from bot.catalog.load import Catalog
 from bot.clock import Clock
 from bot.errors import UserInputError
 from bot.i18n import t
-from bot.outbox import Outbox
-from bot.planner import plan_all
+from bot.reminders.outbox import Outbox
+from bot.reminders.planner import plan_all
+from bot.reminders.tracks import (
+    MAX_TRACKS_PER_CHAT,
+    TRACKABLE,
+    add_track,
+    find_trackable,
+    list_tracks,
+    remove_track,
+)
 from bot.store import Store, Subscription, UnknownChat
-from bot.tracks import MAX_TRACKS_PER_CHAT, TRACKABLE, add_track, find_trackable, list_tracks, remove_track
 
 NOW = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)
 TODAY_SHANGHAI = dt.date(2026, 11, 25)

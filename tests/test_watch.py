@@ -23,10 +23,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.catalog import Catalog
+from bot.catalog.load import Catalog
 from bot.clock import Clock
 from bot.store import Store
-from bot.watch import (
+from bot.watch.fetch import (
+    AddressGuard,
+    FetchError,
+    GuardedNetworkBackend,
+    RefusedURL,
+    checked_url,
+    refusal_reason,
+    retry_after_seconds,
+)
+from bot.watch.text import PageTextError, mask_volatile, page_text
+from bot.watch.watcher import (
     DEFAULT_INTERVAL,
     CheckResult,
     InvalidSource,
@@ -37,16 +47,6 @@ from bot.watch import (
     short_diff,
     sources_from,
 )
-from bot.watch_fetch import (
-    AddressGuard,
-    FetchError,
-    GuardedNetworkBackend,
-    RefusedURL,
-    checked_url,
-    refusal_reason,
-    retry_after_seconds,
-)
-from bot.watch_text import PageTextError, mask_volatile, page_text
 
 T0 = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 UA = "policybot/0.1 (+policy page watcher)"

@@ -17,10 +17,10 @@ import pytest
 from conftest import POLICIES, ROOT
 from fake_telegram import FakeBotAPI
 
+from bot.answers.live import LiveCatalog
 from bot.clock import Clock
 from bot.config import TelegramConfig, WatchConfig, WatchPage
 from bot.i18n import to_plain_text
-from bot.live_catalog import LiveCatalog
 from bot.store import Store, Subscription
 from bot.tg.app import build_application
 from bot.tg.watching import watch_job

@@ -20,10 +20,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.answers.live import LiveCatalog
 from bot.clock import Clock
 from bot.config import TelegramConfig, WatchConfig
 from bot.i18n import LANGUAGES, t
-from bot.live_catalog import LiveCatalog
 from bot.store import Store
 from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats
 from bot.tg.chat import answer_message

@@ -9,8 +9,8 @@ from telegram import Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import ContextTypes
 
-from bot.answers import Reply
-from bot.fee_chart import fee_chart_caption, fee_chart_png
+from bot.answers.chart import fee_chart_caption, fee_chart_png
+from bot.answers.core import Reply
 from bot.store import ChatSettings
 from bot.tg.guard import require_chat_admin, within_flood_limit
 from bot.tg.send import send_html

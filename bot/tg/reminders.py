@@ -15,20 +15,20 @@ from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes
 
-from bot.dispatcher import Dispatcher, Limits
+from bot.answers.parsing import parse_count, parse_date
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
-from bot.ics import calendar_ics
-from bot.outbox import Delivery, Outbox
-from bot.parsing import parse_count, parse_date
-from bot.planner import plan_all
-from bot.reminder_text import reminder_keyboard, render_digest
+from bot.reminders.changes import changes_text, queue_change_alerts, recent_changes, sync_catalog
+from bot.reminders.dispatcher import Dispatcher, Limits
+from bot.reminders.ics import calendar_ics
+from bot.reminders.outbox import Delivery, Outbox
+from bot.reminders.planner import plan_all
+from bot.reminders.text import reminder_keyboard, render_digest
+from bot.reminders.tracks import add_track, list_tracks, remove_track
 from bot.store import ChatSettings
-from bot.sync import changes_text, queue_change_alerts, recent_changes, sync_catalog
 from bot.tg.guard import admin_button, command_chat, within_flood_limit
 from bot.tg.send import send_html
 from bot.tg.services import Services, chat_settings, services
-from bot.tracks import add_track, list_tracks, remove_track
 
 log = logging.getLogger(__name__)
 

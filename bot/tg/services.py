@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.answers import ChatContext
+from bot.answers.core import ChatContext
+from bot.answers.live import LiveCatalog
 from bot.clock import Clock
 from bot.config import TelegramConfig
-from bot.live_catalog import LiveCatalog
 from bot.store import ChatSettings, Store
 from bot.tg.throttle import Throttle
 

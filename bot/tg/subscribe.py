@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.catalog import Catalog
+from bot.answers.parsing import find_marketplace, find_platform
+from bot.catalog.load import Catalog
+from bot.catalog.schema import Topic
 from bot.i18n import LANGUAGES, Html, escape, join, messages, t
-from bot.parsing import find_marketplace, find_platform
-from bot.schema import Topic
 from bot.store import ChatSettings, Subscription
 from bot.tg.guard import admin_button, command_chat
 from bot.tg.reminders import replan_chat

@@ -18,13 +18,13 @@ from telegram.ext import Application, ContextTypes
 
 from bot.config import ConfigError, WatchConfig
 from bot.i18n import Html, t
+from bot.reminders.changes import Change, get_change, queue_change_alerts, record_change
 from bot.store import Store
-from bot.sync import Change, get_change, queue_change_alerts, record_change
 from bot.tg.guard import is_operator
 from bot.tg.reminders import wake_dispatch
 from bot.tg.send import edit_html
 from bot.tg.services import Services, chat_settings, services
-from bot.watch import CheckResult, InvalidSource, Source, Watcher, WatchSettings, sources_from
+from bot.watch.watcher import CheckResult, InvalidSource, Source, Watcher, WatchSettings, sources_from
 
 log = logging.getLogger(__name__)
 

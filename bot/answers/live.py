@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.answers import Answers
-from bot.catalog import Catalog, CatalogError, PolicyProblem, load_catalog
+from bot.answers.core import Answers
+from bot.catalog.load import Catalog, CatalogError, PolicyProblem, load_catalog
 
 
 class LiveCatalog:

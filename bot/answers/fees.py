@@ -7,14 +7,21 @@ import difflib
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.cards import ChatContext, describe_tiers, schedule_versions
-from bot.catalog import Catalog
+from bot.answers.cards import ChatContext, describe_tiers, schedule_versions
+from bot.answers.parsing import (
+    find_marketplace,
+    find_platform,
+    is_date,
+    looks_like_number,
+    parse_date,
+    parse_price,
+)
+from bot.catalog.fees import FeeCharge, compare
+from bot.catalog.load import Catalog
+from bot.catalog.schema import Category, FeeSchedule, TierStyle
 from bot.errors import UserInputError
-from bot.fees import FeeCharge, compare
 from bot.i18n import Html, MessageRef, escape, join, t
 from bot.money import format_money, format_rate
-from bot.parsing import find_marketplace, find_platform, is_date, looks_like_number, parse_date, parse_price
-from bot.schema import Category, FeeSchedule, TierStyle
 
 DEFAULT_PLATFORM = "amazon"
 DEFAULT_MARKETPLACE = "US"

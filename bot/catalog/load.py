@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.schema import Category, Event, FeeSchedule, PolicyFile, Recurrence, Rule
+from bot.catalog.schema import Category, Event, FeeSchedule, PolicyFile, Recurrence, Rule
 
 __all__ = [
     "Catalog",
@@ -30,7 +30,7 @@ __all__ = [
 
 def default_policies_dir() -> Path:
     """The policies/ folder beside the package (a source checkout or an editable install)."""
-    return Path(__file__).resolve().parent.parent / "policies"
+    return Path(__file__).resolve().parents[2] / "policies"
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
-from bot.catalog import Catalog, Occurrence
+from bot.catalog.load import Catalog, Occurrence
+from bot.catalog.schema import Rule
 from bot.i18n import t, to_plain_text
-from bot.schema import Rule
 from bot.store import ANY, Subscription
 
 __all__ = ["calendar_ics", "calendar_ics_all", "subscribed"]

@@ -9,13 +9,13 @@ from __future__ import annotations
 import difflib
 from decimal import Decimal
 
-from bot.cards import ChatContext, relative_days
-from bot.catalog import Catalog
+from bot.answers.cards import ChatContext, relative_days
+from bot.answers.parsing import parse_count, parse_decimal, parse_percent, parse_price
+from bot.catalog.load import Catalog
+from bot.catalog.schema import Calculator, EventKind, Rule, TableRow
 from bot.errors import UserInputError
 from bot.i18n import Html, escape, join, t
 from bot.money import format_money, format_number, round_cents
-from bot.parsing import parse_count, parse_decimal, parse_percent, parse_price
-from bot.schema import Calculator, EventKind, Rule, TableRow
 
 __all__ = ["answer_coupon", "answer_inform", "answer_lowinv", "answer_temuprice", "calculator_rule"]
 

@@ -26,11 +26,11 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import FuncFormatter
 
-from bot.cards import describe_tiers
-from bot.fees import charge, version_span
+from bot.answers.cards import describe_tiers
+from bot.catalog.fees import charge, version_span
+from bot.catalog.schema import FeeSchedule
 from bot.i18n import Html, escape, join, t, to_plain_text
 from bot.money import CENT, format_money
-from bot.schema import FeeSchedule
 
 __all__ = [
     "ChartFonts",

@@ -54,7 +54,7 @@ from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.outbox import Delivery, Outbox
+from bot.reminders.outbox import Delivery, Outbox
 from bot.store import ChatSettings, Store, StoreError
 from bot.telegram_text import TELEGRAM_LIMIT, split_html
 

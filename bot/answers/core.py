@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.calculators import answer_coupon, answer_inform, answer_lowinv, answer_temuprice
-from bot.cards import (
+from bot.answers.calculators import answer_coupon, answer_inform, answer_lowinv, answer_temuprice
+from bot.answers.cards import (
     ChatContext,
     event_line,
     next_occurrence,
@@ -22,13 +22,13 @@ from bot.cards import (
     rule_line,
     rule_status,
 )
-from bot.catalog import Catalog
+from bot.answers.fees import answer_fees
+from bot.answers.parsing import MAX_DAYS, find_platform, parse_count
+from bot.answers.search import SearchIndex
+from bot.catalog.load import Catalog
+from bot.catalog.schema import FeeSchedule, Rule
 from bot.errors import UserInputError
-from bot.fee_answers import answer_fees
 from bot.i18n import LANGUAGES, Html, escape, join, normalize_language, t, to_plain_text
-from bot.parsing import MAX_DAYS, find_platform, parse_count
-from bot.schema import FeeSchedule, Rule
-from bot.search import SearchIndex
 
 __all__ = ["COMMANDS", "Answers", "Chart", "ChatContext", "Reply"]
 

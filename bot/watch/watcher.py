@@ -3,11 +3,11 @@
 Sources are every http(s) source of every rule (a "report:..." source is not a page) plus the pages
 the config lists. Each is checked on its own schedule (`interval`, 6 hours by default, ±10% jitter so
 checks spread out; a new source at once), through one shared httpx client with bounded concurrency,
-conditional GETs (a 304 costs one request and nothing else) and the safety rules of `bot.watch_fetch`
+conditional GETs (a 304 costs one request and nothing else) and the safety rules of `bot.watch.fetch`
 (http(s) only, public addresses only unless allowed, redirects checked hop by hop, body capped,
 Retry-After honoured).
 
-A check's text is the page's visible text, normalised by `bot.watch_text` (volatile bits such as
+A check's text is the page's visible text, normalised by `bot.watch.text` (volatile bits such as
 "Last updated: ..." masked); a page changed when the sha256 of that text differs from the last one
 stored. The first fetch stores a baseline ("first"), later ones report "changed" with a short diff,
 "unchanged", or "not_modified" (304). Each version's text is kept in `page_snapshots`.
@@ -43,9 +43,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.catalog import Catalog
+from bot.catalog.load import Catalog
 from bot.store import Store
-from bot.watch_fetch import (
+from bot.watch.fetch import (
     AddressGuard,
     FetchedPage,
     Fetcher,
@@ -53,7 +53,7 @@ from bot.watch_fetch import (
     HTTPStatusFailure,
     guarded_client,
 )
-from bot.watch_text import PageTextError, check_selector, page_text, short_diff, text_hash
+from bot.watch.text import PageTextError, check_selector, page_text, short_diff, text_hash
 
 __all__ = [
     "DEFAULT_INTERVAL",
@@ -181,7 +181,7 @@ class _State:
 class Watcher:
     """Checks sources and records what it saw in the store (tables page_sources and page_snapshots).
 
-    Without `client`, the watcher builds and owns a guarded one (see `bot.watch_fetch`), closed by
+    Without `client`, the watcher builds and owns a guarded one (see `bot.watch.fetch`), closed by
     `aclose`. A client passed in is used as it is (its addresses are checked before each request
     instead) and left open. `rng` draws the jitter; pass a seeded one for repeatable schedules.
     """

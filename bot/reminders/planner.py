@@ -1,7 +1,7 @@
 """Planning reminders: which reminders each chat should get and when, written into the outbox.
 
 A chat gets a reminder at each of its lead days before every occurrence of every event of the rules its
-subscriptions match, and before the deadline of each of its countdowns (bot/tracks.py): at its reminder
+subscriptions match, and before the deadline of each of its countdowns (reminders/tracks.py): at its reminder
 hour in its own time zone (DST-safe), moved out of its quiet hours. `plan_all` makes the chat's pending
 reminders in the outbox exactly that plan, so re-planning after a policy reload, a new subscription or a
 settings change adds what is new, moves what moved and withdraws what is no longer wanted, never twice.
@@ -35,11 +35,11 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.catalog import Catalog
-from bot.outbox import PLANNED_KINDS, Planned, PlanResult
-from bot.schema import EventKind
+from bot.catalog.load import Catalog
+from bot.catalog.schema import EventKind
+from bot.reminders.outbox import PLANNED_KINDS, Planned, PlanResult
+from bot.reminders.tracks import Track
 from bot.store import MAX_LEAD_DAYS, ChatSettings, Store, Subscription
-from bot.tracks import Track
 
 __all__ = [
     "DEFAULT_HORIZON_DAYS",

@@ -3,7 +3,7 @@
 Some rules count from a date only the seller knows: INFORM gives 10 days from a verification request,
 Amazon's low-inventory-fee exemptions run 365 days from a new account's first inventory and 180 days
 from a new parent ASIN's, Temu's exemption lasts 30 days. A track stores the start date and the deadline
-computed from the rule's number in the catalog; the planner (bot/planner.py) turns it into reminders.
+computed from the rule's number in the catalog; the planner (reminders/planner.py) turns it into reminders.
 
 After `add_track` or `remove_track` the caller re-plans the chat (`plan_all(store, catalog, [chat_id])`):
 this module does not import the planner, which imports it.
@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.catalog import Catalog
+from bot.catalog.load import Catalog
+from bot.catalog.schema import Calculator, Number, Rule
 from bot.errors import UserInputError
-from bot.schema import Calculator, Number, Rule
 from bot.store import Store, UnknownChat
 
 __all__ = [

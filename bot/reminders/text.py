@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.cards import ChatContext, relative_days
-from bot.catalog import Catalog
+from bot.answers.cards import ChatContext, relative_days
+from bot.catalog.load import Catalog
+from bot.catalog.schema import Event, Rule
 from bot.i18n import Html, escape, join, t
-from bot.outbox import Delivery
-from bot.schema import Event, Rule
+from bot.reminders.outbox import Delivery
 from bot.store import ChatSettings
 
 __all__ = [

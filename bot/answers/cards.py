@@ -9,10 +9,20 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from bot.catalog import Catalog, Occurrence
+from bot.catalog.load import Catalog, Occurrence
+from bot.catalog.schema import (
+    Event,
+    EventKind,
+    FeeSchedule,
+    FeeVersion,
+    Number,
+    Rule,
+    Table,
+    TableRow,
+    TierStyle,
+)
 from bot.i18n import Html, escape, join, messages, t
 from bot.money import format_money, format_number, format_rate
-from bot.schema import Event, EventKind, FeeSchedule, FeeVersion, Number, Rule, Table, TableRow, TierStyle
 
 __all__ = [
     "ChatContext",

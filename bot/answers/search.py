@@ -13,8 +13,8 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from bot.catalog import Catalog
-from bot.schema import Rule
+from bot.catalog.load import Catalog
+from bot.catalog.schema import Rule
 
 __all__ = ["SearchHit", "SearchIndex", "tokenize"]
 

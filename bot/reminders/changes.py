@@ -34,11 +34,11 @@ from typing import Any
 from pydantic import ValidationError
 from sqlite_utils import Database
 
-from bot.cards import describe_tiers
-from bot.catalog import Catalog
+from bot.answers.cards import describe_tiers
+from bot.catalog.load import Catalog
+from bot.catalog.schema import Event, EventKind, FeeSchedule, FeeVersion, Rule, Table, Topic
 from bot.i18n import Html, join, t, to_plain_text
-from bot.outbox import Outbox, Planned
-from bot.schema import Event, EventKind, FeeSchedule, FeeVersion, Rule, Table, Topic
+from bot.reminders.outbox import Outbox, Planned
 from bot.store import Store
 
 __all__ = [

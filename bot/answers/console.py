@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from bot.answers import Answers, ChatContext
+from bot.answers.core import Answers, ChatContext
 from bot.clock import Clock
 from bot.i18n import normalize_language
 

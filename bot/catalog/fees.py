@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from bot.catalog.schema import FeeSchedule, FeeVersion, Tier, TierStyle
 from bot.money import round_cents
-from bot.schema import FeeSchedule, FeeVersion, Tier, TierStyle
 
 __all__ = ["FeeCharge", "FeeComparison", "SliceCharge", "charge", "compare", "version_span"]
 

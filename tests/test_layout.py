@@ -1,0 +1,116 @@
+"""The layout shows the architecture: imports inside bot/ point one way (DESIGN.md, "Layout").
+
+tg and cli on top; reminders and watch over answers, the catalog and the store; answers over the catalog;
+the catalog over the shared base. Every `bot.*` import anywhere in a module (also inside functions) counts.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+BOT = Path(__file__).resolve().parent.parent / "bot"
+
+BASE = {"clock", "errors", "money", "i18n", "zones", "telegram_text"}
+
+# What each part of bot/ may import besides itself. A part is a package under bot/ or a top-level module.
+ALLOWED: dict[str, set[str]] = {
+    "base": {"base"},
+    "catalog": {"base"},
+    "answers": {"base", "catalog"},
+    "store": {"base", "catalog"},
+    "config": {"base", "catalog"},
+    "reminders": {"base", "catalog", "answers", "store"},
+    "watch": {"base", "catalog", "answers", "store"},
+    "tg": {"base", "catalog", "answers", "store", "config", "reminders", "watch"},
+    "cli": {"base", "catalog", "answers", "store", "config", "reminders", "watch", "tg"},
+    "__main__": {"cli"},
+    "__init__": set(),
+}
+
+
+def part_of(dotted: str) -> str:
+    """The part a module belongs to: 'bot.answers.core' -> 'answers', 'bot.money' -> 'base'."""
+    name = dotted.split(".")[1] if "." in dotted else "__init__"
+    return "base" if name in BASE else name
+
+
+def module_name(path: Path, root: Path) -> str:
+    rel = path.relative_to(root.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__" and len(parts) > 2:
+        parts.pop()
+    return ".".join(parts)
+
+
+def bot_imports(path: Path, root: Path) -> list[tuple[int, str]]:
+    """Every `bot...` module a file imports, with its line (relative imports resolved)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    name = module_name(path, root)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.split(".")[0] == "bot"]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            if target.split(".")[0] != "bot":
+                continue
+            if target == "bot":  # `from bot import answers` names a part
+                found += [(node.lineno, f"bot.{a.name}") for a in node.names]
+            else:
+                found.append((node.lineno, target))
+    return found
+
+
+def violations(root: Path = BOT) -> list[str]:
+    problems = []
+    for path in sorted(root.rglob("*.py")):
+        where = path.relative_to(root.parent)
+        mine = part_of(module_name(path, root))
+        allowed = ALLOWED.get(mine)
+        if allowed is None:
+            problems.append(f"{where}: '{mine}' is not a known part; add it to ALLOWED")
+            continue
+        for line, target in bot_imports(path, root):
+            theirs = part_of(target)
+            if theirs != mine and theirs not in allowed:
+                problems.append(f"{where}:{line}: {mine} must not import {target}")
+    return problems
+
+
+def test_imports_point_one_way() -> None:
+    assert violations() == []
+
+
+def test_every_part_is_known() -> None:
+    packages = {p.parent.name for p in BOT.glob("*/__init__.py")}
+    assert packages <= set(ALLOWED), packages - set(ALLOWED)
+
+
+def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
+    """A catalog module that imports the store, or answers that import tg, is reported."""
+    fake = tmp_path / "bot"
+    (fake / "catalog").mkdir(parents=True)
+    (fake / "answers").mkdir()
+    (fake / "catalog" / "__init__.py").write_text("")
+    (fake / "answers" / "__init__.py").write_text("")
+    (fake / "catalog" / "load.py").write_text("from bot.store import Store\n")
+    (fake / "answers" / "core.py").write_text("def f():\n    from ..tg import app\n")
+    (fake / "money.py").write_text("from bot.answers.core import f\n")
+    assert violations(fake) == [
+        "bot/answers/core.py:2: answers must not import bot.tg",
+        "bot/catalog/load.py:1: catalog must not import bot.store",
+        "bot/money.py:1: base must not import bot.answers.core",
+    ]
+
+
+def test_few_modules_sit_directly_under_bot() -> None:
+    """Capabilities live in packages; only the faces, configuration, store and shared base sit at the top."""
+    top = sorted(p.name for p in BOT.glob("*.py"))
+    assert len(top) <= 13, top
