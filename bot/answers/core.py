@@ -26,7 +26,7 @@ from bot.answers.fees import answer_fees
 from bot.answers.parsing import MAX_DAYS, find_platform, parse_count
 from bot.answers.search import SearchIndex
 from bot.catalog.load import Catalog
-from bot.catalog.schema import FeeSchedule, Rule
+from bot.catalog.schema import REF_PATTERN, FeeSchedule, Rule
 from bot.errors import UserInputError
 from bot.i18n import LANGUAGES, Html, escape, join, normalize_language, t, to_plain_text
 
@@ -128,7 +128,7 @@ def _rule(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
     catalog = answers.catalog
     query = " ".join(words)
     rule = catalog.rules.get(query.casefold())
-    if rule is None and re.fullmatch(r"[A-Za-z]{1,2}\d{1,2}", query):
+    if rule is None and re.fullmatch(REF_PATTERN, query.upper()):
         by_ref = catalog.by_ref(query)
         if len(by_ref) == 1:
             rule = by_ref[0]

@@ -310,9 +310,13 @@ CALCULATOR_NEEDS: dict[Calculator, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+REF_PATTERN = r"^([A-Z]{1,2}\d{1,2}|R-[AO]\d{1,2})$"
+
+
 class Rule(Strict):
     id: Identifier
-    ref: str | None = Field(default=None, pattern=r"^[A-Z]{1,2}\d{1,2}$")  # reference-file item, e.g. A1
+    # The reference-file item: A1 (policy-facts.md), B3 (2025-2026), R-A1 / R-O12 (2026-2027).
+    ref: str | None = Field(default=None, pattern=REF_PATTERN)
     marketplaces: list[str] = Field(min_length=1)
     topic: Topic
     title: Text
