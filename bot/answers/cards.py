@@ -41,11 +41,13 @@ LOOK_AHEAD_DAYS = 3 * 366
 
 @dataclass(frozen=True)
 class ChatContext:
-    """Who is asking: their language, their time zone and their today."""
+    """Who is asking: their language, their time zone, their today and the marketplaces they follow."""
 
     lang: str
     zone: ZoneInfo
     today: dt.date
+    # Marketplace codes of the chat's subscriptions ("*" left out): /fees uses them when none is named.
+    marketplaces: tuple[str, ...] = ()
 
 
 def relative_days(day: dt.date, ctx: ChatContext) -> Html:

@@ -9,15 +9,25 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from bot.catalog.schema import Category, Event, FeeSchedule, PolicyFile, Recurrence, Rule
+from bot.catalog.schema import (
+    Category,
+    Event,
+    FeeSchedule,
+    Marketplace,
+    MarketplacesFile,
+    PolicyFile,
+    Recurrence,
+    Rule,
+)
 
 __all__ = [
+    "MARKETPLACES_FILE",
     "Catalog",
     "CatalogError",
     "Occurrence",
@@ -26,6 +36,10 @@ __all__ = [
     "default_policies_dir",
     "load_catalog",
 ]
+
+
+# The one policy file that is not a platform: the words for each marketplace (optional).
+MARKETPLACES_FILE = "marketplaces.toml"
 
 
 def default_policies_dir() -> Path:
@@ -94,6 +108,8 @@ class Catalog:
     files: tuple[str, ...] = ()
     fee_schedules: dict[tuple[str, str, str], FeeSchedule] = field(default_factory=dict)
     schedule_rule: dict[str, Rule] = field(default_factory=dict)
+    marketplaces: dict[str, Marketplace] = field(default_factory=dict)
+    marketplace_words: dict[str, str] = field(default_factory=dict)  # casefolded word -> code
 
     def platform_of(self, rule: Rule) -> Platform:
         return self.platforms[self.rule_platform[rule.id]]
@@ -114,6 +130,16 @@ class Catalog:
         ]
         found.sort(key=lambda o: (o.date, o.event.time or "", o.rule.id, o.event.id))
         return found
+
+    def schedules_by_marketplace(self) -> list[tuple[str, str, int, tuple[str, ...]]]:
+        """(platform, marketplace, schedules, currencies) for every marketplace with fee schedules."""
+        rows: dict[tuple[str, str], list[FeeSchedule]] = {}
+        for (platform, market, _), schedule in self.fee_schedules.items():
+            rows.setdefault((platform, market), []).append(schedule)
+        return [
+            (platform, market, len(found), tuple(sorted({s.currency for s in found})))
+            for (platform, market), found in sorted(rows.items())
+        ]
 
     def summary(self) -> list[tuple[str, int, int, int]]:
         """(platform, rules, events, fee schedules) for each platform."""
@@ -150,7 +176,7 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
     problems: list[PolicyProblem] = []
     if not folder.is_dir():
         raise CatalogError([PolicyProblem(str(folder), None, "", "no such directory")])
-    paths = sorted(folder.glob("*.toml"))
+    paths = sorted(path for path in folder.glob("*.toml") if path.name != MARKETPLACES_FILE)
     if not paths:
         raise CatalogError([PolicyProblem(str(folder), None, "", "no *.toml policy files found")])
     parsed: list[tuple[str, PolicyFile]] = []
@@ -159,20 +185,61 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
         if policy is not None:
             parsed.append((path.name, policy))
     catalog = _assemble(parsed, problems)
+    markets = _load_marketplaces(folder / MARKETPLACES_FILE, problems)
     if problems:
         raise CatalogError(problems)
-    return catalog
+    # Every code the rules and schedules use is understood, even one the marketplaces file lacks.
+    used = {m for rule in catalog.rules.values() for m in rule.marketplaces} | {
+        market for (_, market, _) in catalog.fee_schedules
+    }
+    words = {code.casefold(): code for code in used - {"ALL"}}
+    words.update((word.casefold(), m.code) for m in markets for word in [m.code, *m.words])
+    return replace(catalog, marketplaces={m.code: m for m in markets}, marketplace_words=words)
+
+
+def _read_toml(path: Path, problems: list[PolicyProblem]) -> dict[str, Any] | None:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        problems.append(PolicyProblem(path.name, None, "", f"TOML syntax: {error}"))
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(PolicyProblem(path.name, None, "", f"cannot read: {error}"))
+    return None
+
+
+def _load_marketplaces(path: Path, problems: list[PolicyProblem]) -> list[Marketplace]:
+    """The marketplace words; none when the file is absent (codes are still understood)."""
+    if not path.exists():
+        return []
+    data = _read_toml(path, problems)
+    if data is None:
+        return []
+    try:
+        markets = MarketplacesFile.model_validate(data).marketplaces
+    except ValidationError as error:
+        for detail in error.errors():
+            problems.append(PolicyProblem(path.name, None, _locate(data, detail["loc"])[1], _message(detail)))
+        return []
+    seen: dict[str, str] = {}
+    for index, market in enumerate(markets):
+        for word in [market.code, *market.words]:
+            other = seen.setdefault(word.casefold(), market.code)
+            if other != market.code:
+                problems.append(
+                    PolicyProblem(
+                        path.name,
+                        None,
+                        f"marketplaces[{index}]",
+                        f"{word!r} names both {other} and {market.code}",
+                    )
+                )
+    return markets
 
 
 def _load_file(path: Path, problems: list[PolicyProblem]) -> PolicyFile | None:
     name = path.name
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        problems.append(PolicyProblem(name, None, "", f"TOML syntax: {error}"))
-        return None
-    except (OSError, UnicodeDecodeError) as error:
-        problems.append(PolicyProblem(name, None, "", f"cannot read: {error}"))
+    data = _read_toml(path, problems)
+    if data is None:
         return None
     try:
         policy = PolicyFile.model_validate(data)
@@ -258,18 +325,19 @@ def _assemble(parsed: list[tuple[str, PolicyFile]], problems: list[PolicyProblem
                             file_name, rule.id, f"{where}.id", f"duplicate schedule id {schedule.id!r}"
                         )
                     )
-                key = (policy.platform, schedule.marketplace, schedule.category)
-                if key in schedules:
-                    problems.append(
-                        PolicyProblem(
-                            file_name,
-                            rule.id,
-                            where,
-                            f"a second schedule for {schedule.category} in {schedule.marketplace} "
-                            f"(first: {schedules[key].id}); add a version to it instead",
+                for market in [schedule.marketplace, *schedule.applies_to]:
+                    key = (policy.platform, market, schedule.category)
+                    if key in schedules:
+                        problems.append(
+                            PolicyProblem(
+                                file_name,
+                                rule.id,
+                                where,
+                                f"a second schedule for {schedule.category} in {market} "
+                                f"(first: {schedules[key].id}); add a version to it instead",
+                            )
                         )
-                    )
-                schedules[key] = schedule
+                    schedules[key] = schedule
                 schedule_rule[schedule.id] = rule
     for rule_id, rule in rules.items():
         if rule.superseded_by is not None and rule.superseded_by not in rules:
