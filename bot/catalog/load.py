@@ -131,15 +131,19 @@ class Catalog:
         found.sort(key=lambda o: (o.date, o.event.time or "", o.rule.id, o.event.id))
         return found
 
-    def schedules_by_marketplace(self) -> list[tuple[str, str, int, tuple[str, ...]]]:
-        """(platform, marketplace, schedules, currencies) for every marketplace with fee schedules."""
-        rows: dict[tuple[str, str], list[FeeSchedule]] = {}
-        for (platform, market, _), schedule in self.fee_schedules.items():
-            rows.setdefault((platform, market), []).append(schedule)
-        return [
-            (platform, market, len(found), tuple(sorted({s.currency for s in found})))
-            for (platform, market), found in sorted(rows.items())
-        ]
+    def schedules_by_marketplace(self) -> list[tuple[str, str, int, int, str, tuple[str, ...]]]:
+        """(platform, marketplace, schedules, versions, currency, marketplaces sharing them), sorted."""
+        groups: dict[tuple[str, str], dict[str, FeeSchedule]] = {}
+        for (platform, _, _), schedule in self.fee_schedules.items():
+            groups.setdefault((platform, schedule.marketplace), {})[schedule.id] = schedule
+        rows = []
+        for (platform, market), found in sorted(groups.items()):
+            schedules = list(found.values())
+            currencies = "/".join(sorted({s.currency for s in schedules}))
+            shared = tuple(sorted({m for s in schedules for m in s.applies_to}))
+            versions = sum(len(s.versions) for s in schedules)
+            rows.append((platform, market, len(schedules), versions, currencies, shared))
+        return rows
 
     def summary(self) -> list[tuple[str, int, int, int]]:
         """(platform, rules, events, fee schedules) for each platform."""
