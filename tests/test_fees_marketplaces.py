@@ -299,3 +299,70 @@ def test_a_shared_schedule_may_not_clash_with_a_marketplaces_own(tmp_path: Path)
     with pytest.raises(CatalogError) as raised:
         load_catalog(folder)
     assert "a second schedule for amazon-device-accessories in UK" in str(raised.value)
+
+
+# --- the schema of the new fields ------------------------------------------------------------------
+
+
+def _schedule_rule(version: str, extra_lines: str = "") -> str:
+    return (
+        'platform = "demo"\nname = { en = "Demo", zh = "演示" }\ntime_zone = "UTC"\n\n'
+        '[[categories]]\nid = "widgets"\nname = { en = "Widgets", zh = "小部件" }\n\n'
+        '[[rules]]\nid = "demo-fee"\nmarketplaces = ["JP"]\ntopic = "fees"\n'
+        'title = { en = "T", zh = "T" }\nsummary = { en = "S", zh = "S" }\nconfidence = "low"\n'
+        f"{extra_lines}"
+        '[[rules.fee_schedules]]\nid = "demo-jp-widgets"\ncategory = "widgets"\nmarketplace = "JP"\n'
+        'currency = "JPY"\nbasis = { en = "price", zh = "价格" }\n\n'
+        f"[[rules.fee_schedules.versions]]\n{version}\n"
+    )
+
+
+SOURCE = '[[rules.sources]]\nurl = "https://example.com/fees"\nsays = "a fee"\nconfidence = "low"\n\n'
+PAIRED = "marginal_from goes with style whole_then_marginal"
+MIXED_TIERS = 'tiers = [{ above = 0, up_to = "750", rate = "0.05" }, { above = "750", rate = "0.10" }]'
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [
+        (
+            f'style = "whole_then_marginal"\n{MIXED_TIERS}',
+            "marginal_from goes with style whole_then_marginal",
+        ),
+        (f'marginal_from = "750"\n{MIXED_TIERS}', PAIRED),
+        (
+            f'style = "whole_then_marginal"\nmarginal_from = "700"\n{MIXED_TIERS}',
+            "marginal_from must be the up_to of one of the tiers",
+        ),
+        (
+            'tiers = [{ above = 0, rate = "0.15" }]\n'
+            'extra_fees = [{ label = { en = "x", zh = "x" }, per_item = "140", share_of_fee = "0.02" }]',
+            "give exactly one of per_item and share_of_fee",
+        ),
+    ],
+)
+def test_bad_fee_fields_are_reported_with_file_rule_and_field(
+    tmp_path: Path, version: str, message: str
+) -> None:
+    (tmp_path / "demo.toml").write_text(_schedule_rule(version, SOURCE), encoding="utf-8")
+    with pytest.raises(CatalogError) as raised:
+        load_catalog(tmp_path)
+    text = str(raised.value)
+    assert "demo.toml rule demo-fee field fee_schedules[0].versions[0]" in text and message in text
+
+
+def test_a_rule_without_a_source_is_refused(tmp_path: Path) -> None:
+    version = 'tiers = [{ above = 0, rate = "0.15" }]'
+    (tmp_path / "demo.toml").write_text(_schedule_rule(version), encoding="utf-8")
+    with pytest.raises(CatalogError) as raised:
+        load_catalog(tmp_path)
+    assert "demo.toml rule demo-fee field sources: missing required field" in str(raised.value)
+
+
+def test_every_shipped_referral_schedule_is_traced_to_its_rules_sources(catalog: Catalog) -> None:
+    """Every schedule belongs to a rule with sources, and each marketplace's rule cites its own pages."""
+    for schedule_id, rule in catalog.schedule_rule.items():
+        assert rule.sources, schedule_id
+    for rule_id in ("amazon-uk-referral-fees", "amazon-eu-referral-fees", "amazon-jp-referral-fees"):
+        rule = catalog.rules[rule_id]
+        assert any(source.confidence == "high" for source in rule.sources), rule_id
