@@ -160,9 +160,12 @@ def rule_line(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
 def _tier_text(version: FeeVersion, currency: str, lang: str) -> Html:
     parts: list[Html] = []
     last = len(version.tiers) - 1
-    prefix = "tier_marginal" if version.style is TierStyle.MARGINAL else "tier_whole"
     for index, tier in enumerate(version.tiers):
         rate = format_rate(tier.rate)
+        # whole_then_marginal: the bands above `marginal_from` are charged by portion.
+        start = version.marginal_from
+        by_portion = version.style is TierStyle.MARGINAL or (start is not None and tier.above >= start)
+        prefix = "tier_marginal" if by_portion else "tier_whole"
         if last == 0:
             parts.append(t(lang, "tier_flat", rate=rate))
         elif index == 0:
