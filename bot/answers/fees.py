@@ -92,11 +92,11 @@ def find_schedule(
     """The schedule the request means: its marketplace, else a subscribed one, else US, else any."""
     wanted = request.category_words.casefold().strip()
     platforms = [request.platform] if request.platform else _platform_order(catalog)
+    named = dict(catalog.category_index.get(wanted, ()))  # platform id -> category id
     for platform_id in platforms:
-        categories = catalog.platforms[platform_id].categories
-        match = next((c for c in categories if wanted in (n.casefold() for n in _category_names(c))), None)
-        if match is None:
+        if platform_id not in named:
             continue
+        match = next(c for c in catalog.platforms[platform_id].categories if c.id == named[platform_id])
         found = _schedule_for(catalog, platform_id, match, request.marketplace, subscribed)
         if found is not None:
             return FoundSchedule(found[0], match, found[1], None)
@@ -124,13 +124,8 @@ def find_schedule(
 
 def _markets_of(catalog: Catalog, wanted: str) -> list[str]:
     """The marketplaces with a schedule for any category named `wanted`, for a helpful refusal."""
-    ids = {
-        (platform.id, c.id)
-        for platform in catalog.platforms.values()
-        for c in platform.categories
-        if wanted in (n.casefold() for n in _category_names(c))
-    }
-    return sorted({market for (p, market, c) in catalog.fee_schedules if (p, c) in ids})
+    found = catalog.category_index.get(wanted, ())
+    return sorted({market for key in found for market in catalog.category_markets.get(key, ())})
 
 
 def _refuse_word_after_category(catalog: Catalog, words: list[str]) -> None:
@@ -148,11 +143,7 @@ def _platform_order(catalog: Catalog) -> list[str]:
 
 
 def _known_anywhere(catalog: Catalog, wanted: str) -> bool:
-    return any(
-        wanted in (n.casefold() for n in _category_names(c))
-        for platform in catalog.platforms.values()
-        for c in platform.categories
-    )
+    return wanted in catalog.category_index
 
 
 def _schedule_for(
@@ -166,7 +157,7 @@ def _schedule_for(
         found = catalog.fee_schedules.get((platform, market, category.id))
         if found is not None:
             return found, market
-    markets = sorted(m for (p, m, c) in catalog.fee_schedules if p == platform and c == category.id)
+    markets = catalog.category_markets.get((platform, category.id), ())
     return (catalog.fee_schedules[(platform, markets[0], category.id)], markets[0]) if markets else None
 
 
@@ -348,13 +339,9 @@ def _market_label(market: str, schedule: FeeSchedule) -> str:
 def _market_hint(catalog: Catalog, found: FoundSchedule, ctx: ChatContext) -> list[Html]:
     """Say which marketplace was assumed, and which others have this category."""
     platform_id = catalog.rule_platform[catalog.schedule_rule[found.schedule.id].id]
-    others = sorted(
-        {
-            schedule.marketplace  # EU, not each store that shares the EU schedule
-            for (p, _, c), schedule in catalog.fee_schedules.items()
-            if p == platform_id and c == found.category.id and schedule.id != found.schedule.id
-        }
-    )
+    # Shared schedules count once, by their own marketplace (EU, not DE, FR, IT and ES).
+    markets = catalog.category_markets.get((platform_id, found.category.id), ())
+    others = [market for market in markets if market != found.schedule.marketplace]
     lines = []
     if found.market in ctx.marketplaces:
         lines.append(t(ctx.lang, "fees_market_subscribed", market=found.market))

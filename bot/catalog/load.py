@@ -110,6 +110,22 @@ class Catalog:
     schedule_rule: dict[str, Rule] = field(default_factory=dict)
     marketplaces: dict[str, Marketplace] = field(default_factory=dict)
     marketplace_words: dict[str, str] = field(default_factory=dict)  # casefolded word -> code
+    # Built from the fields above (see __post_init__) so that /fees looks names up instead of scanning.
+    category_index: dict[str, tuple[tuple[str, str], ...]] = field(init=False, repr=False, compare=False)
+    category_markets: dict[tuple[str, str], tuple[str, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names: dict[str, dict[tuple[str, str], None]] = {}
+        for platform in self.platforms.values():
+            for category in platform.categories:
+                for name in [category.id, category.name.en, category.name.zh, *category.aliases]:
+                    names.setdefault(name.casefold(), {})[(platform.id, category.id)] = None
+        markets: dict[tuple[str, str], set[str]] = {}
+        for (platform_id, _, category_id), schedule in self.fee_schedules.items():
+            markets.setdefault((platform_id, category_id), set()).add(schedule.marketplace)
+        # A frozen dataclass sets derived fields once, here, through object.__setattr__.
+        object.__setattr__(self, "category_index", {name: tuple(found) for name, found in names.items()})
+        object.__setattr__(self, "category_markets", {key: tuple(sorted(m)) for key, m in markets.items()})
 
     def platform_of(self, rule: Rule) -> Platform:
         return self.platforms[self.rule_platform[rule.id]]
