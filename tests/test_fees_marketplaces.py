@@ -18,6 +18,7 @@ from bot.answers.core import Answers
 from bot.answers.parsing import find_marketplace
 from bot.catalog.fees import compare
 from bot.catalog.load import Catalog, CatalogError, load_catalog
+from bot.cli import main
 from bot.i18n import to_plain_text
 from bot.money import format_money
 
@@ -366,3 +367,13 @@ def test_every_shipped_referral_schedule_is_traced_to_its_rules_sources(catalog:
     for rule_id in ("amazon-uk-referral-fees", "amazon-eu-referral-fees", "amazon-jp-referral-fees"):
         rule = catalog.rules[rule_id]
         assert any(source.confidence == "high" for source in rule.sources), rule_id
+
+
+def test_check_prints_fee_schedules_per_marketplace(capsys: pytest.CaptureFixture[str]) -> None:
+
+    assert main(["check", str(POLICIES)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = {tuple(line.split()[:2]): line.split()[2:] for line in lines if line.startswith("amazon ")}
+    assert rows[("amazon", "EU")][2:] == ["EUR", "DE", "ES", "FR", "IT"]
+    assert rows[("amazon", "JP")][2] == "JPY" and rows[("amazon", "UK")][2] == "GBP"
+    assert int(rows[("amazon", "US")][0]) >= 39  # every US category of the reference, and Handmade
