@@ -81,7 +81,7 @@ def test_only_subscribed_platforms_marketplaces_and_topics(catalog: Catalog) -> 
     assert all(event["CATEGORIES"].cats == ["fees"] for event in events)
     assert HOLIDAY_PEAK in rules
     german = {rule_of(e) for e in events_of(calendar_ics(catalog, [Subscription("amazon", "DE")], "en", NOW))}
-    # A German Amazon seller gets the rules that name DE (or the EU, or every marketplace), never US-only ones.
+    # A German Amazon seller gets rules for DE, the EU or every marketplace, never US-only ones.
     assert german and all({"DE", "EU", "ALL"} & set(catalog.rules[r].marketplaces) for r in german)
     temu = {rule_of(e) for e in events_of(calendar_ics(catalog, [Subscription("temu", "DE")], "en", NOW))}
     # A German seller on Temu gets the rules for every marketplace (ALL) and the EU ones, not the US ones.
