@@ -274,7 +274,11 @@ def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
         ]
         # The zone the dates are meant in, as the sources give it (US customs: US Eastern).
         zones = ", ".join(catalog.rule_zones(rule))
-        lines += [Html(""), t(lang, "card_dates_zone", zones=zones), *(Html(f"• {line}") for line in event_lines)]
+        lines += [
+            Html(""),
+            t(lang, "card_dates_zone", zones=zones),
+            *(Html(f"• {line}") for line in event_lines),
+        ]
     lines += _bullets("card_conditions", [escape(item.get(lang)) for item in rule.conditions], lang)
     lines += _bullets("card_exemptions", [escape(item.get(lang)) for item in rule.exemptions], lang)
     figures = [_figure(number, lang) for number in rule.numbers]

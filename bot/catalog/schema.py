@@ -14,8 +14,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.markets import reaches
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from bot.markets import reaches
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"
 MARKETPLACE_PATTERN = r"^(?:[A-Z]{2}|EU|ALL)$"
@@ -370,7 +371,9 @@ class Rule(Strict):
                 raise ValueError(f"marketplaces: {market!r} is not a code such as US, DE, EU or ALL")
         for event in self.events:
             if event.marketplace is not None and not reaches(self.marketplaces, event.marketplace):
-                raise ValueError(f"events: {event.id}: marketplace {event.marketplace} is not one of the rule's")
+                raise ValueError(
+                    f"events: {event.id}: marketplace {event.marketplace} is not one of the rule's"
+                )
         for name, items in (("events", self.events), ("numbers", self.numbers), ("tables", self.tables)):
             ids = [item.id for item in items]
             duplicates = sorted({i for i in ids if ids.count(i) > 1})
