@@ -19,6 +19,7 @@ from bot.answers.cards import (
     next_occurrence,
     relative_days,
     rule_card,
+    rule_caveats,
     rule_line,
     rule_status,
 )
@@ -284,7 +285,7 @@ def _short_card(answers: Answers, rule: Rule, ctx: ChatContext) -> Html:
             markets=", ".join(rule.marketplaces),
             rule_id=rule.id,
         ),
-        rule_status(rule, ctx),
+        Html(rule_status(rule, ctx) + rule_caveats(rule, ctx)),
         escape(rule.summary.get(ctx.lang)),
     ]
     upcoming = next_occurrence(rule, catalog, ctx)
