@@ -264,7 +264,9 @@ class FbaQuote:
         return self.fee.fee + sum((s.amount for s in self.surcharges), Decimal(0))
 
 
-def quote(catalog: Catalog, marketplace: str, package: Package, price: Decimal, day: dt.date) -> FbaQuote | None:
+def quote(
+    catalog: Catalog, marketplace: str, package: Package, price: Decimal, day: dt.date
+) -> FbaQuote | None:
     """The fee on `day` with its surcharges; None when no card of the catalog covers that day."""
     card = card_on(catalog, marketplace, day)
     if card is None:

@@ -25,14 +25,22 @@ from bot.catalog.schema import (
     Text,
 )
 
-__all__ = ["FbaPriceBand", "FbaRateCard", "FbaRow", "FbaSizeTier", "Surcharge", "SurchargeBase", "WeightBasis"]
+__all__ = [
+    "FbaPriceBand",
+    "FbaRateCard",
+    "FbaRow",
+    "FbaSizeTier",
+    "Surcharge",
+    "SurchargeBase",
+    "WeightBasis",
+]
 
 OUNCES_PER_POUND = Decimal(16)
 _WEIGHT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(oz|lb)\s*$")
 
 
 def _weight_in_pounds(value: Any) -> Decimal:
-    """"2 oz" -> 0.125, "3 lb" -> 3: the unit is written, so a row cannot silently mix them."""
+    """ "2 oz" -> 0.125, "3 lb" -> 3: the unit is written, so a row cannot silently mix them."""
     if not isinstance(value, str) or not (match := _WEIGHT.match(value)):
         raise ValueError(f'{value!r} is not a weight such as "2 oz" or "3 lb"')
     number = Decimal(match.group(1))
@@ -85,7 +93,7 @@ class FbaRow(Strict):
     per: Weight | None = None
     above: Weight | None = None
     # The price bands whose fee here a source other than calculator code confirms, and what confirms it.
-    checked: list[Identifier] = []
+    checked: list[Identifier] = Field(default_factory=list)
     check: Text | None = None
     note: Text | None = None  # a conflict between sources, or another caveat the answer must show
 
@@ -113,7 +121,7 @@ class FbaRateCard(Strict):
     bands: list[FbaPriceBand] = Field(min_length=1)
     tiers: list[FbaSizeTier] = Field(min_length=1)
     rows: list[FbaRow] = Field(min_length=1)
-    notes: list[Text] = []
+    notes: list[Text] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> FbaRateCard:
