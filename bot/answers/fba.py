@@ -180,7 +180,7 @@ def _fee_lines(result: FbaQuote, price: Decimal, lang: str) -> list[Html]:
             t(
                 lang,
                 "fba_increments",
-                base=format_money(fee.row.fees[card.bands.index(fee.band)], money),
+                base=format_money(fee.row.fees[[b.id for b in card.bands].index(fee.band.id)], money),
                 count=fee.increments,
                 add=format_money(fee.row.add, money),
                 per=_lb(fee.row.per),

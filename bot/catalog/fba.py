@@ -20,13 +20,16 @@ __all__ = [
     "FbaFee",
     "FbaQuote",
     "Package",
+    "Placement",
     "SurchargeCharge",
     "TierChoice",
     "TierMiss",
     "card_on",
     "cards_of",
     "classify",
+    "fee_at",
     "fulfillment_fee",
+    "place",
     "previous_card",
     "quote",
     "surcharges_on",
@@ -57,7 +60,7 @@ def to_pounds(value: Decimal, unit: str) -> Decimal:
     return value * WEIGHT_UNITS[unit]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Package:
     """A packaged unit: its sides sorted longest first, in inches, and its unit weight in pounds."""
 
@@ -76,7 +79,7 @@ class Package:
         return self.longest + 2 * (self.median + self.shortest)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TierMiss:
     """Why a package is not in a tier: the first limit it exceeds (`what`: weight, longest, ...)."""
 
@@ -86,7 +89,7 @@ class TierMiss:
     limit: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TierChoice:
     tier: FbaSizeTier
     missed: tuple[TierMiss, ...]  # the smaller tiers, each with the limit that ruled it out
@@ -96,46 +99,50 @@ class TierChoice:
     used_dimensional: bool  # the dimensional weight, not the unit weight, is the shipping weight
 
 
-def _dimensional_weight(package: Package, tier: FbaSizeTier, divisor: Decimal) -> tuple[Decimal, bool]:
-    floor = tier.dim_min_side_in
+def _dimensional_weight(package: Package, floor: Decimal, divisor: Decimal) -> tuple[Decimal, bool]:
+    """(dimensional weight, whether the minimum width and height `floor` raised a side)."""
     median, shortest = max(package.median, floor), max(package.shortest, floor)
     raised = median != package.median or shortest != package.shortest
     return package.longest * median * shortest / divisor, raised
 
 
-def _shipping_weight(package: Package, tier: FbaSizeTier, divisor: Decimal) -> tuple[Decimal, Decimal, bool]:
-    """(shipping weight, dimensional weight, floor applied) under the tier's weight rule."""
-    dimensional, raised = _dimensional_weight(package, tier, divisor)
-    if tier.weight is WeightBasis.UNIT:
-        return package.weight_lb, dimensional, raised
-    if tier.unit_weight_above_lb is not None and package.weight_lb > tier.unit_weight_above_lb:
-        return package.weight_lb, dimensional, raised
-    return max(package.weight_lb, dimensional), dimensional, raised
-
-
-def _first_miss(package: Package, tier: FbaSizeTier, weight: Decimal) -> TierMiss | None:
-    checks = (
-        ("weight", weight, tier.max_weight_lb),
-        ("longest", package.longest, tier.longest_in),
-        ("median", package.median, tier.median_in),
-        ("shortest", package.shortest, tier.shortest_in),
-        ("length_girth", package.length_girth, tier.length_girth_in),
-    )
-    for what, value, limit in checks:
-        if limit is not None and value > limit:
-            return TierMiss(tier, what, value, limit)
+def _size_miss(package: Package, tier: FbaSizeTier) -> TierMiss | None:
+    # Plain comparisons, no loop: this runs for every SKU of an impact computation.
+    if tier.longest_in is not None and package.longest > tier.longest_in:
+        return TierMiss(tier, "longest", package.longest, tier.longest_in)
+    if tier.median_in is not None and package.median > tier.median_in:
+        return TierMiss(tier, "median", package.median, tier.median_in)
+    if tier.shortest_in is not None and package.shortest > tier.shortest_in:
+        return TierMiss(tier, "shortest", package.shortest, tier.shortest_in)
+    if tier.length_girth_in is not None and package.length_girth > tier.length_girth_in:
+        return TierMiss(tier, "length_girth", package.length_girth, tier.length_girth_in)
     return None
 
 
 def classify(card: FbaRateCard, package: Package) -> TierChoice:
-    """The smallest tier of the card the package fits, and why each smaller one did not fit."""
+    """The smallest tier of the card the package fits, and why each smaller one did not fit.
+
+    Sizes are checked before weights, so the dimensional weight is computed only for tiers a package
+    fits by size (the 50,000-SKU impact runs this twice per SKU).
+    """
     missed: list[TierMiss] = []
+    floor_computed: Decimal | None = None
+    dimensional, raised = Decimal(0), False
     for tier in card.tiers:
-        weight, dimensional, raised = _shipping_weight(package, tier, card.dim_divisor)
-        miss = _first_miss(package, tier, weight)
+        miss = _size_miss(package, tier)
         if miss is None:
-            used_dimensional = weight == dimensional and dimensional > package.weight_lb
-            return TierChoice(tier, tuple(missed), dimensional, raised, weight, used_dimensional)
+            floor = tier.dim_min_side_in
+            if floor != floor_computed:
+                dimensional, raised = _dimensional_weight(package, floor, card.dim_divisor)
+                floor_computed = floor
+            unit_only = tier.weight is WeightBasis.UNIT or (
+                tier.unit_weight_above_lb is not None and package.weight_lb > tier.unit_weight_above_lb
+            )
+            weight = package.weight_lb if unit_only else max(package.weight_lb, dimensional)
+            if tier.max_weight_lb is None or weight <= tier.max_weight_lb:
+                used_dimensional = not unit_only and dimensional > package.weight_lb
+                return TierChoice(tier, tuple(missed), dimensional, raised, weight, used_dimensional)
+            miss = TierMiss(tier, "weight", weight, tier.max_weight_lb)
         missed.append(miss)
     raise AssertionError("the last tier has no limits by validation")  # pragma: no cover
 
@@ -148,38 +155,86 @@ def _band_index(card: FbaRateCard, price: Decimal) -> int:
     return chosen
 
 
-def _unsure_band(card: FbaRateCard, price: Decimal) -> FbaPriceBand | None:
-    """The band boundary the price sits on exactly, when no source says which side it belongs to."""
-    return next((b for b in card.bands[1:] if b.boundary_unsure and price == b.from_), None)
+def _unsure_band(card: FbaRateCard, price: Decimal) -> int | None:
+    """The index of the band whose boundary the price sits on exactly, when no source settles that side."""
+    for index, band in enumerate(card.bands):
+        if index and band.boundary_unsure and price == band.from_:
+            return index
+    return None
 
 
-def _row_for(card: FbaRateCard, tier: FbaSizeTier, weight: Decimal) -> FbaRow:
-    rows = [row for row in card.rows if row.tier == tier.id]
-    return next((row for row in rows if row.up_to is None or weight <= row.up_to), rows[-1])
+def _row_fee(row: FbaRow, band: int, steps: int) -> Decimal:
+    return round_cents(row.fees[band] + steps * row.add)
 
 
-def _row_fee(row: FbaRow, band: int, weight: Decimal) -> tuple[Decimal, int]:
-    """(fee, increments): the band's base fee plus `add` per started `per` above `above`."""
-    steps = 0
-    if row.per is not None and row.above is not None and weight > row.above:
-        steps = int(((weight - row.above) / row.per).to_integral_value(rounding=ROUND_CEILING))
-    return round_cents(row.fees[band] + steps * row.add), steps
-
-
-@dataclass(frozen=True)
-class FbaFee:
-    """The fulfillment fee of one package at one price under one rate card, with its working."""
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a package sits on a card, whatever its price: tier, shipping weight, row and increments."""
 
     card: FbaRateCard
     choice: TierChoice
-    band: FbaPriceBand
     row: FbaRow
     row_lower: Decimal  # the row covers shipping weights above this (0 for a tier's first row)
-    increments: int
+    increments: int  # started `per` intervals above the row's `above` weight
+
+
+_ROWS_BY_TIER: dict[int, tuple[FbaRateCard, dict[str, list[FbaRow]]]] = {}
+
+
+def _rows_of(card: FbaRateCard, tier: str) -> list[FbaRow]:
+    # Cards are immutable; keeping the card in the value keeps its id from being reused.
+    cached = _ROWS_BY_TIER.get(id(card))
+    if cached is None or cached[0] is not card:
+        by_tier: dict[str, list[FbaRow]] = {}
+        for row in card.rows:
+            by_tier.setdefault(row.tier, []).append(row)
+        cached = _ROWS_BY_TIER[id(card)] = (card, by_tier)
+    return cached[1][tier]
+
+
+def place(card: FbaRateCard, package: Package) -> Placement:
+    choice = classify(card, package)
+    weight = choice.shipping_weight
+    lower = Decimal(0)
+    chosen: FbaRow | None = None
+    for row in _rows_of(card, choice.tier.id):
+        chosen = row
+        if row.up_to is None or weight <= row.up_to:
+            break
+        lower = row.up_to
+    assert chosen is not None  # every tier has a row, by validation
+    steps = 0
+    if chosen.per is not None and chosen.above is not None and weight > chosen.above:
+        steps = int(((weight - chosen.above) / chosen.per).to_integral_value(rounding=ROUND_CEILING))
+    return Placement(card, choice, chosen, lower, steps)
+
+
+@dataclass(frozen=True, slots=True)
+class FbaFee:
+    """The fulfillment fee of one package at one price under one rate card, with its working."""
+
+    placement: Placement
+    band: FbaPriceBand
     fee: Decimal
     # On a band boundary no source settles: the other band and the fee it would give.
     other_band: FbaPriceBand | None = None
     other_fee: Decimal | None = None
+
+    @property
+    def card(self) -> FbaRateCard:
+        return self.placement.card
+
+    @property
+    def choice(self) -> TierChoice:
+        return self.placement.choice
+
+    @property
+    def row(self) -> FbaRow:
+        return self.placement.row
+
+    @property
+    def increments(self) -> int:
+        return self.placement.increments
 
     @property
     def checked(self) -> bool:
@@ -191,23 +246,20 @@ class FbaFee:
         return Confidence.MEDIUM if self.checked else self.card.confidence
 
 
-def fulfillment_fee(card: FbaRateCard, package: Package, price: Decimal) -> FbaFee:
-    choice = classify(card, package)
+def fee_at(placement: Placement, price: Decimal) -> FbaFee:
+    """The fee of a placed package at a price: the price band's base fee plus the increments."""
+    card, row, steps = placement.card, placement.row, placement.increments
     band_index = _band_index(card, price)
-    row = _row_for(card, choice.tier, choice.shipping_weight)
-    rows = [r for r in card.rows if r.tier == choice.tier.id]
-    position = rows.index(row)
-    lower = rows[position - 1].up_to if position > 0 else None
-    fee, steps = _row_fee(row, band_index, choice.shipping_weight)
+    fee = _row_fee(row, band_index, steps)
     unsure = _unsure_band(card, price)
-    other_band = other_fee = None
-    if unsure is not None:
-        unsure_index = card.bands.index(unsure)
-        other_index = unsure_index - 1 if band_index == unsure_index else unsure_index
-        other_band = card.bands[other_index]
-        other_fee = _row_fee(row, other_index, choice.shipping_weight)[0]
-    band = card.bands[band_index]
-    return FbaFee(card, choice, band, row, lower or Decimal(0), steps, fee, other_band, other_fee)
+    if unsure is None:
+        return FbaFee(placement, card.bands[band_index], fee)
+    other = unsure - 1 if band_index == unsure else unsure
+    return FbaFee(placement, card.bands[band_index], fee, card.bands[other], _row_fee(row, other, steps))
+
+
+def fulfillment_fee(card: FbaRateCard, package: Package, price: Decimal) -> FbaFee:
+    return fee_at(place(card, package), price)
 
 
 def cards_of(catalog: Catalog, marketplace: str) -> list[tuple[Rule, FbaRateCard]]:
@@ -232,7 +284,7 @@ def previous_card(catalog: Catalog, card: FbaRateCard) -> FbaRateCard | None:
     return earlier[-1] if earlier else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SurchargeCharge:
     rule: Rule
     rate: Decimal
@@ -251,7 +303,7 @@ def surcharges_on(
     ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FbaQuote:
     """The fulfillment fee on a day, the surcharges on it, and their total."""
 

@@ -1,0 +1,352 @@
+"""What a fee change costs a seller: per SKU, the known per-unit fees the day before and on the day.
+
+The fees we know from the catalog: the referral fee (fee schedules, by category and price), the FBA
+fulfillment fee (rate cards, where dimensions and weight are known), the surcharges on it, and the
+low-inventory-level fee (where days of supply are known). A fee we cannot compute for a SKU is counted
+as "not included" for it, never estimated. A change is a date on which any of those changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from bot.catalog.fba import FbaFee, Package, Placement, card_on, fee_at, place
+from bot.catalog.fba_schema import FbaRateCard, SurchargeBase
+from bot.catalog.fees import charge, version_span
+from bot.catalog.load import Catalog
+from bot.catalog.schema import Calculator, FeeSchedule, Rule, Table
+from bot.money import CENT, round_cents
+from bot.skus.categories import CategoryMapper
+from bot.skus.read import SkuRow
+
+__all__ = [
+    "COMPONENTS",
+    "ChangeImpact",
+    "Crossing",
+    "FeeChange",
+    "FeeModel",
+    "SkuFees",
+    "SkuImpact",
+    "fee_changes",
+    "impact_of",
+]
+
+PLATFORM = "amazon"  # the SKU files we read are Amazon's (Fee Preview) or priced for Amazon
+COMPONENTS = ("referral", "fba", "surcharge", "low_inventory")
+# How far below its price we look for a price band boundary worth crossing ($15.00 -> $14.99).
+CROSSING_REACH = Decimal("1.00")
+_ROW_WEIGHT = re.compile(r"(\d+(?:\.\d+)?)lb$")
+
+
+@dataclass(frozen=True, slots=True)
+class FeeChange:
+    """A date on which fees our catalog knows change, and the rules that change them."""
+
+    day: dt.date
+    rules: tuple[Rule, ...]
+    components: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class SkuFees:
+    """Per-unit fees of one SKU on one day, by component (of COMPONENTS); None where we cannot know it.
+
+    Only the components asked for are present: a change of the FBA card needs no referral fee.
+    """
+
+    values: dict[str, Decimal | None]
+
+    def get(self, component: str) -> Decimal | None:
+        return self.values.get(component)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((value for value in self.values.values() if value is not None), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class SkuImpact:
+    sku: SkuRow
+    before: SkuFees
+    after: SkuFees
+    per_unit: Decimal  # the change of the fees known on both days
+    monthly: Decimal | None  # per_unit x monthly units, when the file gives them
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    """Pricing a SKU just under a band boundary: the fees it saves against the price it gives up."""
+
+    sku: SkuRow
+    new_price: Decimal
+    fee_saving: Decimal  # per unit
+    net: Decimal  # fee_saving - (price - new_price), per unit
+
+
+@dataclass
+class ChangeImpact:
+    change: FeeChange
+    skus: int
+    affected: list[SkuImpact]  # per-unit change not zero, biggest change first
+    monthly_total: dict[str, Decimal]  # by currency
+    per_unit_total: dict[str, Decimal]
+    without_units: int  # affected SKUs whose monthly units the file does not give
+    # component -> SKUs for which the fee could not be computed on one of the two days
+    not_included: dict[str, list[SkuRow]] = field(default_factory=dict)
+    unmapped: list[SkuRow] = field(default_factory=list)  # category words that map to no fee category
+    crossings: list[Crossing] = field(default_factory=list)
+
+
+def fee_changes(catalog: Catalog) -> list[FeeChange]:
+    """Every date on which an Amazon fee the impact computation knows changes, oldest first."""
+    found: dict[dt.date, dict[str, Rule]] = defaultdict(dict)
+    kinds: dict[dt.date, set[str]] = defaultdict(set)
+
+    def add(day: dt.date | None, rule: Rule, component: str) -> None:
+        if day is not None:
+            found[day][rule.id] = rule
+            kinds[day].add(component)
+
+    for rule in catalog.rules_of(PLATFORM):
+        for schedule in rule.fee_schedules:
+            for index, version in enumerate(schedule.versions):
+                add(version.effective_from, rule, "referral")
+                if version.until is not None and index == len(schedule.versions) - 1:
+                    add(version.until, rule, "referral")
+        for card in rule.fba_rate_cards:
+            add(card.effective_from, rule, "fba")
+        for surcharge in rule.surcharges:
+            add(surcharge.effective_from, rule, "surcharge")
+            add(surcharge.until, rule, "surcharge")
+        if rule.calculator is Calculator.LOW_INVENTORY:
+            add(_low_inventory_start(rule), rule, "low_inventory")
+    # A rule that announces a change on the same day (e.g. "2026 fee update") belongs to it too.
+    for rule in catalog.rules_of(PLATFORM):
+        for event in rule.events:
+            if event.date in found and event.kind.value == "effective":
+                found[event.date].setdefault(rule.id, rule)
+    return [FeeChange(day, tuple(found[day].values()), frozenset(kinds[day])) for day in sorted(found)]
+
+
+def _low_inventory_start(rule: Rule) -> dt.date | None:
+    starts = [event.date for event in rule.events if event.kind.value == "effective"]
+    return min(starts) if starts else None
+
+
+class FeeModel:
+    """The per-unit fees of SKUs on a day, with caches: a file repeats categories, prices and sizes."""
+
+    def __init__(self, catalog: Catalog, mapper: CategoryMapper | None = None) -> None:
+        self.catalog = catalog
+        self.mapper = mapper or CategoryMapper(catalog, PLATFORM)
+        self._low_inventory = next(
+            (rule for rule in catalog.rules_of(PLATFORM) if rule.calculator is Calculator.LOW_INVENTORY), None
+        )
+        self._low_inventory_start = _low_inventory_start(self._low_inventory) if self._low_inventory else None
+        self._version_cache: dict[tuple[str, dt.date], int | None] = {}
+        self._referral_cache: dict[tuple[str, int, Decimal], Decimal] = {}
+        self._placements: dict[tuple[str, Decimal, Decimal, Decimal, Decimal], Placement] = {}
+        self._card_cache: dict[tuple[str, dt.date], FbaRateCard | None] = {}
+        self._surcharge_cache: dict[tuple[str, dt.date], Decimal] = {}
+
+    def category(self, sku: SkuRow) -> str | None:
+        return self.mapper.find(sku.category)
+
+    def schedule(self, sku: SkuRow) -> FeeSchedule | None:
+        category = self.category(sku)
+        if category is None:
+            return None
+        return self.catalog.fee_schedules.get((PLATFORM, sku.marketplace, category))
+
+    def referral(self, sku: SkuRow, day: dt.date, price: Decimal | None = None) -> Decimal | None:
+        schedule = self.schedule(sku)
+        if schedule is None:
+            return None
+        key = (schedule.id, day)
+        if key not in self._version_cache:
+            self._version_cache[key] = _version_index(schedule, day)
+        index = self._version_cache[key]
+        if index is None:
+            return None
+        amount = sku.price if price is None else price
+        cached = (schedule.id, index, amount)
+        if cached not in self._referral_cache:
+            self._referral_cache[cached] = charge(schedule, index, amount).fee
+        return self._referral_cache[cached]
+
+    def card(self, marketplace: str, day: dt.date) -> FbaRateCard | None:
+        key = (marketplace, day)
+        if key not in self._card_cache:
+            self._card_cache[key] = card_on(self.catalog, marketplace, day)
+        return self._card_cache[key]
+
+    def fba(self, sku: SkuRow, day: dt.date, price: Decimal | None = None) -> FbaFee | None:
+        if sku.longest is None or sku.median is None or sku.shortest is None or sku.weight_lb is None:
+            return None
+        card = self.card(sku.marketplace, day)
+        if card is None:
+            return None
+        key = (card.id, sku.longest, sku.median, sku.shortest, sku.weight_lb)
+        placement = self._placements.get(key)
+        if placement is None:
+            placement = place(card, Package(sku.longest, sku.median, sku.shortest, sku.weight_lb))
+            self._placements[key] = placement
+        return fee_at(placement, sku.price if price is None else price)
+
+    def surcharge_rate(self, marketplace: str, day: dt.date) -> Decimal:
+        key = (marketplace, day)
+        if key not in self._surcharge_cache:
+            self._surcharge_cache[key] = sum(
+                (
+                    surcharge.rate
+                    for rule in self.catalog.rules.values()
+                    for surcharge in rule.surcharges
+                    if surcharge.applies_to is SurchargeBase.FBA_FULFILLMENT
+                    and marketplace in surcharge.marketplaces
+                    and surcharge.in_force(day)
+                ),
+                Decimal(0),
+            )
+        return self._surcharge_cache[key]
+
+    def low_inventory(self, sku: SkuRow, day: dt.date, fba: FbaFee | None) -> Decimal | None:
+        rule = self._low_inventory
+        if rule is None or sku.marketplace not in rule.marketplaces:
+            return Decimal(0)
+        start = self._low_inventory_start
+        if start is None or day < start:
+            return Decimal(0)
+        if sku.days_of_supply is None or fba is None:
+            return None
+        trigger = rule.number("trigger-days").value
+        if sku.days_of_supply >= trigger:
+            return Decimal(0)
+        return _low_inventory_fee(rule.table("low-inventory-fee"), fba, sku.days_of_supply)
+
+    def fees(
+        self, sku: SkuRow, day: dt.date, price: Decimal | None = None, components: Iterable[str] = COMPONENTS
+    ) -> SkuFees:
+        wanted = set(components)
+        values: dict[str, Decimal | None] = {}
+        if "referral" in wanted:
+            values["referral"] = self.referral(sku, day, price)
+        if wanted & {"fba", "surcharge", "low_inventory"}:
+            fba = self.fba(sku, day, price)
+            fba_fee = fba.fee if fba is not None else None
+            if "fba" in wanted:
+                values["fba"] = fba_fee
+            if "surcharge" in wanted:
+                rate = self.surcharge_rate(sku.marketplace, day)
+                values["surcharge"] = (
+                    Decimal(0) if rate == 0 else round_cents(fba_fee * rate) if fba_fee is not None else None
+                )
+            if "low_inventory" in wanted:
+                values["low_inventory"] = self.low_inventory(sku, day, fba)
+        return SkuFees(values)
+
+
+def _version_index(schedule: FeeSchedule, day: dt.date) -> int | None:
+    for index in range(len(schedule.versions)):
+        since, until = version_span(schedule, index)
+        if (since is None or since <= day) and (until is None or day < until):
+            return index
+    return None
+
+
+def _low_inventory_fee(table: Table, fba: FbaFee, days: Decimal) -> Decimal | None:
+    """The table row of the FBA size tier (rows named "<tier>" or "<tier>-<N>lb" up to N lb)."""
+    tier = fba.choice.tier.id
+    rows = [row for row in table.rows if row.key == tier or row.key.startswith(tier + "-")]
+    for row in rows:
+        match = _ROW_WEIGHT.search(row.key)
+        if match is None or fba.choice.shipping_weight <= Decimal(match.group(1)):
+            band = next((b for b in row.bands if b.from_ <= days < b.below), None)
+            return band.amount if band is not None else None
+    return None  # a tier the table has no rate for (e.g. bulky): not estimated
+
+
+def _known_difference(
+    before: SkuFees, after: SkuFees, components: Iterable[str]
+) -> tuple[Decimal, list[str]]:
+    """The change of the fees known on both days, and the components unknown on either."""
+    total = Decimal(0)
+    missing = []
+    for component in components:
+        old, new = before.get(component), after.get(component)
+        if old is None or new is None:
+            missing.append(component)
+            continue
+        total += new - old
+    return total, missing
+
+
+def _currency(sku: SkuRow) -> str:
+    return sku.currency or "USD"
+
+
+def _crossing(model: FeeModel, sku: SkuRow, day: dt.date) -> Crossing | None:
+    """The best price just under a boundary within reach, if its fee saving beats the price cut."""
+    candidates: set[Decimal] = set()
+    schedule = model.schedule(sku)
+    if schedule is not None and (index := _version_index(schedule, day)) is not None:
+        candidates |= {tier.up_to for tier in schedule.versions[index].tiers if tier.up_to is not None}
+    card = model.card(sku.marketplace, day)
+    if card is not None and sku.weight_lb is not None:
+        for band in card.bands[1:]:
+            candidates.add(band.from_ - CENT if band.from_inclusive else band.from_)
+    best = None
+    now: SkuFees | None = None
+    for price in sorted(candidates):
+        if not (0 < price < sku.price and sku.price - price <= CROSSING_REACH):
+            continue
+        now = now or model.fees(sku, day)
+        saving = now.total - model.fees(sku, day, price).total
+        net = saving - (sku.price - price)
+        if net > 0 and (best is None or net > best.net):
+            best = Crossing(sku, price, saving, net)
+    return best
+
+
+def impact_of(model: FeeModel, change: FeeChange, skus: Sequence[SkuRow]) -> ChangeImpact:
+    """Per SKU, the fees the day before `change.day` and on it; totals by currency, biggest change first."""
+    day = change.day
+    before_day = day - dt.timedelta(days=1)
+    affected: list[SkuImpact] = []
+    monthly: dict[str, Decimal] = defaultdict(Decimal)
+    per_unit: dict[str, Decimal] = defaultdict(Decimal)
+    not_included: dict[str, list[SkuRow]] = defaultdict(list)
+    unmapped: list[SkuRow] = []
+    crossings: list[Crossing] = []
+    without_units = 0
+    for sku in skus:
+        if model.category(sku) is None:
+            unmapped.append(sku)
+        before = model.fees(sku, before_day, components=change.components)
+        after = model.fees(sku, day, components=change.components)
+        difference, missing = _known_difference(before, after, change.components)
+        for component in missing:
+            not_included[component].append(sku)
+        crossing = _crossing(model, sku, day)
+        if crossing is not None:
+            crossings.append(crossing)
+        if difference == 0:
+            continue
+        currency = _currency(sku)
+        per_unit[currency] += difference
+        month = difference * sku.monthly_units if sku.monthly_units is not None else None
+        if month is None:
+            without_units += 1
+        else:
+            monthly[currency] += month
+        affected.append(SkuImpact(sku, before, after, difference, month))
+    affected.sort(key=lambda item: (-abs(item.monthly or Decimal(0)), -abs(item.per_unit), item.sku.row))
+    crossings.sort(key=lambda c: (-c.net * (c.sku.monthly_units or 1), c.sku.row))
+    return ChangeImpact(
+        change, len(skus), affected, dict(monthly), dict(per_unit), without_units,
+        dict(not_included), unmapped, crossings,
+    )  # fmt: skip
