@@ -32,6 +32,7 @@ __all__ = [
     "FeeModel",
     "SkuFees",
     "SkuImpact",
+    "computes_fees",
     "fee_changes",
     "impact_of",
 ]
@@ -86,6 +87,8 @@ class Crossing:
     new_price: Decimal
     fee_saving: Decimal  # per unit
     net: Decimal  # fee_saving - (price - new_price), per unit
+    # The price sits exactly on an FBA band boundary no source settles: the saving may not exist.
+    boundary_unsure: bool = False
 
 
 @dataclass
@@ -121,8 +124,9 @@ def fee_changes(catalog: Catalog) -> list[FeeChange]:
         for card in rule.fba_rate_cards:
             add(card.effective_from, rule, "fba")
         for surcharge in rule.surcharges:
-            add(surcharge.effective_from, rule, "surcharge")
-            add(surcharge.until, rule, "surcharge")
+            if surcharge.applies_to is SurchargeBase.FBA_FULFILLMENT:  # the only base a SKU's fees have
+                add(surcharge.effective_from, rule, "surcharge")
+                add(surcharge.until, rule, "surcharge")
         if rule.calculator is Calculator.LOW_INVENTORY:
             add(_low_inventory_start(rule), rule, "low_inventory")
     # A rule that announces a change on the same day (e.g. "2026 fee update") belongs to it too.
@@ -131,6 +135,16 @@ def fee_changes(catalog: Catalog) -> list[FeeChange]:
             if event.date in found and event.kind.value == "effective":
                 found[event.date].setdefault(rule.id, rule)
     return [FeeChange(day, tuple(found[day].values()), frozenset(kinds[day])) for day in sorted(found)]
+
+
+def computes_fees(rule: Rule) -> bool:
+    """Whether the impact computation reads fees from this rule (else it only shares the change's date)."""
+    return bool(
+        rule.fee_schedules
+        or rule.fba_rate_cards
+        or any(s.applies_to is SurchargeBase.FBA_FULFILLMENT for s in rule.surcharges)
+        or rule.calculator is Calculator.LOW_INVENTORY
+    )
 
 
 def _low_inventory_start(rule: Rule) -> dt.date | None:
@@ -308,7 +322,8 @@ def _crossing(model: FeeModel, sku: SkuRow, day: dt.date) -> Crossing | None:
         saving = now.total - model.fees(sku, day, price).total
         net = saving - (sku.price - price)
         if net > 0 and (best is None or net > best.net):
-            best = Crossing(sku, price, saving, net)
+            fba = model.fba(sku, day)
+            best = Crossing(sku, price, saving, net, fba is not None and fba.other_band is not None)
     return best
 
 
