@@ -37,27 +37,20 @@ __all__ = [
     "to_pounds",
 ]
 
-CM_PER_INCH = Decimal("2.54")
-POUNDS_PER_KG = Decimal("2.20462262185")
-OUNCES_PER_POUND = Decimal(16)
-GRAMS_PER_KG = Decimal(1000)
-LENGTH_UNITS = {"in": Decimal(1), "cm": 1 / CM_PER_INCH, "mm": 1 / (CM_PER_INCH * 10)}
-WEIGHT_UNITS = {
-    "lb": Decimal(1),
-    "oz": 1 / OUNCES_PER_POUND,
-    "kg": POUNDS_PER_KG,
-    "g": POUNDS_PER_KG / GRAMS_PER_KG,
-}
+# How many of each unit make an inch or a pound, by the definitions (1 in = 2.54 cm, 1 lb = 0.45359237 kg).
+# Dividing by these keeps 30.48 cm exactly 12 in, where multiplying by a rounded reciprocal would not.
+LENGTH_UNITS = {"in": Decimal(1), "cm": Decimal("2.54"), "mm": Decimal("25.4")}
+WEIGHT_UNITS = {"lb": Decimal(1), "oz": Decimal(16), "kg": Decimal("0.45359237"), "g": Decimal("453.59237")}
 
 
 def to_inches(value: Decimal, unit: str) -> Decimal:
     """A length in in, cm or mm, in inches (KeyError for another unit)."""
-    return value * LENGTH_UNITS[unit]
+    return value / LENGTH_UNITS[unit]
 
 
 def to_pounds(value: Decimal, unit: str) -> Decimal:
     """A weight in lb, oz, kg or g, in pounds (KeyError for another unit)."""
-    return value * WEIGHT_UNITS[unit]
+    return value / WEIGHT_UNITS[unit]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from bot.catalog.fba import FbaFee, Package, Placement, card_on, fee_at, place
 from bot.catalog.fba_schema import FbaRateCard, SurchargeBase
 from bot.catalog.fees import charge, version_span
 from bot.catalog.load import Catalog
-from bot.catalog.schema import Calculator, FeeSchedule, Rule, Table
+from bot.catalog.schema import Calculator, FeeSchedule, Rule, Table, TableRow
 from bot.money import CENT, round_cents
 from bot.skus.categories import CategoryMapper
 from bot.skus.read import SkuRow
@@ -235,12 +235,16 @@ class FeeModel:
         start = self._low_inventory_start
         if start is None or day < start:
             return Decimal(0)
-        if sku.days_of_supply is None or fba is None:
+        if sku.days_of_supply is None:
             return None
-        trigger = rule.number("trigger-days").value
-        if sku.days_of_supply >= trigger:
+        if sku.days_of_supply >= rule.number("trigger-days").value:
             return Decimal(0)
-        return _low_inventory_fee(rule.table("low-inventory-fee"), fba, sku.days_of_supply)
+        table = rule.table("low-inventory-fee")
+        row = _row_by_fba_tier(table, fba) if fba is not None else _row_by_name(table, sku.size_tier)
+        if row is None:
+            return None  # no size tier we can place it in, or a tier without a rate (bulky): not estimated
+        band = next((b for b in row.bands if b.from_ <= sku.days_of_supply < b.below), None)
+        return band.amount if band is not None else None
 
     def fees(
         self, sku: SkuRow, day: dt.date, price: Decimal | None = None, components: Iterable[str] = COMPONENTS
@@ -272,16 +276,27 @@ def _version_index(schedule: FeeSchedule, day: dt.date) -> int | None:
     return None
 
 
-def _low_inventory_fee(table: Table, fba: FbaFee, days: Decimal) -> Decimal | None:
-    """The table row of the FBA size tier (rows named "<tier>" or "<tier>-<N>lb" up to N lb)."""
+def _row_by_fba_tier(table: Table, fba: FbaFee) -> TableRow | None:
+    """The table row of the FBA size tier (rows named "<tier>" or "<tier>-<N>lb", up to N lb)."""
     tier = fba.choice.tier.id
-    rows = [row for row in table.rows if row.key == tier or row.key.startswith(tier + "-")]
-    for row in rows:
-        match = _ROW_WEIGHT.search(row.key)
-        if match is None or fba.choice.shipping_weight <= Decimal(match.group(1)):
-            band = next((b for b in row.bands if b.from_ <= days < b.below), None)
-            return band.amount if band is not None else None
-    return None  # a tier the table has no rate for (e.g. bulky): not estimated
+    for row in table.rows:
+        if row.key == tier or row.key.startswith(tier + "-"):
+            match = _ROW_WEIGHT.search(row.key)
+            if match is None or fba.choice.shipping_weight <= Decimal(match.group(1)):
+                return row
+    return None
+
+
+def _row_by_name(table: Table, size_tier: str | None) -> TableRow | None:
+    """Without dimensions: the row the file's own size tier names exactly (key, label or alias)."""
+    if not size_tier:
+        return None
+    wanted = size_tier.strip().casefold()
+    for row in table.rows:
+        names = {row.key, row.label.en, row.label.zh, *row.aliases}
+        if wanted in {name.casefold() for name in names}:
+            return row
+    return None
 
 
 def _known_difference(
@@ -322,9 +337,16 @@ def _crossing(model: FeeModel, sku: SkuRow, day: dt.date) -> Crossing | None:
         saving = now.total - model.fees(sku, day, price).total
         net = saving - (sku.price - price)
         if net > 0 and (best is None or net > best.net):
-            fba = model.fba(sku, day)
-            best = Crossing(sku, price, saving, net, fba is not None and fba.other_band is not None)
+            best = Crossing(sku, price, saving, net, _on_unsure_boundary(model, sku, day, price))
     return best
+
+
+def _on_unsure_boundary(model: FeeModel, sku: SkuRow, day: dt.date, new_price: Decimal) -> bool:
+    """The old or the new price sits exactly on an FBA band boundary no source settles."""
+    return any(
+        fee is not None and fee.other_band is not None
+        for fee in (model.fba(sku, day), model.fba(sku, day, new_price))
+    )
 
 
 def impact_of(model: FeeModel, change: FeeChange, skus: Sequence[SkuRow]) -> ChangeImpact:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from bot.catalog.fba import LENGTH_UNITS, WEIGHT_UNITS
+from bot.catalog.fba import LENGTH_UNITS, WEIGHT_UNITS, to_inches, to_pounds
 from bot.errors import UserInputError
 
 __all__ = ["MAX_FILE_BYTES", "MAX_ROWS", "SkuFile", "SkuFileError", "SkuRow", "read_sku_file"]
@@ -289,14 +289,13 @@ def _row(line: int, values: list[str], columns: dict[str, int], header: list[str
         unit = cells.unit("dimension_unit", LENGTH_UNITS)
         if unit is None:
             raise SkuFileError("skus_missing_unit", row=line, what="unit_of_dimension")
-        longest, median, shortest = sorted(
-            (s * LENGTH_UNITS[unit] for s in sides if s is not None), reverse=True
-        )
+        inches = sorted((to_inches(side, unit) for side in sides if side is not None), reverse=True)
+        longest, median, shortest = inches
     if weight is not None:
         unit = cells.unit("weight_unit", WEIGHT_UNITS)
         if unit is None:
             raise SkuFileError("skus_missing_unit", row=line, what="unit_of_weight")
-        weight_lb = weight * WEIGHT_UNITS[unit]
+        weight_lb = to_pounds(weight, unit)
     units = cells.number("monthly_units", Decimal(100_000_000))
     days = cells.number("days_of_supply", Decimal(100_000))
     return SkuRow(
