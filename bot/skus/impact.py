@@ -166,7 +166,7 @@ class FeeModel:
         self._referral_cache: dict[tuple[str, int, Decimal], Decimal] = {}
         self._placements: dict[tuple[str, Decimal, Decimal, Decimal, Decimal], Placement] = {}
         self._card_cache: dict[tuple[str, dt.date], FbaRateCard | None] = {}
-        self._surcharge_cache: dict[tuple[str, dt.date], Decimal] = {}
+        self._surcharge_cache: dict[tuple[str, dt.date], tuple[Decimal, ...]] = {}
 
     def category(self, sku: SkuRow) -> str | None:
         return self.mapper.find(sku.category)
@@ -212,19 +212,17 @@ class FeeModel:
             self._placements[key] = placement
         return fee_at(placement, sku.price if price is None else price)
 
-    def surcharge_rate(self, marketplace: str, day: dt.date) -> Decimal:
+    def surcharge_rates(self, marketplace: str, day: dt.date) -> tuple[Decimal, ...]:
+        """The rates of the FBA surcharges in force; each is rounded on its own, as /fba does."""
         key = (marketplace, day)
         if key not in self._surcharge_cache:
-            self._surcharge_cache[key] = sum(
-                (
-                    surcharge.rate
-                    for rule in self.catalog.rules.values()
-                    for surcharge in rule.surcharges
-                    if surcharge.applies_to is SurchargeBase.FBA_FULFILLMENT
-                    and marketplace in surcharge.marketplaces
-                    and surcharge.in_force(day)
-                ),
-                Decimal(0),
+            self._surcharge_cache[key] = tuple(
+                surcharge.rate
+                for rule in self.catalog.rules.values()
+                for surcharge in rule.surcharges
+                if surcharge.applies_to is SurchargeBase.FBA_FULFILLMENT
+                and marketplace in surcharge.marketplaces
+                and surcharge.in_force(day)
             )
         return self._surcharge_cache[key]
 
@@ -259,10 +257,13 @@ class FeeModel:
             if "fba" in wanted:
                 values["fba"] = fba_fee
             if "surcharge" in wanted:
-                rate = self.surcharge_rate(sku.marketplace, day)
-                values["surcharge"] = (
-                    Decimal(0) if rate == 0 else round_cents(fba_fee * rate) if fba_fee is not None else None
-                )
+                rates = self.surcharge_rates(sku.marketplace, day)
+                if not rates:
+                    values["surcharge"] = Decimal(0)
+                elif fba_fee is None:
+                    values["surcharge"] = None
+                else:
+                    values["surcharge"] = sum((round_cents(fba_fee * rate) for rate in rates), Decimal(0))
             if "low_inventory" in wanted:
                 values["low_inventory"] = self.low_inventory(sku, day, fba)
         return SkuFees(values)

@@ -16,6 +16,7 @@ from bot.skus.text import impact_line
 
 __all__ = ["ImpactLines", "change_for"]
 
+
 def change_for(
     changes: list[FeeChange], rule_id: str, day: dt.date | None, today: dt.date
 ) -> FeeChange | None:
