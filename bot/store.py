@@ -763,6 +763,15 @@ class Store:
                 f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?", [new_chat_id, old_chat_id]
             )
             self._db.execute(f"DELETE FROM {table} WHERE chat_id = ?", [old_chat_id])
+        # A seller's SKUs move whole, never merged: the new chat's own import, if it has one, wins.
+        has_own = self._db.execute("SELECT 1 FROM seller_sku_imports WHERE chat_id = ?", [new_chat_id])
+        if has_own.fetchone() is None:
+            for table in ("seller_skus", "seller_sku_imports"):
+                self._db.execute(
+                    f"UPDATE {table} SET chat_id = ? WHERE chat_id = ?", [new_chat_id, old_chat_id]
+                )
+        for table in ("seller_skus", "seller_sku_imports"):
+            self._db.execute(f"DELETE FROM {table} WHERE chat_id = ?", [old_chat_id])
 
     # --- subscriptions ---
 

@@ -207,6 +207,17 @@ def test_replace_is_all_or_nothing(tmp_path: Path) -> None:
         assert records.delete(7) == 2 and records.info(7) is None and records.rows(7) == []
 
 
+def test_skus_follow_a_group_migration(tmp_path: Path) -> None:
+    file = read_sku_file(b"sku,category,price\nA1,apparel,15\n", "a.csv")
+    with Store(tmp_path / "bot.sqlite3") as store:
+        store.ensure_chat(-5, "group", "Team", "en")
+        SkuRecords(store).replace(-5, file, "a.csv")
+        store.migrate_chat(-5, -1005)
+        records = SkuRecords(store)
+        assert [r.sku for r in records.rows(-1005)] == ["A1"] and records.rows(-5) == []
+        assert records.info(-5) is None and records.info(-1005) is not None
+
+
 def test_restart_keeps_skus(tmp_path: Path) -> None:
     file = read_sku_file(b"sku,category,price,weight,unit_of_weight\nA1,apparel,15.5,3,oz\n", "a.csv")
     with Store(tmp_path / "bot.sqlite3") as store:
