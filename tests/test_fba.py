@@ -124,6 +124,20 @@ def test_fba_free_text_and_chinese(answers: Answers) -> None:
     assert "大号标准尺寸" in zh and "$4.15" in zh
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "FBA费 10x8x1 英寸 6 盎司 18美元",
+        "FBA fee for 10x8x1 in, 6 oz, price $18?",
+        "配送费 10x8x1 in 6 oz 售价 18",
+        "fba 25.4x20.32x2.54cm 170.1g 18",
+        "/fba 10 x 8 x 1 in 6oz 18 US",
+    ],
+)
+def test_fba_phrasings(answers: Answers, question: str) -> None:
+    assert "$4.35" in answers.reply(question, context(today=Y2026)).plain
+
+
 def test_fba_boundary_is_stated(answers: Answers) -> None:
     text = answers.reply("/fba 6x4x0.5 in 2 oz 10 2026-03-01", context()).plain
     assert "exactly $10.00" in text and "$2.43" in text

@@ -80,9 +80,10 @@ def test_only_subscribed_platforms_marketplaces_and_topics(catalog: Catalog) -> 
         assert rule.topic == "fees" and "US" in rule.marketplaces
     assert all(event["CATEGORIES"].cats == ["fees"] for event in events)
     assert HOLIDAY_PEAK in rules
-    assert not {
-        rule_of(e) for e in events_of(calendar_ics(catalog, [Subscription("amazon", "DE")], "en", NOW))
-    }
+    # An Amazon DE subscription gets only rules for DE (or ALL/EU), never the US ones (#11 added R-A2, DE).
+    german = {rule_of(e) for e in events_of(calendar_ics(catalog, [Subscription("amazon", "DE")], "en", NOW))}
+    assert all({"DE", "ALL", "EU"} & set(catalog.rules[r].marketplaces) for r in german)
+    assert not german & {r for r in rules if "DE" not in catalog.rules[r].marketplaces}
     temu = {rule_of(e) for e in events_of(calendar_ics(catalog, [Subscription("temu", "DE")], "en", NOW))}
     # A German seller on Temu gets the rules for every marketplace (ALL) and the EU ones, not the US ones.
     assert temu and all(

@@ -38,6 +38,12 @@ WEIGHT_WORDS = {
     "g": "g", "gram": "g", "grams": "g", "克": "g",
 }  # fmt: skip
 
+# Words a question may carry around the figures ("FBA fee for 10x8x1 in, 6 oz, price $18?").
+FILLER_WORDS = {
+    "fee", "fees", "for", "at", "of", "the", "a", "an", "is", "what", "how", "much", "price", "priced",
+    "sale", "selling", "weight", "weighs", "size", "item", "product", "费", "费用", "多少", "是", "售价",
+    "价格", "重量", "尺寸", "商品", "产品", "的",
+}  # fmt: skip
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _DIMS = re.compile(rf"{_NUMBER}\s*[x×*]\s*{_NUMBER}\s*[x×*]\s*{_NUMBER}\s*([a-z\"\u4e00-\u9fff]*)", re.I)
 _WEIGHT = re.compile(rf"(?<![\d.]){_NUMBER}\s*([a-z\u4e00-\u9fff]+)", re.I)
@@ -63,7 +69,7 @@ def looks_like_fba_question(text: str) -> bool:
 
 def parse_fba_request(text: str) -> FbaRequest:
     """Read dimensions, weight, price, an optional date and marketplace from the words, in any order."""
-    rest = re.sub(r"^\s*(?:/fba(?:@\w+)?|fba)\s*", "", text, flags=re.I)
+    rest = re.sub(r"^\s*(?:/fba(?:@\w+)?|fba|配送费)\s*", "", text, flags=re.I)
     dims = _DIMS.search(rest)
     if dims is None:
         raise UserInputError("fba_usage")
@@ -94,11 +100,11 @@ def parse_fba_request(text: str) -> FbaRequest:
     rest = rest[: weight.start()] + " " + rest[weight.end() :]
     marketplace = DEFAULT_MARKETPLACE
     words = []
-    for word in rest.split():
+    for word in re.split(r"[\s,，:：?？]+", rest):
         market = find_marketplace(word)
         if market:
             marketplace = market
-        else:
+        elif word and word.casefold().strip("?？.。") not in FILLER_WORDS:
             words.append(word)
     prices = [word for word in words if _PRICE.fullmatch(word)]
     if not prices:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from bot.catalog.fba import FbaFee, Package, Placement, card_on, fee_at, place
+from bot.catalog.fba import FbaFee, Package, Placement, card_on, fee_at, fee_value, place
 from bot.catalog.fba_schema import FbaRateCard, SurchargeBase
 from bot.catalog.fees import charge, version_span
 from bot.catalog.load import Catalog
@@ -39,6 +39,8 @@ __all__ = [
 
 PLATFORM = "amazon"  # the SKU files we read are Amazon's (Fee Preview) or priced for Amazon
 COMPONENTS = ("referral", "fba", "surcharge", "low_inventory")
+ALL_COMPONENTS = frozenset(COMPONENTS)
+_NEED_FBA = frozenset({"fba", "surcharge", "low_inventory"})
 # How far below its price we look for a price band boundary worth crossing ($15.00 -> $14.99).
 CROSSING_REACH = Decimal("1.00")
 _ROW_WEIGHT = re.compile(r"(\d+(?:\.\d+)?)lb$")
@@ -167,15 +169,35 @@ class FeeModel:
         self._placements: dict[tuple[str, Decimal, Decimal, Decimal, Decimal], Placement] = {}
         self._card_cache: dict[tuple[str, dt.date], FbaRateCard | None] = {}
         self._surcharge_cache: dict[tuple[str, dt.date], tuple[Decimal, ...]] = {}
+        self._boundary_cache: dict[tuple[str | None, str, dt.date, bool], tuple[Decimal, ...]] = {}
+        self._schedule_cache: dict[tuple[str, str], FeeSchedule | None] = {}
 
     def category(self, sku: SkuRow) -> str | None:
         return self.mapper.find(sku.category)
 
     def schedule(self, sku: SkuRow) -> FeeSchedule | None:
-        category = self.category(sku)
-        if category is None:
-            return None
-        return self.catalog.fee_schedules.get((PLATFORM, sku.marketplace, category))
+        key = (sku.marketplace, sku.category)
+        if key not in self._schedule_cache:
+            category = self.category(sku)
+            found = (
+                self.catalog.fee_schedules.get((PLATFORM, sku.marketplace, category)) if category else None
+            )
+            self._schedule_cache[key] = found
+        return self._schedule_cache[key]
+
+    def boundaries(self, sku: SkuRow, day: dt.date) -> tuple[Decimal, ...]:
+        """The prices just at or under a fee band boundary on `day`: where crossing may pay off."""
+        schedule = self.schedule(sku)
+        key = (schedule.id if schedule else None, sku.marketplace, day, sku.weight_lb is not None)
+        if key not in self._boundary_cache:
+            found: set[Decimal] = set()
+            if schedule is not None and (index := _version_index(schedule, day)) is not None:
+                found |= {tier.up_to for tier in schedule.versions[index].tiers if tier.up_to is not None}
+            card = self.card(sku.marketplace, day)
+            if card is not None and sku.weight_lb is not None:
+                found |= {band.from_ - CENT if band.from_inclusive else band.from_ for band in card.bands[1:]}
+            self._boundary_cache[key] = tuple(sorted(found))
+        return self._boundary_cache[key]
 
     def referral(self, sku: SkuRow, day: dt.date, price: Decimal | None = None) -> Decimal | None:
         schedule = self.schedule(sku)
@@ -199,7 +221,8 @@ class FeeModel:
             self._card_cache[key] = card_on(self.catalog, marketplace, day)
         return self._card_cache[key]
 
-    def fba(self, sku: SkuRow, day: dt.date, price: Decimal | None = None) -> FbaFee | None:
+    def placement(self, sku: SkuRow, day: dt.date) -> Placement | None:
+        """Where the SKU sits on the rate card of `day` (tier, row), if its size and weight are known."""
         if sku.longest is None or sku.median is None or sku.shortest is None or sku.weight_lb is None:
             return None
         card = self.card(sku.marketplace, day)
@@ -210,7 +233,11 @@ class FeeModel:
         if placement is None:
             placement = place(card, Package(sku.longest, sku.median, sku.shortest, sku.weight_lb))
             self._placements[key] = placement
-        return fee_at(placement, sku.price if price is None else price)
+        return placement
+
+    def fba(self, sku: SkuRow, day: dt.date, price: Decimal | None = None) -> FbaFee | None:
+        placement = self.placement(sku, day)
+        return fee_at(placement, sku.price if price is None else price) if placement is not None else None
 
     def surcharge_rates(self, marketplace: str, day: dt.date) -> tuple[Decimal, ...]:
         """The rates of the FBA surcharges in force; each is rounded on its own, as /fba does."""
@@ -226,7 +253,7 @@ class FeeModel:
             )
         return self._surcharge_cache[key]
 
-    def low_inventory(self, sku: SkuRow, day: dt.date, fba: FbaFee | None) -> Decimal | None:
+    def low_inventory(self, sku: SkuRow, day: dt.date, fba: Placement | None) -> Decimal | None:
         rule = self._low_inventory
         if rule is None or sku.marketplace not in rule.marketplaces:
             return Decimal(0)
@@ -245,15 +272,20 @@ class FeeModel:
         return band.amount if band is not None else None
 
     def fees(
-        self, sku: SkuRow, day: dt.date, price: Decimal | None = None, components: Iterable[str] = COMPONENTS
+        self,
+        sku: SkuRow,
+        day: dt.date,
+        price: Decimal | None = None,
+        components: frozenset[str] = ALL_COMPONENTS,
     ) -> SkuFees:
-        wanted = set(components)
+        wanted = components
         values: dict[str, Decimal | None] = {}
         if "referral" in wanted:
             values["referral"] = self.referral(sku, day, price)
-        if wanted & {"fba", "surcharge", "low_inventory"}:
-            fba = self.fba(sku, day, price)
-            fba_fee = fba.fee if fba is not None else None
+        if not wanted.isdisjoint(_NEED_FBA):
+            placement = self.placement(sku, day)
+            amount = sku.price if price is None else price
+            fba_fee = fee_value(placement, amount) if placement is not None else None
             if "fba" in wanted:
                 values["fba"] = fba_fee
             if "surcharge" in wanted:
@@ -265,7 +297,7 @@ class FeeModel:
                 else:
                     values["surcharge"] = sum((round_cents(fba_fee * rate) for rate in rates), Decimal(0))
             if "low_inventory" in wanted:
-                values["low_inventory"] = self.low_inventory(sku, day, fba)
+                values["low_inventory"] = self.low_inventory(sku, day, placement)
         return SkuFees(values)
 
 
@@ -277,7 +309,7 @@ def _version_index(schedule: FeeSchedule, day: dt.date) -> int | None:
     return None
 
 
-def _row_by_fba_tier(table: Table, fba: FbaFee) -> TableRow | None:
+def _row_by_fba_tier(table: Table, fba: Placement) -> TableRow | None:
     """The table row of the FBA size tier (rows named "<tier>" or "<tier>-<N>lb", up to N lb)."""
     tier = fba.choice.tier.id
     for row in table.rows:
@@ -321,19 +353,13 @@ def _currency(sku: SkuRow) -> str:
 
 def _crossing(model: FeeModel, sku: SkuRow, day: dt.date) -> Crossing | None:
     """The best price just under a boundary within reach, if its fee saving beats the price cut."""
-    candidates: set[Decimal] = set()
-    schedule = model.schedule(sku)
-    if schedule is not None and (index := _version_index(schedule, day)) is not None:
-        candidates |= {tier.up_to for tier in schedule.versions[index].tiers if tier.up_to is not None}
-    card = model.card(sku.marketplace, day)
-    if card is not None and sku.weight_lb is not None:
-        for band in card.bands[1:]:
-            candidates.add(band.from_ - CENT if band.from_inclusive else band.from_)
+    lowest = sku.price - CROSSING_REACH
+    candidates = [price for price in model.boundaries(sku, day) if lowest <= price < sku.price and price > 0]
+    if not candidates:
+        return None
     best = None
     now: SkuFees | None = None
-    for price in sorted(candidates):
-        if not (0 < price < sku.price and sku.price - price <= CROSSING_REACH):
-            continue
+    for price in candidates:
         now = now or model.fees(sku, day)
         saving = now.total - model.fees(sku, day, price).total
         net = saving - (sku.price - price)
