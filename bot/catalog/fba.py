@@ -113,8 +113,10 @@ def _size_miss(package: Package, tier: FbaSizeTier) -> TierMiss | None:
     return None
 
 
-def classify(card: FbaRateCard, package: Package) -> TierChoice:
+def classify(card: FbaRateCard, package: Package, *, explain: bool = True) -> TierChoice:
     """The smallest tier of the card the package fits, and why each smaller one did not fit.
+
+    With explain=False the reasons are skipped (`missed` is empty): bulk computations need only the tier.
 
     Sizes are checked before weights, so the dimensional weight is computed only for tiers a package
     fits by size (the 50,000-SKU impact runs this twice per SKU).
@@ -137,7 +139,8 @@ def classify(card: FbaRateCard, package: Package) -> TierChoice:
                 used_dimensional = not unit_only and dimensional > package.weight_lb
                 return TierChoice(tier, tuple(missed), dimensional, raised, weight, used_dimensional)
             miss = TierMiss(tier, "weight", weight, tier.max_weight_lb)
-        missed.append(miss)
+        if explain:
+            missed.append(miss)
     raise AssertionError("the last tier has no limits by validation")  # pragma: no cover
 
 
@@ -193,8 +196,8 @@ def _rows_of(card: FbaRateCard, tier: str) -> list[FbaRow]:
     return cached[1][tier]
 
 
-def place(card: FbaRateCard, package: Package) -> Placement:
-    choice = classify(card, package)
+def place(card: FbaRateCard, package: Package, *, explain: bool = True) -> Placement:
+    choice = classify(card, package, explain=explain)
     weight = choice.shipping_weight
     lower = Decimal(0)
     chosen: FbaRow | None = None

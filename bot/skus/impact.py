@@ -166,7 +166,8 @@ class FeeModel:
         self._low_inventory_start = _low_inventory_start(self._low_inventory) if self._low_inventory else None
         self._version_cache: dict[tuple[str, dt.date], int | None] = {}
         self._referral_cache: dict[tuple[str, int, Decimal], Decimal] = {}
-        self._placements: dict[tuple[str, Decimal, Decimal, Decimal, Decimal], Placement] = {}
+        # (card id, id of the SKU row) -> (the row, its placement): rows are alive while their list is.
+        self._placements: dict[tuple[str, int], tuple[SkuRow, Placement]] = {}
         self._card_cache: dict[tuple[str, dt.date], FbaRateCard | None] = {}
         self._surcharge_cache: dict[tuple[str, dt.date], tuple[Decimal, ...]] = {}
         self._boundary_cache: dict[tuple[str | None, str, dt.date, bool], tuple[Decimal, ...]] = {}
@@ -228,11 +229,13 @@ class FeeModel:
         card = self.card(sku.marketplace, day)
         if card is None:
             return None
-        key = (card.id, sku.longest, sku.median, sku.shortest, sku.weight_lb)
-        placement = self._placements.get(key)
-        if placement is None:
-            placement = place(card, Package(sku.longest, sku.median, sku.shortest, sku.weight_lb))
-            self._placements[key] = placement
+        key = (card.id, id(sku))
+        cached = self._placements.get(key)
+        if cached is not None and cached[0] is sku:
+            return cached[1]
+        package = Package(sku.longest, sku.median, sku.shortest, sku.weight_lb)
+        placement = place(card, package, explain=False)
+        self._placements[key] = (sku, placement)
         return placement
 
     def fba(self, sku: SkuRow, day: dt.date, price: Decimal | None = None) -> FbaFee | None:
