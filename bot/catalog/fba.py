@@ -8,8 +8,10 @@ and whether the price sits on a boundary no source settles), so an answer can sh
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
+from typing import NamedTuple
 
 from bot.catalog.fba_schema import FbaPriceBand, FbaRateCard, FbaRow, FbaSizeTier, SurchargeBase, WeightBasis
 from bot.catalog.load import Catalog
@@ -83,8 +85,7 @@ class TierMiss:
     limit: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class TierChoice:
+class TierChoice(NamedTuple):
     tier: FbaSizeTier
     missed: tuple[TierMiss, ...]  # the smaller tiers, each with the limit that ruled it out
     dimensional_weight: Decimal
@@ -171,8 +172,7 @@ def _row_fee(row: FbaRow, band: int, steps: int) -> Decimal:
     return round_cents(row.fees[band] + steps * row.add)
 
 
-@dataclass(frozen=True, slots=True)
-class Placement:
+class Placement(NamedTuple):
     """Where a package sits on a card, whatever its price: tier, shipping weight, row and increments."""
 
     card: FbaRateCard
@@ -182,16 +182,21 @@ class Placement:
     increments: int  # started `per` intervals above the row's `above` weight
 
 
-_ROWS_BY_TIER: dict[int, tuple[FbaRateCard, dict[str, list[FbaRow]]]] = {}
+# Per card and tier: the rows and their inclusive upper weights (the last may be open), for a bisection.
+_RowIndex = tuple[list[FbaRow], list[Decimal]]
+_ROWS_BY_TIER: dict[int, tuple[FbaRateCard, dict[str, _RowIndex]]] = {}
+_NO_LIMIT = Decimal("Infinity")
 
 
-def _rows_of(card: FbaRateCard, tier: str) -> list[FbaRow]:
+def _rows_of(card: FbaRateCard, tier: str) -> _RowIndex:
     # Cards are immutable; keeping the card in the value keeps its id from being reused.
     cached = _ROWS_BY_TIER.get(id(card))
     if cached is None or cached[0] is not card:
-        by_tier: dict[str, list[FbaRow]] = {}
+        by_tier: dict[str, _RowIndex] = {}
         for row in card.rows:
-            by_tier.setdefault(row.tier, []).append(row)
+            rows, limits = by_tier.setdefault(row.tier, ([], []))
+            rows.append(row)
+            limits.append(_NO_LIMIT if row.up_to is None else row.up_to)
         cached = _ROWS_BY_TIER[id(card)] = (card, by_tier)
     return cached[1][tier]
 
@@ -199,14 +204,11 @@ def _rows_of(card: FbaRateCard, tier: str) -> list[FbaRow]:
 def place(card: FbaRateCard, package: Package, *, explain: bool = True) -> Placement:
     choice = classify(card, package, explain=explain)
     weight = choice.shipping_weight
-    lower = Decimal(0)
-    chosen: FbaRow | None = None
-    for row in _rows_of(card, choice.tier.id):
-        chosen = row
-        if row.up_to is None or weight <= row.up_to:
-            break
-        lower = row.up_to
-    assert chosen is not None  # every tier has a row, by validation
+    rows, limits = _rows_of(card, choice.tier.id)
+    # The first row whose upper weight is at least the shipping weight (the last row beyond them all).
+    position = min(bisect_left(limits, weight), len(rows) - 1)
+    chosen = rows[position]
+    lower = limits[position - 1] if position > 0 else Decimal(0)
     steps = 0
     if chosen.per is not None and chosen.above is not None and weight > chosen.above:
         steps = int(((weight - chosen.above) / chosen.per).to_integral_value(rounding=ROUND_CEILING))

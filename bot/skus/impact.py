@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from bot.catalog.fba import FbaFee, Package, Placement, card_on, fee_at, fee_value, place
 from bot.catalog.fba_schema import FbaRateCard, SurchargeBase
@@ -55,8 +56,7 @@ class FeeChange:
     components: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
-class SkuFees:
+class SkuFees(NamedTuple):
     """Per-unit fees of one SKU on one day, by component (of COMPONENTS); None where we cannot know it.
 
     Only the components asked for are present: a change of the FBA card needs no referral fee.
@@ -72,8 +72,7 @@ class SkuFees:
         return sum((value for value in self.values.values() if value is not None), Decimal(0))
 
 
-@dataclass(frozen=True, slots=True)
-class SkuImpact:
+class SkuImpact(NamedTuple):
     sku: SkuRow
     before: SkuFees
     after: SkuFees
