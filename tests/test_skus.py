@@ -389,6 +389,9 @@ def test_cli_import_and_impact(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert chart.read_bytes().startswith(b"\x89PNG")
     assert main(["impact", str(report), "--today", "2026-12-01"]) == 0
     assert "/impact 2026-04-17" in capsys.readouterr().out
+    assert main(["impact", str(report), "--rule", "R-A1", "--lang", "zh", "--today", "2026-12-01"]) == 0
+    out = capsys.readouterr().out
+    assert "2026-04-17 的影响" in out and "类目无法对应" in out
     assert main(["skus", "delete", "--chat", "42", "--db", str(db)]) == 0
     assert "Erased 2 SKUs" in capsys.readouterr().out
 

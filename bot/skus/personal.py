@@ -7,6 +7,7 @@ changes no fee we compute, or a change that touches none of the chat's SKUs: no 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from bot.catalog.load import Catalog
 from bot.i18n import Html
@@ -31,10 +32,12 @@ def change_for(
 class ImpactLines:
     """Impact lines for one chat's SKUs, each change computed once per message."""
 
-    def __init__(self, catalog: Catalog, rows: list[SkuRow], lang: str, today: dt.date) -> None:
+    def __init__(
+        self, catalog: Catalog, rows: list[SkuRow], lang: str, today: dt.date, policies: Path | None = None
+    ) -> None:
         self._catalog, self._rows, self._lang, self._today = catalog, rows, lang, today
         self._changes = fee_changes(catalog) if rows else []
-        self._model = FeeModel(catalog) if rows else None
+        self._model = FeeModel(catalog, policies) if rows else None
         self._done: dict[dt.date, ChangeImpact] = {}
 
     def __call__(self, rule_id: str, day: dt.date | None) -> Html | None:

@@ -55,7 +55,11 @@ def render_for_chat(
     """What a chat receives for the deliveries due to it now: one message, with done/snooze buttons."""
     catalog = svc.live.catalog
     rows = SkuRecords(svc.store).rows(settings.chat_id)
-    impact = ImpactLines(catalog, rows, settings.language, svc.today(settings)) if rows else None
+    impact = (
+        ImpactLines(catalog, rows, settings.language, svc.today(settings), svc.live.directory)
+        if rows
+        else None
+    )
     html = render_digest(catalog, deliveries, settings, svc.clock.now(), impact)
     return html, reminder_keyboard(deliveries, lang=settings.language, catalog=svc.live.catalog)
 

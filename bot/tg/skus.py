@@ -89,7 +89,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     svc.store.audit(
         user.id if user else None, settings.chat_id, "skus_import", f"{len(parsed.rows)} from {name}"
     )
-    model = FeeModel(svc.live.catalog)
+    model = FeeModel(svc.live.catalog, svc.live.directory)
     await send_html(context.bot, svc.store, settings.chat_id, import_summary(parsed, name, model, lang))
 
 
@@ -107,7 +107,7 @@ async def cmd_impact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     catalog = svc.live.catalog
     words = context.args or []
     if not words:
-        text = await asyncio.to_thread(impact_overview, catalog, rows, ctx)
+        text = await asyncio.to_thread(impact_overview, catalog, rows, ctx, svc.live.directory)
         await send_html(context.bot, svc.store, settings.chat_id, text)
         return
     try:
@@ -115,7 +115,7 @@ async def cmd_impact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     except UserInputError as error:
         await send_html(context.bot, svc.store, settings.chat_id, t(lang, error.key, **error.values))
         return
-    result = await asyncio.to_thread(impact_of, FeeModel(catalog), change, rows)
+    result = await asyncio.to_thread(impact_of, FeeModel(catalog, svc.live.directory), change, rows)
     sent = await send_html(context.bot, svc.store, settings.chat_id, impact_detail(result, ctx))
     if sent is not None and result.affected:
         png = await asyncio.to_thread(impact_chart_png, result, lang)
