@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from bot.answers.cards import ChatContext
 from bot.answers.parsing import find_marketplace, parse_date, parse_price
 from bot.catalog.fba import FbaFee, FbaQuote, Package, card_on, cards_of, quote, to_inches, to_pounds
+from bot.catalog.fba_schema import WeightBasis
 from bot.catalog.load import Catalog
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
@@ -118,7 +119,8 @@ def parse_fba_request(text: str) -> FbaRequest:
 
 
 def _lb(value: Decimal) -> str:
-    return format_number(value.quantize(Decimal("0.01")))
+    """Inches and pounds to three decimals at most: 2 oz is 0.125 lb, not a rounded 0.12."""
+    return format_number(value.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP))
 
 
 def _tier_lines(fee: FbaFee, lang: str) -> list[Html]:
@@ -161,7 +163,7 @@ def _weight_lines(fee: FbaFee, request: FbaRequest, lang: str) -> list[Html]:
     elif choice.tier.dim_min_side_in == 0:
         lines.append(t(lang, "fba_floor_not_for_tier"))
     key = "fba_uses_dimensional" if choice.used_dimensional else "fba_uses_unit"
-    if choice.tier.weight.value == "unit":
+    if choice.tier.weight is WeightBasis.UNIT:
         key = "fba_unit_only"
     lines.append(t(lang, key, weight=_lb(choice.shipping_weight)))
     return lines
