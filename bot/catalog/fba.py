@@ -122,6 +122,8 @@ def classify(card: FbaRateCard, package: Package, *, explain: bool = True) -> Ti
     Sizes are checked before weights, so the dimensional weight is computed only for tiers a package
     fits by size (the 50,000-SKU impact runs this twice per SKU).
     """
+    if not explain:
+        return _classify_quickly(card, package)
     missed: list[TierMiss] = []
     floor_computed: Decimal | None = None
     dimensional, raised = Decimal(0), False
@@ -142,6 +144,72 @@ def classify(card: FbaRateCard, package: Package, *, explain: bool = True) -> Ti
             miss = TierMiss(tier, "weight", weight, tier.max_weight_lb)
         if explain:
             missed.append(miss)
+    raise AssertionError("the last tier has no limits by validation")  # pragma: no cover
+
+
+_INFINITE = Decimal("Infinity")
+# A tier's limits as a plain tuple, read once per card: the bulk loop below runs 50,000 times.
+_TierLimits = tuple[FbaSizeTier, bool, Decimal, Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]
+_LIMITS: dict[int, tuple[FbaRateCard, tuple[_TierLimits, ...]]] = {}
+
+
+def _limits_of(card: FbaRateCard) -> tuple[_TierLimits, ...]:
+    cached = _LIMITS.get(id(card))
+    if cached is None or cached[0] is not card:
+
+        def limit(value: Decimal | None) -> Decimal:
+            return _INFINITE if value is None else value
+
+        limits = tuple(
+            (
+                tier,
+                tier.weight is WeightBasis.UNIT,
+                limit(tier.max_weight_lb),
+                limit(tier.longest_in),
+                limit(tier.median_in),
+                limit(tier.shortest_in),
+                limit(tier.length_girth_in),
+                tier.dim_min_side_in,
+                limit(tier.unit_weight_above_lb),
+            )
+            for tier in card.tiers
+        )
+        cached = _LIMITS[id(card)] = (card, limits)
+    return cached[1]
+
+
+def _classify_quickly(card: FbaRateCard, package: Package) -> TierChoice:
+    """`classify` without the reasons, for 50,000 SKUs at a time: the same tier, fewer objects.
+
+    A unit-weight tier is ruled out by its weight before any size is looked at; the dimensional weight
+    is computed once per minimum side, and only for a tier the package fits by size.
+    """
+    longest, median, shortest, weight_lb = (
+        package.longest,
+        package.median,
+        package.shortest,
+        package.weight_lb,
+    )
+    girth = longest + 2 * (median + shortest)
+    floor_computed: Decimal | None = None
+    dimensional, raised = Decimal(0), False
+    for tier, unit_basis, limit, max_long, max_median, max_short, max_girth, floor, unit_above in _limits_of(
+        card
+    ):
+        if unit_basis and weight_lb > limit:
+            continue
+        if longest > max_long or median > max_median or shortest > max_short or girth > max_girth:
+            continue
+        if floor != floor_computed:
+            floor_computed = floor
+            dimensional, raised = _dimensional_weight(package, floor, card.dim_divisor)
+        if unit_basis:
+            return TierChoice(tier, (), dimensional, raised, weight_lb, False)
+        unit_only = weight_lb > unit_above
+        weight = weight_lb if unit_only or weight_lb >= dimensional else dimensional
+        if weight <= limit:
+            used_dimensional = not unit_only and dimensional > weight_lb
+            return TierChoice(tier, (), dimensional, raised, weight, used_dimensional)
     raise AssertionError("the last tier has no limits by validation")  # pragma: no cover
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -42,6 +42,7 @@ __all__ = [
 PLATFORM = "amazon"  # the SKU files we read are Amazon's (Fee Preview) or priced for Amazon
 COMPONENTS = ("referral", "fba", "surcharge", "low_inventory")
 ALL_COMPONENTS = frozenset(COMPONENTS)
+ZERO = Decimal(0)
 _NEED_FBA = frozenset({"fba", "surcharge", "low_inventory"})
 # How far below its price we look for a price band boundary worth crossing ($15.00 -> $14.99).
 CROSSING_REACH = Decimal("1.00")
@@ -75,8 +76,8 @@ class SkuFees(NamedTuple):
 
 class SkuImpact(NamedTuple):
     sku: SkuRow
-    before: SkuFees
-    after: SkuFees
+    before: Decimal  # the known per-unit fees that change, the day before
+    after: Decimal  # and on the day
     per_unit: Decimal  # the change of the fees known on both days
     monthly: Decimal | None  # per_unit x monthly units, when the file gives them
 
@@ -282,27 +283,36 @@ class FeeModel:
         price: Decimal | None = None,
         components: frozenset[str] = ALL_COMPONENTS,
     ) -> SkuFees:
-        wanted = components
-        values: dict[str, Decimal | None] = {}
-        if "referral" in wanted:
-            values["referral"] = self.referral(sku, day, price)
-        if not wanted.isdisjoint(_NEED_FBA):
+        values = self.values(sku, day, components, price)
+        return SkuFees(
+            {name: value for name, value in zip(COMPONENTS, values, strict=True) if name in components}
+        )
+
+    def values(
+        self, sku: SkuRow, day: dt.date, components: frozenset[str], price: Decimal | None = None
+    ) -> tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None]:
+        """The fees in COMPONENTS order: None where unknown, 0 where not asked for (the bulk path)."""
+        referral: Decimal | None = ZERO
+        fba_fee: Decimal | None = ZERO
+        surcharge: Decimal | None = ZERO
+        low: Decimal | None = ZERO
+        if "referral" in components:
+            referral = self.referral(sku, day, price)
+        if not components.isdisjoint(_NEED_FBA):
             placement = self.placement(sku, day)
             amount = sku.price if price is None else price
             fba_fee = fee_value(placement, amount) if placement is not None else None
-            if "fba" in wanted:
-                values["fba"] = fba_fee
-            if "surcharge" in wanted:
+            if "surcharge" in components:
                 rates = self.surcharge_rates(sku.marketplace, day)
-                if not rates:
-                    values["surcharge"] = Decimal(0)
-                elif fba_fee is None:
-                    values["surcharge"] = None
-                else:
-                    values["surcharge"] = sum((round_cents(fba_fee * rate) for rate in rates), Decimal(0))
-            if "low_inventory" in wanted:
-                values["low_inventory"] = self.low_inventory(sku, day, placement)
-        return SkuFees(values)
+                if rates:
+                    surcharge = (
+                        None if fba_fee is None else sum((round_cents(fba_fee * r) for r in rates), ZERO)
+                    )
+            if "low_inventory" in components:
+                low = self.low_inventory(sku, day, placement)
+            if "fba" not in components:
+                fba_fee = ZERO
+        return referral, fba_fee, surcharge, low
 
 
 def _version_index(schedule: FeeSchedule, day: dt.date) -> int | None:
@@ -336,19 +346,20 @@ def _row_by_name(table: Table, size_tier: str | None) -> TableRow | None:
     return None
 
 
-def _known_difference(
-    before: SkuFees, after: SkuFees, components: Iterable[str]
-) -> tuple[Decimal, list[str]]:
-    """The change of the fees known on both days, and the components unknown on either."""
-    total = Decimal(0)
+_Values = tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None]
+
+
+def _known_difference(before: _Values, after: _Values) -> tuple[Decimal, Decimal, Decimal, list[str]]:
+    """(change, before, after) of the fees known on both days, and the components unknown on either."""
+    old_total = new_total = ZERO
     missing = []
-    for component in components:
-        old, new = before.get(component), after.get(component)
+    for component, old, new in zip(COMPONENTS, before, after, strict=True):
         if old is None or new is None:
             missing.append(component)
             continue
-        total += new - old
-    return total, missing
+        old_total += old
+        new_total += new
+    return new_total - old_total, old_total, new_total, missing
 
 
 def _currency(sku: SkuRow) -> str:
@@ -382,7 +393,7 @@ def _on_unsure_boundary(model: FeeModel, sku: SkuRow, day: dt.date, new_price: D
 
 def impact_of(model: FeeModel, change: FeeChange, skus: Sequence[SkuRow]) -> ChangeImpact:
     """Per SKU, the fees the day before `change.day` and on it; totals by currency, biggest change first."""
-    day = change.day
+    day, wanted = change.day, change.components
     before_day = day - dt.timedelta(days=1)
     affected: list[SkuImpact] = []
     monthly: dict[str, Decimal] = defaultdict(Decimal)
@@ -394,9 +405,9 @@ def impact_of(model: FeeModel, change: FeeChange, skus: Sequence[SkuRow]) -> Cha
     for sku in skus:
         if model.category(sku) is None:
             unmapped.append(sku)
-        before = model.fees(sku, before_day, components=change.components)
-        after = model.fees(sku, day, components=change.components)
-        difference, missing = _known_difference(before, after, change.components)
+        difference, before, after, missing = _known_difference(
+            model.values(sku, before_day, wanted), model.values(sku, day, wanted)
+        )
         for component in missing:
             not_included[component].append(sku)
         crossing = _crossing(model, sku, day)

@@ -138,8 +138,8 @@ def impact_detail(result: ChangeImpact, ctx: ChatContext) -> Html:
                     "impact_top_line",
                     sku=item.sku.sku,
                     price=format_money(item.sku.price, currency),
-                    before=format_money(item.before.total, currency),
-                    after=format_money(item.after.total, currency),
+                    before=format_money(item.before, currency),
+                    after=format_money(item.after, currency),
                     per_unit=_signed(item.per_unit, currency),
                     monthly=_signed(item.monthly, currency) if item.monthly is not None else "—",
                 )
