@@ -17,12 +17,15 @@ from bot.answers.cards import ChatContext
 from bot.catalog.load import Catalog
 from bot.cli import main
 from bot.i18n import t, to_plain_text
+from bot.reminders.outbox import Delivery
+from bot.reminders.text import render_digest
 from bot.skus.categories import CategoryMapper
 from bot.skus.impact import FeeChange, FeeModel, fee_changes, impact_of
+from bot.skus.personal import ImpactLines
 from bot.skus.read import SkuFile, SkuFileError, SkuRow, read_sku_file
 from bot.skus.records import SkuRecords
 from bot.skus.text import choose_change, impact_detail, impact_line
-from bot.store import Store
+from bot.store import ChatSettings, Store
 
 FEE_PREVIEW_HEADER = [
     "sku", "fnsku", "asin", "product-name", "product-group", "brand", "fulfilled-by", "your-price",
@@ -401,3 +404,36 @@ def test_cli_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     bad.write_bytes(b"sku,category,price\nA1,apparel,abc\n")
     assert main(["impact", str(bad)]) == 2
     assert "row 2, column “price”" in capsys.readouterr().err
+
+
+# --- the impact line in reminders and alerts ---
+
+
+def _delivery(kind: str, payload: dict[str, str], event_date: dt.date | None) -> Delivery:
+    return Delivery(
+        id=1, chat_id=1, kind=kind, key="k", lead=7, due_at=dt.datetime(2026, 1, 8, 9, tzinfo=dt.UTC),
+        event_date=event_date, payload=payload, status="sending", late=False, attempts=1, last_error=None,
+        message_id=None,
+    )  # fmt: skip
+
+
+def test_reminder_of_the_2026_card_carries_the_impact_line(catalog: Catalog) -> None:
+    # The reminder a week before 2026-01-15, for a chat whose SKUs sit at the band boundaries:
+    # (0.14 + 0.26 + 0.52) x 100 units = +$92.00 a month, by hand from the policy files.
+    rows = [sku("under", "9.99"), sku("at-10", "10.00"), sku("over-50", "50.01")]
+    event = {"rule_id": "amazon-us-fba-fee-update-2026", "event_id": "effective", "date": "2026-01-15"}
+    reminder = _delivery("reminder", event, dt.date(2026, 1, 15))
+    now = dt.datetime(2026, 1, 8, 9, tzinfo=dt.UTC)
+    for lang, expected in (("en", "For your SKUs: +$92.00/month, 3 SKUs affected"), ("zh", "每月 +$92.00")):
+        settings = ChatSettings(1, "private", None, lang, "UTC", "09:00", (7,), None, None, True, "")
+        lines = ImpactLines(catalog, rows, lang, dt.date(2026, 1, 8))
+        text = to_plain_text(render_digest(catalog, [reminder], settings, now, lines))
+        assert expected in text and "/impact 2026-01-15" in text
+        assert "/impact" not in to_plain_text(render_digest(catalog, [reminder], settings, now))
+    # A change alert about the rule names its coming change; a rule without fee data gets no line.
+    alert = _delivery("alert", {"rule_id": "amazon-us-fba-fee-update-2026", "summary_en": "Changed."}, None)
+    settings = ChatSettings(1, "private", None, "en", "UTC", "09:00", (7,), None, None, True, "")
+    lines = ImpactLines(catalog, rows, "en", dt.date(2026, 1, 8))
+    assert "+$92.00/month" in to_plain_text(render_digest(catalog, [alert], settings, now, lines))
+    other = _delivery("alert", {"rule_id": "amazon-us-inform-consumers-act", "summary_en": "Changed."}, None)
+    assert "For your SKUs" not in to_plain_text(render_digest(catalog, [other], settings, now, lines))
