@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import tomllib
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from conftest import POLICIES, context
@@ -13,7 +15,7 @@ from pydantic import ValidationError
 from bot.answers.core import Answers
 from bot.catalog.fba import Package, classify, quote, to_inches, to_pounds
 from bot.catalog.fba_schema import FbaRateCard
-from bot.catalog.load import Catalog, load_catalog
+from bot.catalog.load import Catalog, CatalogError, load_catalog
 
 Y2025 = dt.date(2025, 6, 1)
 Y2026_BEFORE_SURCHARGE = dt.date(2026, 3, 1)
@@ -186,3 +188,20 @@ def test_r_a1_and_r_a2_are_rules(catalog: Catalog, answers: Answers) -> None:
 
 def test_shipped_catalog_loads() -> None:
     assert "amazon-us-fba-fulfillment-fees" in load_catalog(POLICIES).rules
+
+
+def test_a_broken_rate_card_names_file_rule_and_field(tmp_path: Path) -> None:
+    folder = tmp_path / "policies"
+    shutil.copytree(POLICIES, folder)
+    amazon = folder / "amazon.toml"
+    text = amazon.read_text(encoding="utf-8")
+    broken = text.replace(
+        'up_to = "4 oz"\nfees = ["2.38", "3.15"]', 'up_to = "4 stone"\nfees = ["2.38", "3.15"]', 1
+    )
+    assert broken != text
+    amazon.write_text(broken, encoding="utf-8")
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(folder)
+    message = str(caught.value)
+    assert "amazon.toml rule amazon-us-fba-fulfillment-fees field fba_rate_cards[0].rows[1].up_to" in message
+    assert "is not a weight" in message
