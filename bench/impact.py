@@ -35,10 +35,16 @@ HEADER = (
 GROUPS = ["Apparel", "Beauty", "Baby Product", "Grocery", "Jewelry", "Electronics", "Home", "Toy"]
 
 
-def fee_preview(count: int, seed: int = 11) -> bytes:
+def fee_preview(count: int, seed: int = 11, variants: int = 1) -> bytes:
+    """`count` SKUs with random prices, sizes and weights; with variants > 1, products of that many
+    variations (same price, size and weight, own SKU and monthly units), as many real catalogs are."""
     rng = random.Random(seed)
     lines = [HEADER]
     for n in range(count):
+        if n % variants:  # a further variation of the product before
+            _, rest = lines[-1].split("\t", 1)
+            lines.append(f"SKU-{n}\t" + rest.rsplit("\t", 1)[0] + f"\t{rng.randint(0, 500)}")
+            continue
         price = f"{rng.choice([9.99, 10.00, 14.99, 15.00, 15.01, 19.99, 20.00, 24.99, 49.99, 50.00, 79.00])}"
         # Mostly standard-size goods, as a cross-border seller's catalog is; a few bulky ones.
         top = 18 if rng.random() < 0.9 else 40
@@ -56,15 +62,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skus", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each impact (the machine may be busy)")
+    parser.add_argument(
+        "--variants", type=int, default=1, help="SKUs per product sharing price, size and weight (default 1)"
+    )
     args = parser.parse_args()
     catalog = load_catalog(ROOT / "policies")
-    data = fee_preview(args.skus)
+    data = fee_preview(args.skus, variants=args.variants)
     with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "bench.sqlite3") as store:
         started, cpu = time.perf_counter(), time.process_time()
         parsed = read_sku_file(data, "fee-preview.txt")
         SkuRecords(store).replace(1, parsed, "fee-preview.txt")
         imported, imported_cpu = time.perf_counter() - started, time.process_time() - cpu
-        print(f"file: {len(data) / 1e6:.1f} MB, {len(parsed.rows):,} SKUs")
+        print(f"file: {len(data) / 1e6:.1f} MB, {len(parsed.rows):,} SKUs, {args.variants} per product")
         del parsed  # as in the bot: the parsed file goes once it is in SQLite
         print(f"import (parse + one transaction): {imported:.2f} s wall, {imported_cpu:.2f} s CPU")
         started, cpu = time.perf_counter(), time.process_time()

@@ -437,3 +437,15 @@ def test_reminder_of_the_2026_card_carries_the_impact_line(catalog: Catalog) -> 
     assert "+$92.00/month" in to_plain_text(render_digest(catalog, [alert], settings, now, lines))
     other = _delivery("alert", {"rule_id": "amazon-us-inform-consumers-act", "summary_en": "Changed."}, None)
     assert "For your SKUs" not in to_plain_text(render_digest(catalog, [other], settings, now, lines))
+
+
+def test_variations_sharing_fee_inputs_each_count(catalog: Catalog) -> None:
+    rows = [sku("red", "10.00", units=5), sku("blue", "10.00", units=7), sku("green", "10.00", units=None)]
+    result = impact_of(FeeModel(catalog), change_on(catalog, dt.date(2026, 1, 15)), rows)
+    assert [(i.sku.sku, i.per_unit, i.monthly) for i in result.affected] == [
+        ("blue", Decimal("0.26"), Decimal("1.82")),
+        ("red", Decimal("0.26"), Decimal("1.30")),
+        ("green", Decimal("0.26"), None),
+    ]
+    assert [c.sku.sku for c in result.crossings] == ["blue", "red", "green"]
+    assert result.without_units == 1

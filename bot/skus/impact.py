@@ -82,8 +82,7 @@ class SkuImpact(NamedTuple):
     monthly: Decimal | None  # per_unit x monthly units, when the file gives them
 
 
-@dataclass(frozen=True, slots=True)
-class Crossing:
+class Crossing(NamedTuple):
     """Pricing a SKU just under a band boundary: the fees it saves against the price it gives up."""
 
     sku: SkuRow
@@ -362,6 +361,14 @@ def _known_difference(before: _Values, after: _Values) -> tuple[Decimal, Decimal
     return new_total - old_total, old_total, new_total, missing
 
 
+def _fee_inputs(sku: SkuRow) -> tuple[object, ...]:
+    """Everything a SKU's fees depend on (not its name, not its monthly units)."""
+    return (
+        sku.marketplace, sku.category, sku.price, sku.currency, sku.size_tier, sku.days_of_supply,
+        sku.longest, sku.median, sku.shortest, sku.weight_lb,
+    )  # fmt: skip
+
+
 def _currency(sku: SkuRow) -> str:
     return sku.currency or "USD"
 
@@ -402,15 +409,25 @@ def impact_of(model: FeeModel, change: FeeChange, skus: Sequence[SkuRow]) -> Cha
     unmapped: list[SkuRow] = []
     crossings: list[Crossing] = []
     without_units = 0
+    # Variations of one product (colours, sizes of a print) share every fee input: compute each once.
+    seen: dict[tuple[object, ...], tuple[Decimal, Decimal, Decimal, list[str], Crossing | None]] = {}
     for sku in skus:
         if model.category(sku) is None:
             unmapped.append(sku)
-        difference, before, after, missing = _known_difference(
-            model.values(sku, before_day, wanted), model.values(sku, day, wanted)
-        )
+        inputs = _fee_inputs(sku)
+        known = seen.get(inputs)
+        if known is None:
+            difference, before, after, missing = _known_difference(
+                model.values(sku, before_day, wanted), model.values(sku, day, wanted)
+            )
+            crossing = _crossing(model, sku, day)
+            seen[inputs] = (difference, before, after, missing, crossing)
+        else:
+            difference, before, after, missing, crossing = known
+            if crossing is not None:
+                crossing = crossing._replace(sku=sku)
         for component in missing:
             not_included[component].append(sku)
-        crossing = _crossing(model, sku, day)
         if crossing is not None:
             crossings.append(crossing)
         if difference == 0:
