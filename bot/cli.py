@@ -3,6 +3,8 @@
 policybot check [DIR]            validate the policy files
 policybot ask [--lang zh|en] [--today YYYY-MM-DD] "TEXT"
 policybot chat [--lang zh|en] [--today YYYY-MM-DD]
+policybot skus import FILE --chat ID     store a chat's SKUs (Fee Preview report, CSV or .xlsx)
+policybot impact FILE [--date YYYY-MM-DD | --rule ID]   what the fee changes cost those SKUs
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.answers.console import chat, guess_language, make_context
@@ -20,6 +23,11 @@ from bot.answers.core import Answers
 from bot.catalog.load import Catalog, CatalogError, load_catalog
 from bot.clock import ClockError, clock_from_env
 from bot.config import Config, ConfigError, load_config
+from bot.errors import UserInputError
+from bot.i18n import t, to_plain_text
+
+if TYPE_CHECKING:
+    from bot.skus.read import SkuFile
 
 
 class CliError(Exception):
@@ -283,6 +291,77 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_skus(path: Path, lang: str) -> tuple[SkuFile, str]:
+    from bot.skus.read import SkuFileError, read_sku_file
+
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise CliError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        return read_sku_file(data, path.name), path.name
+    except SkuFileError as error:
+        reason = to_plain_text(t(lang, error.key, **error.values))
+        raise CliError(to_plain_text(t(lang, "skus_import_failed", reason=reason))) from None
+
+
+def cmd_skus(args: argparse.Namespace) -> int:
+    """Import, show or erase a chat's SKUs without Telegram."""
+    from bot.skus.impact import FeeModel
+    from bot.skus.records import SkuRecords
+    from bot.skus.text import import_summary, skus_status
+    from bot.store import Store, StoreError
+
+    config = _config(args)
+    lang = args.lang or config.defaults.language or guess_language("")
+    parsed = _read_skus(args.file, lang) if args.action == "import" else None
+    try:
+        store = Store(args.db or config.store.path)
+    except StoreError as error:
+        raise CliError(str(error)) from None
+    with store:
+        records = SkuRecords(store)
+        if parsed is not None:
+            file, name = parsed
+            records.replace(args.chat, file, name)
+            policies = args.policies or config.policies.dir
+            model = FeeModel(_catalog(policies), policies)
+            print(to_plain_text(import_summary(file, name, model, lang)))
+        elif args.action == "delete":
+            print(to_plain_text(t(lang, "skus_deleted", count=records.delete(args.chat))))
+        else:
+            print(to_plain_text(skus_status(records.info(args.chat), lang)))
+    return 0
+
+
+def cmd_impact(args: argparse.Namespace) -> int:
+    """The impact of the fee changes on the SKUs of a file, printed (and a chart, with --chart)."""
+    from bot.skus.impact import FeeModel, impact_of
+    from bot.skus.text import choose_change, impact_detail, impact_overview
+
+    config = _config(args)
+    lang = args.lang or config.defaults.language or guess_language("")
+    ctx = make_context(lang, config.defaults.time_zone, _today(args.today), clock_from_env(os.environ))
+    catalog = _catalog(args.policies or config.policies.dir)
+    file, _ = _read_skus(args.file, lang)
+    wanted = args.date or args.rule
+    if wanted is None:
+        print(to_plain_text(impact_overview(catalog, file.rows, ctx, args.policies or config.policies.dir)))
+        return 0
+    try:
+        change = choose_change(catalog, [wanted], ctx.today)
+    except UserInputError as error:
+        raise CliError(to_plain_text(t(lang, error.key, **error.values))) from None
+    result = impact_of(FeeModel(catalog, args.policies or config.policies.dir), change, file.rows)
+    print(to_plain_text(impact_detail(result, ctx)))
+    if args.chart is not None:
+        from bot.skus.chart import impact_chart_png
+
+        args.chart.write_bytes(impact_chart_png(result, lang))
+        print(f"wrote {args.chart}")
+    return 0
+
+
 def _answer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lang", choices=["zh", "en"], help="reply language (default: from the text or LANG)"
@@ -346,11 +425,28 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", default="policybot.ics", metavar="FILE", help="output file, - for stdout"
     )
     export.set_defaults(handler=cmd_export_ics)
+    skus = commands.add_parser("skus", help="import, show or erase a chat's SKUs (no Telegram needed)")
+    skus.add_argument("action", choices=["import", "show", "delete"], help="what to do")
+    skus.add_argument("file", nargs="?", type=Path, help="with import: the Fee Preview report, .csv or .xlsx")
+    skus.add_argument("--chat", type=int, required=True, metavar="ID", help="the Telegram chat id")
+    skus.add_argument("--lang", choices=["zh", "en"], help="language of the messages")
+    _store_options(skus, "SQLite database (default: store.path in the config)")
+    skus.set_defaults(handler=cmd_skus)
+    impact = commands.add_parser("impact", help="what the fee changes cost the SKUs of a file")
+    impact.add_argument("file", type=Path, help="the Fee Preview report, .csv or .xlsx")
+    which = impact.add_mutually_exclusive_group()
+    which.add_argument("--date", metavar="YYYY-MM-DD", help="the detail of the change on this date")
+    which.add_argument("--rule", metavar="ID", help="the detail of this rule's change (id or ref, e.g. R-A1)")
+    impact.add_argument("--chart", type=Path, metavar="PNG", help="with --date or --rule: write the chart")
+    _answer_options(impact)
+    impact.set_defaults(handler=cmd_impact)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "skus" and (args.action == "import") != (args.file is not None):
+        build_parser().error("skus import needs a FILE; show and delete take none")
     try:
         return int(args.handler(args))
     except (CliError, ClockError) as error:

@@ -337,6 +337,46 @@ def _create_page_watch(db: Database) -> None:
     db.execute("CREATE INDEX page_snapshots_by_key ON page_snapshots (key, id)")
 
 
+def _create_seller_skus(db: Database) -> None:
+    # A seller's SKUs per chat (bot/skus/): replaced as a whole by each import, erased by /skus delete.
+    # Decimals are kept as text so no cent is lost; sides are sorted, in inches; weights in pounds.
+    db.execute(
+        """
+        CREATE TABLE seller_skus (
+            chat_id INTEGER NOT NULL,
+            sku TEXT NOT NULL,
+            row INTEGER NOT NULL,
+            category TEXT NOT NULL,
+            price TEXT NOT NULL,
+            marketplace TEXT NOT NULL,
+            asin TEXT,
+            name TEXT,
+            currency TEXT,
+            size_tier TEXT,
+            longest TEXT,
+            median TEXT,
+            shortest TEXT,
+            weight_lb TEXT,
+            monthly_units INTEGER,
+            days_of_supply TEXT,
+            PRIMARY KEY (chat_id, sku)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE seller_sku_imports (
+            chat_id INTEGER PRIMARY KEY,
+            file_name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            rows INTEGER NOT NULL,
+            imported_at TEXT NOT NULL,
+            imported_by INTEGER
+        )
+        """
+    )
+
+
 Migration = Callable[[Database], None]
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -344,6 +384,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _create_audit_log,
     _create_outbox_tracks_and_catalog_history,
     _create_page_watch,
+    _create_seller_skus,
 )
 
 _VERSIONS_TABLE = "schema_migrations"
@@ -722,6 +763,15 @@ class Store:
             self._db.execute(
                 f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?", [new_chat_id, old_chat_id]
             )
+            self._db.execute(f"DELETE FROM {table} WHERE chat_id = ?", [old_chat_id])
+        # A seller's SKUs move whole, never merged: the new chat's own import, if it has one, wins.
+        has_own = self._db.execute("SELECT 1 FROM seller_sku_imports WHERE chat_id = ?", [new_chat_id])
+        if has_own.fetchone() is None:
+            for table in ("seller_skus", "seller_sku_imports"):
+                self._db.execute(
+                    f"UPDATE {table} SET chat_id = ? WHERE chat_id = ?", [new_chat_id, old_chat_id]
+                )
+        for table in ("seller_skus", "seller_sku_imports"):
             self._db.execute(f"DELETE FROM {table} WHERE chat_id = ?", [old_chat_id])
 
     # --- subscriptions ---

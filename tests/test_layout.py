@@ -20,10 +20,11 @@ ALLOWED: dict[str, set[str]] = {
     "answers": {"base", "catalog"},
     "store": {"base", "catalog"},
     "config": {"base", "catalog"},
-    "reminders": {"base", "catalog", "answers", "store"},
+    "skus": {"base", "catalog", "answers", "store"},  # a seller's SKUs and the impact of fee changes
+    "reminders": {"base", "catalog", "answers", "store", "skus"},
     "watch": {"base", "catalog", "answers", "store"},
-    "tg": {"base", "catalog", "answers", "store", "config", "reminders", "watch"},
-    "cli": {"base", "catalog", "answers", "store", "config", "reminders", "watch", "tg"},
+    "tg": {"base", "catalog", "answers", "store", "config", "reminders", "watch", "skus"},
+    "cli": {"base", "catalog", "answers", "store", "config", "reminders", "watch", "tg", "skus"},
     "__main__": {"cli"},
     "__init__": set(),
 }

@@ -9,6 +9,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from bot.catalog.fba_schema import FbaRateCard, Surcharge
 from bot.catalog.load import Catalog, Occurrence
 from bot.catalog.schema import (
     Event,
@@ -292,6 +293,8 @@ def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
     lines += _bullets("card_fees", schedules, lang)
     tables = [_table_row(row, table, lang) for table in rule.tables for row in table.rows]
     lines += _bullets("card_tables", tables, lang)
+    lines += _bullets("card_surcharges", [_surcharge_line(s, lang) for s in rule.surcharges], lang)
+    lines += _bullets("card_fba_cards", [_fba_card_line(c, lang) for c in rule.fba_rate_cards], lang)
     lines += _bullets("card_notes", [escape(item.get(lang)) for item in rule.notes], lang)
     sources = [_source_line(s.url, s.says, s.confidence, lang) for s in rule.sources]
     lines += _bullets("card_sources", sources, lang)
@@ -308,6 +311,35 @@ def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
         ),
     ]
     return join(lines)
+
+
+def _surcharge_line(surcharge: Surcharge, lang: str) -> Html:
+    until = (
+        t(lang, "card_surcharge_until", until=surcharge.until.isoformat())
+        if surcharge.until
+        else t(lang, "card_surcharge_open")
+    )
+    return t(
+        lang,
+        "card_surcharge_line",
+        label=surcharge.label.get(lang),
+        rate=format_rate(surcharge.rate),
+        base=t(lang, f"surcharge_base_{surcharge.applies_to.value}"),
+        markets=", ".join(surcharge.marketplaces),
+        since=surcharge.effective_from.isoformat(),
+        until=until,
+    )
+
+
+def _fba_card_line(card: FbaRateCard, lang: str) -> Html:
+    return t(
+        lang,
+        "card_fba_card_line",
+        since=card.effective_from.isoformat(),
+        tiers=len(card.tiers),
+        bands=", ".join(band.label.get(lang) for band in card.bands),
+        confidence=t(lang, f"confidence_{card.confidence}"),
+    )
 
 
 def _table_row(row: TableRow, table: Table, lang: str) -> Html:

@@ -23,6 +23,7 @@ from bot.answers.cards import (
     rule_line,
     rule_status,
 )
+from bot.answers.fba import answer_fba, looks_like_fba_question
 from bot.answers.fees import answer_fees
 from bot.answers.parsing import MAX_DAYS, find_platform, parse_count
 from bot.answers.search import SearchIndex
@@ -97,6 +98,12 @@ def _fees(answers: Answers, words: list[str], ctx: ChatContext) -> Reply:
     answer = answer_fees(answers.catalog, words, ctx)
     chart = Chart(answer.chart_schedule, answer.chart_title) if answer.chart_schedule else None
     return Reply(answer.html, chart=chart)
+
+
+def _fba(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
+    if not words:
+        raise UserInputError("fba_usage")
+    return answer_fba(answers.catalog, " ".join(words), ctx)
 
 
 def _platform_arg(answers: Answers, words: list[str], usage: str) -> str | None:
@@ -207,6 +214,7 @@ COMMANDS: dict[str, Command] = {
         Command("start", _start, listed=False),
         Command("help", _help),
         Command("fees", _fees),
+        Command("fba", _fba),
         Command("rules", _rules),
         Command("rule", _rule),
         Command("upcoming", _upcoming),
@@ -254,6 +262,8 @@ class Answers:
         if match is None:
             if text.startswith("/"):
                 raise UserInputError("unknown_command", command=text.split()[0][:40])
+            if looks_like_fba_question(text):
+                return answer_fba(self.catalog, text, ctx)
             return self.search_reply(text, ctx)
         name, rest = match.group(1).casefold(), match.group(2)
         command = COMMANDS.get(name)

@@ -372,6 +372,8 @@ class Rule(Strict):
     numbers: list[Number] = []
     fee_schedules: list[FeeSchedule] = []
     tables: list[Table] = []
+    fba_rate_cards: list[FbaRateCard] = []  # FBA fulfillment fees (bot/catalog/fba_schema.py)
+    surcharges: list[Surcharge] = []  # percentage surcharges on a fee, such as the 2026 fuel surcharge
     notes: list[Text] = []
     sources: list[Source] = Field(min_length=1)
     calculator: Calculator | None = None
@@ -465,3 +467,10 @@ class PolicyFile(Strict):
     categories: list[Category] = []
     rules: list[Rule] = []
     watch: list[WatchPage] = []  # pages the watcher checks beside the rules' sources
+
+
+# The FBA models build on the classes above, so they are imported last; Rule resolves them on first use.
+from bot.catalog.fba_schema import FbaRateCard, Surcharge  # noqa: E402
+
+Rule.model_rebuild()
+PolicyFile.model_rebuild()

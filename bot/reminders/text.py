@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -131,7 +131,13 @@ def _title_line(key: str, label: str, delivery: Delivery, lang: str) -> Html:
     return line
 
 
-def _event_item(catalog: Catalog, delivery: Delivery, ctx: ChatContext, *, compact: bool) -> list[Html]:
+# For a chat with SKUs: the impact line of the fee change a rule's event (or a changed rule) is about.
+ImpactLine = Callable[[str, dt.date | None], Html | None]
+
+
+def _event_item(
+    catalog: Catalog, delivery: Delivery, ctx: ChatContext, *, compact: bool, impact: ImpactLine | None = None
+) -> list[Html]:
     payload, lang = delivery.payload, ctx.lang
     rule_id, event_id = str(payload.get("rule_id", "")), str(payload.get("event_id", ""))
     day = _payload_date(payload, "date", delivery.event_date)
@@ -158,6 +164,9 @@ def _event_item(catalog: Catalog, delivery: Delivery, ctx: ChatContext, *, compa
         lines.append(Html(caveats.strip()))
     if not compact:
         lines.append(t(lang, "rem_todo", text=what_to_do(rule, lang)))
+    personal = impact(rule.id, day) if impact is not None else None
+    if personal is not None:
+        lines.append(personal)
     lines.append(t(lang, "rem_rule_link", rule_id=rule.id))
     return lines
 
@@ -201,7 +210,9 @@ def _track_item(catalog: Catalog, delivery: Delivery, ctx: ChatContext) -> list[
     ]
 
 
-def _alert_item(catalog: Catalog, delivery: Delivery, ctx: ChatContext) -> list[Html]:
+def _alert_item(
+    catalog: Catalog, delivery: Delivery, ctx: ChatContext, impact: ImpactLine | None = None
+) -> list[Html]:
     payload, lang = delivery.payload, ctx.lang
     other = "en" if lang == "zh" else "zh"
     summary = payload.get(f"summary_{lang}") or payload.get(f"summary_{other}") or delivery.key
@@ -209,26 +220,41 @@ def _alert_item(catalog: Catalog, delivery: Delivery, ctx: ChatContext) -> list[
     rule_id = payload.get("rule_id")
     # A withdrawn rule has no card any more: linking it would only answer "no such rule".
     if isinstance(rule_id, str) and rule_id in catalog.rules:
+        personal = impact(rule_id, None) if impact is not None else None
+        if personal is not None:
+            lines.append(personal)
         lines.append(t(lang, "rem_rule_link", rule_id=rule_id))
     return lines
 
 
-def _item(catalog: Catalog, delivery: Delivery, ctx: ChatContext, *, compact: bool = False) -> list[Html]:
+def _item(
+    catalog: Catalog,
+    delivery: Delivery,
+    ctx: ChatContext,
+    *,
+    compact: bool = False,
+    impact: ImpactLine | None = None,
+) -> list[Html]:
     if delivery.kind == "alert":
-        return _alert_item(catalog, delivery, ctx)
+        return _alert_item(catalog, delivery, ctx, impact)
     # A snooze copies the payload of what was snoozed: a countdown's names its track.
     if delivery.kind == "track" or (delivery.kind == "snooze" and "track_id" in delivery.payload):
         return _track_item(catalog, delivery, ctx)
     if delivery.kind in ("reminder", "snooze"):
-        return _event_item(catalog, delivery, ctx, compact=compact)
+        return _event_item(catalog, delivery, ctx, compact=compact, impact=impact)
     return [t(ctx.lang, "rem_unknown", key=delivery.key)]
 
 
 def render_digest(
-    catalog: Catalog, deliveries: list[Delivery], settings: ChatSettings, now: dt.datetime
+    catalog: Catalog,
+    deliveries: list[Delivery],
+    settings: ChatSettings,
+    now: dt.datetime,
+    impact: ImpactLine | None = None,
 ) -> Html:
     """The message for what is due to one chat now: one reminder, or a digest of several.
 
+    `impact`, for a chat with SKUs, gives the line of what a fee change costs them (bot/skus/personal.py).
     Everything is in the chat's language; "today" and the days left are the chat's. A digest too long
     for one Telegram message drops the "what to do" lines, then the items that still do not fit (with a
     line saying how many): the dispatcher should keep digests to a handful of items.
@@ -237,10 +263,11 @@ def render_digest(
         return Html("")
     ctx = _context(settings, now)
     if len(deliveries) == 1:
-        return join(_item(catalog, deliveries[0], ctx))
+        return join(_item(catalog, deliveries[0], ctx, impact=impact))
     for compact in (False, True):
         items = [
-            _numbered(index, _item(catalog, d, ctx, compact=compact)) for index, d in enumerate(deliveries, 1)
+            _numbered(index, _item(catalog, d, ctx, compact=compact, impact=impact))
+            for index, d in enumerate(deliveries, 1)
         ]
         heading = t(ctx.lang, "rem_digest_heading", count=len(deliveries))
         text = join([heading, *items], "\n\n")

@@ -41,6 +41,7 @@ from bot.tg.reminders import (
 )
 from bot.tg.services import SERVICES_KEY, Services, services
 from bot.tg.settings import cmd_settings, on_settings_button
+from bot.tg.skus import cmd_impact, cmd_skus, on_document
 from bot.tg.subscribe import (
     cmd_mysubs,
     cmd_subscribe,
@@ -56,7 +57,8 @@ log = logging.getLogger(__name__)
 # The command menu, in the order users see it; each has a "menu_<name>" message in both languages.
 MENU = [
     "help", "fees", "rules", "rule", "upcoming", "history", "changes", "search", "subscribe", "unsubscribe",
-    "mysubs", "settings", "track", "tracks", "calendar", "coupon", "lowinv", "inform", "temuprice", "lang",
+    "mysubs", "settings", "track", "tracks", "calendar", "coupon", "lowinv", "inform", "temuprice", "fba",
+    "skus", "impact", "lang",
 ]  # fmt: skip
 
 
@@ -164,6 +166,8 @@ def build_application(
         ("changes", cmd_changes),
         ("calendar", cmd_calendar),
         ("upcoming", cmd_upcoming),
+        ("skus", cmd_skus),
+        ("impact", cmd_impact),
     ]:
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(on_subscribe_button, pattern=r"^sub:"))
@@ -172,6 +176,8 @@ def build_application(
     application.add_handler(CallbackQueryHandler(on_reminder_button, pattern=r"^rem:"))
     application.add_handler(CallbackQueryHandler(on_watch_button, pattern=r"^watch:"))
     application.add_handler(CallbackQueryHandler(on_stale_button))
+    # A file sent to the bot is a seller's SKU list (Fee Preview report, CSV, .xlsx).
+    application.add_handler(MessageHandler(filters.Document.ALL & ~filters.UpdateType.EDITED, on_document))
     # Everything else that is text, commands of the answers core included, goes to the core.
     application.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, answer_message))
     application.add_error_handler(on_error)

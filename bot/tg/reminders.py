@@ -25,6 +25,8 @@ from bot.reminders.outbox import Delivery, Outbox
 from bot.reminders.planner import plan_all
 from bot.reminders.text import reminder_keyboard, render_digest
 from bot.reminders.tracks import add_track, list_tracks, remove_track
+from bot.skus.personal import ImpactLines
+from bot.skus.records import SkuRecords
 from bot.store import ChatSettings
 from bot.tg.guard import admin_button, command_chat, within_flood_limit
 from bot.tg.send import send_html
@@ -51,7 +53,14 @@ def render_for_chat(
     svc: Services, deliveries: list[Delivery], settings: ChatSettings
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """What a chat receives for the deliveries due to it now: one message, with done/snooze buttons."""
-    html = render_digest(svc.live.catalog, deliveries, settings, svc.clock.now())
+    catalog = svc.live.catalog
+    rows = SkuRecords(svc.store).rows(settings.chat_id)
+    impact = (
+        ImpactLines(catalog, rows, settings.language, svc.today(settings), svc.live.directory)
+        if rows
+        else None
+    )
+    html = render_digest(catalog, deliveries, settings, svc.clock.now(), impact)
     return html, reminder_keyboard(deliveries, lang=settings.language, catalog=svc.live.catalog)
 
 

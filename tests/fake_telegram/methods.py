@@ -299,11 +299,17 @@ def copy_message(world: World, params: dict[str, Any], uploads: Mapping[str, Upl
     return {"message_id": _send(world, params, copy.deepcopy(content))["message_id"]}
 
 
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+
+
 @handles("getFile")
 def get_file(world: World, params: dict[str, Any], uploads: Mapping[str, Upload]) -> Any:
     stored = world.files.get(params["file_id"].removesuffix("-s"))
     if stored is None:
         raise bad_request("invalid file_id")
+    # getFile: "For the moment, bots can download files of up to 20MB in size."
+    if len(stored.data) > MAX_DOWNLOAD_BYTES:
+        raise bad_request("file is too big")
     return {
         "file_id": params["file_id"],
         "file_unique_id": stored.file_unique_id,

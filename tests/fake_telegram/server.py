@@ -323,6 +323,38 @@ class FakeBotAPI:
             world.store_message(message)
         return self._queue.push({"message": message})
 
+    def document(
+        self,
+        chat_id: int,
+        data: bytes,
+        file_name: str,
+        *,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        **message_options: Any,
+    ) -> int:
+        """A user sends a file as a document; getFile and the file download URL then serve its bytes.
+
+        The Message carries a Document (file_id, file_unique_id, file_name, mime_type, file_size) as the
+        Bot API describes it; `message_options` are those of `message` (user_id, chat_type, ...).
+        """
+        with self._lock:
+            stored = self._world.store_file(
+                data, file_name=file_name, mime_type=mime_type, folder="documents"
+            )
+        document: dict[str, Any] = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_name": file_name,
+            "file_size": len(data),
+        }
+        if mime_type is not None:
+            document["mime_type"] = mime_type
+        extra: dict[str, Any] = {"document": document}
+        if caption is not None:
+            extra["caption"] = caption
+        return self.message(chat_id, None, extra=extra, **message_options)
+
     def callback(
         self,
         chat_id: int,

@@ -1,0 +1,58 @@
+"""The chart of a change's impact: the change of the known per-unit fees, one bar per SKU (PNG).
+
+Drawn like the /fees chart: matplotlib's Figure with the Agg canvas, never pyplot; Chinese only when a
+CJK font is installed (the fonts of bot/answers/chart.py), English otherwise.
+"""
+
+from __future__ import annotations
+
+import io
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from bot.answers.chart import chart_fonts
+from bot.i18n import t, to_plain_text
+from bot.skus.impact import ChangeImpact
+
+__all__ = ["CHART_SKUS", "impact_chart_caption", "impact_chart_png"]
+
+CHART_SKUS = 30  # the most affected SKUs; more bars would not be readable on a phone
+WIDTH_INCHES, HEIGHT_INCHES, DPI = 8, 5, 100
+
+
+def _text(lang: str, key: str, **values: object) -> str:
+    text = to_plain_text(t(lang, key, **values))
+    fonts = chart_fonts()
+    if lang != "en" and not fonts.can_draw(text):
+        text = to_plain_text(t("en", key, **values))
+    return text.replace("$", r"\$")  # two "$" would make matplotlib typeset math
+
+
+def impact_chart_png(result: ChangeImpact, lang: str) -> bytes:
+    """One bar per affected SKU (the most affected first), up: the fees rise; the same input, same bytes."""
+    items = result.affected[:CHART_SKUS]
+    currency = items[0].sku.currency or "USD" if items else "USD"
+    family = list(chart_fonts().families)
+    figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    values = [float(item.per_unit) for item in items]
+    colors = ["#d62728" if value > 0 else "#2ca02c" for value in values]
+    axes.bar(range(len(items)), values, color=colors)
+    axes.axhline(0, color="#444444", linewidth=0.8)
+    axes.set_xticks(range(len(items)))
+    axes.set_xticklabels(
+        [item.sku.sku[:14].replace("$", r"\$") for item in items], rotation=60, ha="right", fontsize=7
+    )
+    axes.set_ylabel(_text(lang, "impact_chart_axis", currency=currency), family=family)
+    axes.set_title(_text(lang, "impact_chart_title", date=result.change.day.isoformat()), family=family)
+    axes.grid(axis="y", color="#eeeeee")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def impact_chart_caption(result: ChangeImpact, lang: str) -> str:
+    count = min(len(result.affected), CHART_SKUS)
+    return to_plain_text(t(lang, "impact_chart_caption", date=result.change.day.isoformat(), count=count))

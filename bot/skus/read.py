@@ -1,0 +1,329 @@
+"""Read a seller's SKU file: Amazon's Fee Preview report (tab-separated), a CSV (UTF-8 or GBK), an .xlsx.
+
+Headers are matched by name, not position: any letter case, spaces, hyphens or underscores, English or
+Chinese (`COLUMN_NAMES`). Unknown columns are ignored. A bad value stops the import with the row and the
+column named (`SkuFileError`, a UserInputError), so nothing is half-imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from bot.catalog.fba import LENGTH_UNITS, WEIGHT_UNITS, to_inches, to_pounds
+from bot.errors import UserInputError
+
+__all__ = ["MAX_FILE_BYTES", "MAX_ROWS", "SkuFile", "SkuFileError", "SkuRow", "read_sku_file"]
+
+MAX_FILE_BYTES = 20 * 1024 * 1024  # what Telegram lets a bot download
+MAX_ROWS = 100_000
+MAX_PRICE = Decimal(1_000_000)
+MAX_SIDE = Decimal(10_000)
+MAX_WEIGHT = Decimal(100_000)
+
+# Our field -> the header names sellers and Amazon use for it (folded: lower case, "_" for - and space).
+COLUMN_NAMES: dict[str, tuple[str, ...]] = {
+    "sku": ("sku", "seller_sku", "msku", "merchant_sku", "卖家sku", "商品sku", "sku编码"),
+    "asin": ("asin",),
+    "name": ("product_name", "name", "title", "item_name", "商品名称", "品名", "名称", "标题"),
+    "category": ("category", "product_group", "fee_category", "类目", "品类", "分类", "商品类目"),
+    "price": ("sales_price", "price", "your_price", "售价", "价格", "单价", "销售价"),
+    "list_price": ("your_price",),
+    "marketplace": ("marketplace", "amazon_store", "store", "site", "站点", "市场", "国家"),
+    "currency": ("currency", "币种", "货币"),
+    "size_tier": ("size_tier", "product_size_tier", "product_size_weight_band", "尺寸分段", "尺寸"),
+    "longest": ("longest_side", "length", "长", "长度", "最长边"),
+    "median": ("median_side", "width", "宽", "宽度", "次长边"),
+    "shortest": ("shortest_side", "height", "高", "高度", "最短边"),
+    "dimension_unit": ("unit_of_dimension", "dimension_unit", "length_unit", "尺寸单位", "长度单位"),
+    "weight": ("item_package_weight", "weight", "package_weight", "重量", "包装重量"),
+    "weight_unit": ("unit_of_weight", "weight_unit", "重量单位"),
+    "monthly_units": ("monthly_units", "units_per_month", "月销量", "月销售量"),
+    "days_of_supply": ("days_of_supply", "historical_days_of_supply", "供货天数", "库存天数", "可售天数"),
+}
+REQUIRED = ("sku", "category", "price")
+
+# Units as Amazon's report and sellers write them.
+UNIT_WORDS = {
+    "in": "in", "inch": "in", "inches": "in", "英寸": "in",
+    "cm": "cm", "centimeter": "cm", "centimeters": "cm", "centimetre": "cm", "厘米": "cm",
+    "mm": "mm", "millimeter": "mm", "millimeters": "mm", "毫米": "mm",
+    "lb": "lb", "lbs": "lb", "pound": "lb", "pounds": "lb", "磅": "lb",
+    "oz": "oz", "ounce": "oz", "ounces": "oz", "盎司": "oz",
+    "kg": "kg", "kilogram": "kg", "kilograms": "kg", "公斤": "kg", "千克": "kg",
+    "g": "g", "gram": "g", "grams": "g", "克": "g",
+}  # fmt: skip
+CURRENCY_MARKETPLACE = {"USD": "US", "GBP": "UK", "CAD": "CA", "MXN": "MX", "JPY": "JP"}
+MARKETPLACE_WORDS = {
+    "us": "US", "usa": "US", "amazon.com": "US", "美国": "US", "美国站": "US",
+    "uk": "UK", "gb": "UK", "amazon.co.uk": "UK", "英国": "UK", "英国站": "UK",
+    "de": "DE", "amazon.de": "DE", "德国": "DE", "fr": "FR", "amazon.fr": "FR", "法国": "FR",
+    "it": "IT", "amazon.it": "IT", "意大利": "IT", "es": "ES", "amazon.es": "ES", "西班牙": "ES",
+    "ca": "CA", "amazon.ca": "CA", "加拿大": "CA", "mx": "MX", "墨西哥": "MX",
+    "jp": "JP", "amazon.co.jp": "JP", "日本": "JP",
+}  # fmt: skip
+
+
+class SkuFileError(UserInputError):
+    """The SKU file cannot be imported; the message names the row and the column."""
+
+
+@dataclass(frozen=True, slots=True)
+class SkuRow:
+    row: int  # the line (or sheet row) in the file, header = 1
+    sku: str
+    category: str  # as written: an Amazon product-group or the seller's own word
+    price: Decimal
+    marketplace: str
+    asin: str | None = None
+    name: str | None = None
+    currency: str | None = None
+    size_tier: str | None = None
+    # Sides sorted longest first, in inches; weight in pounds. None when the file does not give them.
+    longest: Decimal | None = None
+    median: Decimal | None = None
+    shortest: Decimal | None = None
+    weight_lb: Decimal | None = None
+    monthly_units: int | None = None
+    days_of_supply: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SkuFile:
+    kind: str  # "fee-preview", "csv", "xlsx"
+    rows: list[SkuRow]
+    ignored_columns: list[str]
+
+
+def _fold(header: str) -> str:
+    return re.sub(r"[\s\-_/]+", "_", header.strip().strip("\ufeff").casefold()).strip("_")
+
+
+_LOOKUP = {name: field for field, names in COLUMN_NAMES.items() for name in names if field != "list_price"}
+
+
+def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Our field -> its column index (the first column naming it), and the header names we ignore."""
+    found: dict[str, int] = {}
+    ignored = []
+    for index, name in enumerate(header):
+        folded = _fold(name)
+        if folded == "your_price":
+            found.setdefault("list_price", index)
+            continue
+        field = _LOOKUP.get(folded)
+        if field is None:
+            if name.strip():
+                ignored.append(name.strip())
+            continue
+        found.setdefault(field, index)
+    return found, ignored
+
+
+def _decode(data: bytes) -> str:
+    # Chinese Excel saves CSV as GBK (GB18030 is its superset); everything else we meet is UTF-8.
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise SkuFileError("skus_encoding")
+
+
+def _text_rows(data: bytes) -> tuple[str, Iterator[list[str]]]:
+    text = _decode(data)
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if first.count("\t") >= max(1, first.count(",")) else ","
+    kind = "fee-preview" if delimiter == "\t" else "csv"
+    return kind, iter(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
+    from openpyxl import load_workbook  # type: ignore[import-untyped]  # only .xlsx imports need it
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        raise SkuFileError("skus_bad_xlsx", error=str(error)[:200]) from None
+    sheet = book.worksheets[0]
+    try:
+        for values in sheet.iter_rows(values_only=True):
+            yield ["" if value is None else _cell_text(value) for value in values]
+    finally:
+        book.close()
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, float):
+        # Excel stores 18.99 as a binary float; repr gives its shortest exact decimal form.
+        return repr(value).removesuffix(".0") if value.is_integer() else repr(value)
+    return str(value)
+
+
+def _looks_binary(data: bytes) -> bool:
+    head = data[:4096]
+    return b"\x00" in head
+
+
+def read_sku_file(data: bytes, file_name: str) -> SkuFile:
+    """The SKUs in a file, or SkuFileError naming what is wrong (and where)."""
+    if not data.strip():
+        raise SkuFileError("skus_empty_file")
+    if len(data) > MAX_FILE_BYTES:
+        raise SkuFileError("skus_too_big", limit="20 MB")
+    lower = file_name.casefold()
+    if data[:4] == b"PK\x03\x04" or lower.endswith((".xlsx", ".xlsm")):
+        kind, rows = "xlsx", _xlsx_rows(data)
+    elif lower.endswith((".xls", ".pdf", ".png", ".jpg", ".jpeg", ".zip", ".doc", ".docx")) or _looks_binary(
+        data
+    ):
+        raise SkuFileError("skus_wrong_type", name=file_name)
+    else:
+        kind, rows = _text_rows(data)
+    try:
+        header = next(rows)
+    except StopIteration:
+        raise SkuFileError("skus_empty_file") from None
+    except csv.Error as error:
+        raise SkuFileError("skus_bad_text", row=1, error=str(error)) from None
+    columns, ignored = _columns(header)
+    if not columns:
+        raise SkuFileError("skus_no_header", first=", ".join(h for h in header[:5] if h)[:120])
+    missing = [field for field in REQUIRED if field not in columns and not _has_fallback(field, columns)]
+    if missing:
+        raise SkuFileError("skus_missing_columns", columns=", ".join(missing), found=", ".join(header[:12]))
+    parsed: list[SkuRow] = []
+    seen: dict[str, int] = {}
+    line = 1
+    try:
+        for values in rows:
+            line += 1
+            if not any(value.strip() for value in values):
+                continue
+            if len(parsed) >= MAX_ROWS:
+                raise SkuFileError("skus_too_many_rows", limit=f"{MAX_ROWS:,}")
+            row = _row(line, values, columns, header)
+            if row.sku in seen:
+                raise SkuFileError("skus_duplicate", sku=row.sku, row=line, first=seen[row.sku])
+            seen[row.sku] = line
+            parsed.append(row)
+    except csv.Error as error:
+        raise SkuFileError("skus_bad_text", row=line, error=str(error)) from None
+    if not parsed:
+        raise SkuFileError("skus_no_rows")
+    return SkuFile(kind, parsed, ignored)
+
+
+def _has_fallback(field: str, columns: dict[str, int]) -> bool:
+    return field == "price" and "list_price" in columns
+
+
+class _Cells:
+    """The cells of one row by field, with the row and column for error messages."""
+
+    def __init__(self, line: int, values: list[str], columns: dict[str, int], header: list[str]) -> None:
+        self.line, self.values, self.columns, self.header = line, values, columns, header
+
+    def text(self, field: str) -> str:
+        index = self.columns.get(field)
+        if index is None or index >= len(self.values):
+            return ""
+        return self.values[index].strip()
+
+    def column(self, field: str) -> str:
+        return self.header[self.columns[field]].strip()
+
+    def number(self, field: str, limit: Decimal) -> Decimal | None:
+        raw = self.text(field)
+        if not raw:
+            return None
+        cleaned = re.sub(r"^(?:us\$|\$|£|€|¥|￥)|,", "", raw.casefold())
+        try:
+            value = Decimal(cleaned)
+        except InvalidOperation:
+            raise SkuFileError(
+                "skus_not_a_number", row=self.line, column=self.column(field), value=raw
+            ) from None
+        if not value.is_finite():
+            raise SkuFileError("skus_not_a_number", row=self.line, column=self.column(field), value=raw)
+        if value < 0:
+            raise SkuFileError("skus_negative", row=self.line, column=self.column(field), value=raw)
+        if value > limit:
+            raise SkuFileError("skus_too_large", row=self.line, column=self.column(field), value=raw)
+        return value
+
+    def unit(self, field: str, allowed: dict[str, Decimal]) -> str | None:
+        raw = self.text(field)
+        if not raw:
+            return None
+        unit = UNIT_WORDS.get(raw.casefold())
+        if unit is None or unit not in allowed:
+            raise SkuFileError("skus_bad_unit", row=self.line, column=self.column(field), value=raw)
+        return unit
+
+
+def _row(line: int, values: list[str], columns: dict[str, int], header: list[str]) -> SkuRow:
+    cells = _Cells(line, values, columns, header)
+    sku = cells.text("sku")
+    if not sku:
+        raise SkuFileError("skus_missing_value", row=line, column=cells.column("sku"))
+    price = cells.number("price", MAX_PRICE) if "price" in columns else None
+    if price is None and "list_price" in columns:
+        price = cells.number("list_price", MAX_PRICE)
+    if price is None:
+        column = cells.column("price") if "price" in columns else cells.column("list_price")
+        raise SkuFileError("skus_missing_value", row=line, column=column)
+    if price == 0:
+        raise SkuFileError("skus_zero_price", row=line, column=cells.column("price"))
+    currency = cells.text("currency").upper() or None
+    marketplace = _marketplace(cells, currency)
+    sides = [cells.number(field, MAX_SIDE) for field in ("longest", "median", "shortest")]
+    weight = cells.number("weight", MAX_WEIGHT)
+    longest = median = shortest = weight_lb = None
+    if all(side is not None for side in sides):
+        unit = cells.unit("dimension_unit", LENGTH_UNITS)
+        if unit is None:
+            raise SkuFileError("skus_missing_unit", row=line, what="unit_of_dimension")
+        inches = sorted((to_inches(side, unit) for side in sides if side is not None), reverse=True)
+        longest, median, shortest = inches
+    if weight is not None:
+        unit = cells.unit("weight_unit", WEIGHT_UNITS)
+        if unit is None:
+            raise SkuFileError("skus_missing_unit", row=line, what="unit_of_weight")
+        weight_lb = to_pounds(weight, unit)
+    units = cells.number("monthly_units", Decimal(100_000_000))
+    days = cells.number("days_of_supply", Decimal(100_000))
+    return SkuRow(
+        row=line,
+        sku=sku[:100],
+        category=cells.text("category")[:100],
+        price=price,
+        marketplace=marketplace,
+        asin=cells.text("asin")[:20] or None,
+        name=cells.text("name")[:200] or None,
+        currency=currency,
+        size_tier=cells.text("size_tier")[:60] or None,
+        longest=longest,
+        median=median,
+        shortest=shortest,
+        weight_lb=weight_lb,
+        monthly_units=int(units) if units is not None else None,
+        days_of_supply=days,
+    )
+
+
+def _marketplace(cells: _Cells, currency: str | None) -> str:
+    raw = cells.text("marketplace")
+    if raw:
+        found = MARKETPLACE_WORDS.get(raw.casefold())
+        if found is None:
+            raise SkuFileError(
+                "skus_bad_marketplace", row=cells.line, column=cells.column("marketplace"), value=raw
+            )
+        return found
+    return CURRENCY_MARKETPLACE.get(currency or "USD", "US")

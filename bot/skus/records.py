@@ -1,0 +1,134 @@
+"""A chat's SKUs in SQLite: replaced as a whole by an import (one transaction), listed, erased.
+
+The file itself is never stored: only the parsed rows and when, from which file name, they came.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.skus.read import SkuFile, SkuRow
+from bot.store import Store
+
+__all__ = ["ImportInfo", "SkuRecords"]
+
+
+@dataclass(frozen=True)
+class ImportInfo:
+    file_name: str
+    kind: str
+    rows: int
+    imported_at: dt.datetime
+
+
+_COLUMNS = (
+    "chat_id, sku, row, category, price, marketplace, asin, name, currency, size_tier, "
+    "longest, median, shortest, weight_lb, monthly_units, days_of_supply"
+)
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+class SkuRecords:
+    """The seller_skus and seller_sku_imports tables of the store."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def replace(self, chat_id: int, file: SkuFile, file_name: str, actor_id: int | None = None) -> int:
+        """Put the file's SKUs in place of the chat's previous ones, all or nothing; return the count."""
+        db = self._store.db
+        with self._store.transaction():
+            db.execute("DELETE FROM seller_skus WHERE chat_id = ?", [chat_id])
+            db.conn.executemany(
+                f"INSERT INTO seller_skus ({_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                (
+                    (
+                        chat_id,
+                        r.sku,
+                        r.row,
+                        r.category,
+                        str(r.price),
+                        r.marketplace,
+                        r.asin,
+                        r.name,
+                        r.currency,
+                        r.size_tier,
+                        _text(r.longest),
+                        _text(r.median),
+                        _text(r.shortest),
+                        _text(r.weight_lb),
+                        r.monthly_units,
+                        _text(r.days_of_supply),
+                    )
+                    for r in file.rows
+                ),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO seller_sku_imports "
+                "(chat_id, file_name, kind, rows, imported_at, imported_by) VALUES (?, ?, ?, ?, ?, ?)",
+                [chat_id, file_name[:200], file.kind, len(file.rows), self._now(), actor_id],
+            )
+        return len(file.rows)
+
+    def delete(self, chat_id: int) -> int:
+        """Erase the chat's SKUs and the record of the import; return how many SKUs there were."""
+        db = self._store.db
+        with self._store.transaction():
+            count = int(
+                db.execute("SELECT count(*) FROM seller_skus WHERE chat_id = ?", [chat_id]).fetchone()[0]
+            )
+            db.execute("DELETE FROM seller_skus WHERE chat_id = ?", [chat_id])
+            db.execute("DELETE FROM seller_sku_imports WHERE chat_id = ?", [chat_id])
+        return count
+
+    def info(self, chat_id: int) -> ImportInfo | None:
+        row = self._store.db.execute(
+            "SELECT file_name, kind, rows, imported_at FROM seller_sku_imports WHERE chat_id = ?", [chat_id]
+        ).fetchone()
+        if row is None:
+            return None
+        return ImportInfo(row[0], row[1], int(row[2]), dt.datetime.fromisoformat(row[3]))
+
+    def has_skus(self, chat_id: int) -> bool:
+        found = self._store.db.execute("SELECT 1 FROM seller_skus WHERE chat_id = ? LIMIT 1", [chat_id])
+        return found.fetchone() is not None
+
+    def chats_with_skus(self) -> set[int]:
+        return {int(row[0]) for row in self._store.db.execute("SELECT DISTINCT chat_id FROM seller_skus")}
+
+    def rows(self, chat_id: int) -> list[SkuRow]:
+        cursor = self._store.db.execute(
+            f"SELECT {_COLUMNS} FROM seller_skus WHERE chat_id = ? ORDER BY row", [chat_id]
+        )
+        return [
+            SkuRow(
+                row=r[2],
+                sku=r[1],
+                category=r[3],
+                price=Decimal(r[4]),
+                marketplace=r[5],
+                asin=r[6],
+                name=r[7],
+                currency=r[8],
+                size_tier=r[9],
+                longest=_decimal(r[10]),
+                median=_decimal(r[11]),
+                shortest=_decimal(r[12]),
+                weight_lb=_decimal(r[13]),
+                monthly_units=r[14],
+                days_of_supply=_decimal(r[15]),
+            )
+            for r in cursor
+        ]
+
+    def _now(self) -> str:
+        return self._store.clock.now().astimezone(dt.UTC).isoformat(timespec="seconds")
