@@ -147,7 +147,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             configured_pages(config.watch)  # a bad page is an error now, not at every check
         except ConfigError as error:
             raise CliError(str(error)) from None
-    application = build_application(config.telegram, token, live, store, clock, config.watch)
+    application = build_application(
+        config.telegram, token, live, store, clock, config.watch, monitoring=config.monitoring
+    )
     if webhook_url:
         application.run_webhook(
             listen=webhook.listen,

@@ -47,6 +47,9 @@ class TelegramConfig(_Section):
     webhook: WebhookConfig = Field(default_factory=WebhookConfig)
     # Flood control per user: at most this many messages a minute are answered.
     messages_per_minute: int = Field(default=20, ge=1, le=600)
+    # Paid broadcasts: reminders and broadcasts go with allow_paid_broadcast at up to 1,000 messages a
+    # second; Telegram charges Stars for every message beyond the free 30 a second. Off by default.
+    paid_broadcast: bool = False
 
     def __repr__(self) -> str:  # the token must never reach a log through a repr
         return f"TelegramConfig(base_url={self.base_url!r}, admins={self.admins!r}, token=<hidden>)"
@@ -92,6 +95,11 @@ class WatchConfig(_Section):
     pages: list[WatchPage] = []
 
 
+class MonitoringConfig(_Section):
+    # GET /healthz and /metrics are served here ("host:port"); "" turns them off.
+    listen: str = Field(default="127.0.0.1:9090", pattern=r"^$|^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$")
+
+
 class StoreConfig(_Section):
     path: Path = Path("policybot.db")
 
@@ -102,6 +110,7 @@ class Config(_Section):
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     watch: WatchConfig = Field(default_factory=WatchConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
 
 
 def load_config(path: Path | None) -> Config:

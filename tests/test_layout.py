@@ -22,8 +22,9 @@ ALLOWED: dict[str, set[str]] = {
     "config": {"base", "catalog"},
     "reminders": {"base", "catalog", "answers", "store"},
     "watch": {"base", "catalog", "answers", "store"},
-    "tg": {"base", "catalog", "answers", "store", "config", "reminders", "watch"},
-    "cli": {"base", "catalog", "answers", "store", "config", "reminders", "watch", "tg"},
+    "monitoring": {"base", "catalog", "store"},
+    "tg": {"base", "catalog", "answers", "store", "config", "reminders", "watch", "monitoring"},
+    "cli": {"base", "catalog", "answers", "store", "config", "reminders", "watch", "tg", "monitoring"},
     "__main__": {"cli"},
     "__init__": set(),
 }
