@@ -137,7 +137,7 @@ def test_monitoring_listen_is_checked(tmp_path: Path) -> None:
         parse_listen("9090")
     config = tmp_path / "config.toml"
     config.write_text('[monitoring]\nlisten = "localhost"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match="monitoring.listen"):
+    with pytest.raises(ConfigError, match=r"monitoring\.listen"):
         load_config(config)
     config.write_text('[monitoring]\nlisten = ""\n', encoding="utf-8")
     assert load_config(config).monitoring.listen == ""
