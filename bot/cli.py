@@ -3,6 +3,8 @@
 policybot check [DIR]            validate the policy files
 policybot ask [--lang zh|en] [--today YYYY-MM-DD] "TEXT"
 policybot chat [--lang zh|en] [--today YYYY-MM-DD]
+policybot backup FILE [--config FILE] [--db FILE]
+policybot doctor [--config FILE]
 """
 
 from __future__ import annotations
@@ -261,6 +263,40 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Copy the live database consistently (SQLite's online backup API), even while the bot runs."""
+    from bot.monitoring.backup import BackupError, backup_database
+    from bot.terminal import print_table
+
+    config = _config(args)
+    source = args.db or config.store.path
+    try:
+        result = backup_database(Path(source), Path(args.file))
+    except BackupError as error:
+        raise CliError(str(error)) from None
+    rows = [(table, str(count)) for table, count in result.rows.items()]
+    print_table(["table", "rows"], rows, title=f"{source} -> {result.target}", right=["rows"])
+    print(f"backup={result.target} tables={len(result.rows)} rows={result.total_rows} bytes={result.size}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check the installation; print what is wrong and how to fix it; exit 1 when something is."""
+    from bot.monitoring.doctor import check_installation
+    from bot.terminal import print_table
+
+    findings = check_installation(args.config, os.environ, args.db)
+    print_table(
+        ["check", "status", "detail"],
+        [(f.check, "ok" if f.ok else "fail", f.detail) for f in findings],
+    )
+    failed = [finding for finding in findings if not finding.ok]
+    for finding in failed:
+        print(f"fix {finding.check}: {finding.fix}")
+    print(f"doctor: checks={len(findings)} failed={len(failed)}")
+    return 1 if failed else 0
+
+
 def _answer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lang", choices=["zh", "en"], help="reply language (default: from the text or LANG)"
@@ -324,6 +360,23 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", default="policybot.ics", metavar="FILE", help="output file, - for stdout"
     )
     export.set_defaults(handler=cmd_export_ics)
+    backup = commands.add_parser(
+        "backup", help="copy the live database consistently (safe while the bot runs)"
+    )
+    backup.add_argument("file", type=Path, metavar="FILE", help="the copy to write (replaced if it exists)")
+    backup.add_argument("--config", type=Path, metavar="FILE", help="configuration file (for store.path)")
+    backup.add_argument(
+        "--db", type=Path, metavar="FILE", help="the database (default: store.path in the config)"
+    )
+    backup.set_defaults(handler=cmd_backup)
+    doctor = commands.add_parser("doctor", help="check config, token, catalog, database, time zones, Bot API")
+    doctor.add_argument(
+        "--config", type=Path, metavar="FILE", help="configuration file (see config.example.toml)"
+    )
+    doctor.add_argument(
+        "--db", type=Path, metavar="FILE", help="the database (default: store.path in the config)"
+    )
+    doctor.set_defaults(handler=cmd_doctor)
     return parser
 
 
