@@ -221,6 +221,8 @@ def _alert_item(catalog: Catalog, delivery: Delivery, ctx: ChatContext) -> list[
 
 
 def _item(catalog: Catalog, delivery: Delivery, ctx: ChatContext, *, compact: bool = False) -> list[Html]:
+    if delivery.kind == "broadcast":  # an operator's /broadcast: their words, as they wrote them
+        return [escape(str(delivery.payload.get("text", "")))]
     if delivery.kind == "alert":
         return _alert_item(catalog, delivery, ctx)
     # A snooze copies the payload of what was snoozed: a countdown's names its track.
