@@ -13,7 +13,7 @@ import argparse
 import datetime as dt
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -191,35 +191,37 @@ def cmd_watch(args: argparse.Namespace) -> int:
         store = Store(args.db or config.store.path, clock=clock)
     except StoreError as error:
         raise CliError(str(error)) from None
-    done: list[CheckResult] = []
+    from bot.terminal import print_table, progress
 
-    def progress(result: CheckResult) -> None:
-        done.append(result)
-        width = 30
-        filled = width * len(done) // max(len(sources), 1)
-        bar = "#" * filled + "-" * (width - filled)
-        print(f"\r[{bar}] {len(done)}/{len(sources)}", end="", file=sys.stderr, flush=True)
-
-    async def one_pass() -> list[CheckResult]:
+    async def one_pass(step: Callable[[], None]) -> list[CheckResult]:
         watcher = Watcher(store, watch_settings(config.watch))
         try:
-            return await watcher.check_all(sources, progress)
+            return await watcher.check_all(sources, lambda _result: step())
         finally:
             await watcher.aclose()
 
     with store:
-        results = asyncio.run(one_pass())
-        print(file=sys.stderr)
+        with progress(len(sources), "checking pages") as step:
+            results = asyncio.run(one_pass(step))
         for result in results:
             if result.status == "changed":
                 record_page_change(store, result)  # the operators see it in /changes and can publish it
     counts = {
         status: sum(r.status == status for r in results) for status in ("changed", "not_modified", "failed")
     }
-    print(f"{'status':<13} {'http':>4}  url")
+    rows = [
+        (
+            result.status,
+            str(result.http_status or "-"),
+            result.source.url + (f"  ({result.error})" if result.error else ""),
+        )
+        for result in results
+    ]
+    print_table(["status", "http", "url"], rows, right=["http"])
     for result in results:
-        detail = f"  ({result.error})" if result.error else ""
-        print(f"{result.status:<13} {result.http_status or '-':>4}  {result.source.url}{detail}")
+        if result.status == "changed" and result.diff:
+            print(f"\n--- {result.source.url}")
+            print(result.diff)
     print(
         f"checked={len(results)} changed={counts['changed']} not_modified={counts['not_modified']} "
         f"failed={counts['failed']}"

@@ -92,6 +92,8 @@ class WatchConfig(_Section):
     max_bytes: int = Field(default=2_000_000, ge=10_000, le=50_000_000)
     timeout: float = Field(default=20.0, gt=0, le=300)
     concurrency: int = Field(default=8, ge=1, le=64)
+    keep_snapshots: int = Field(default=10, ge=1, le=1000)  # versions of each page's text kept
+    ca_file: Path | None = None  # trust only this CA bundle (a TLS-inspecting proxy); default: the system's
     pages: list[WatchPage] = []
 
 
@@ -137,6 +139,9 @@ def load_config(path: Path | None) -> Config:
     if config.policies.dir is not None and not config.policies.dir.is_absolute():
         policies = config.policies.model_copy(update={"dir": path.parent / config.policies.dir})
         config = config.model_copy(update={"policies": policies})
+    if config.watch.ca_file is not None and not config.watch.ca_file.is_absolute():
+        watch = config.watch.model_copy(update={"ca_file": path.parent / config.watch.ca_file})
+        config = config.model_copy(update={"watch": watch})
     if not config.store.path.is_absolute():
         store = config.store.model_copy(update={"path": path.parent / config.store.path})
         config = config.model_copy(update={"store": store})

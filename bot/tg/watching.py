@@ -44,6 +44,8 @@ def watch_settings(config: WatchConfig) -> WatchSettings:
         timeout=config.timeout,
         concurrency=config.concurrency,
         failures_before_alert=config.failures_before_alert,
+        keep_snapshots=config.keep_snapshots,
+        ca_file=str(config.ca_file) if config.ca_file else None,
     )
 
 
