@@ -50,12 +50,13 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(error.problems)} problem(s) found", file=sys.stderr)
         return 1
+    from bot.terminal import print_table
+
     rows = catalog.summary()
-    print(f"{'platform':<14} {'rules':>5} {'events':>6} {'fee schedules':>13}")
-    for platform, rules, events, schedules in rows:
-        print(f"{platform:<14} {rules:>5} {events:>6} {schedules:>13}")
     rules, events, schedules = (sum(column) for column in list(zip(*rows, strict=True))[1:])
-    print(f"{'total':<14} {rules:>5} {events:>6} {schedules:>13}")
+    columns = ["platform", "rules", "events", "fee schedules"]
+    table = [(p, str(r), str(e), str(f)) for p, r, e, f in [*rows, ("total", rules, events, schedules)]]
+    print_table(columns, table, right=columns[1:])
     print(f"OK: {len(catalog.files)} file(s) in {args.directory or 'policies/'}")
     return 0
 
