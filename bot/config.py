@@ -48,7 +48,7 @@ class TelegramConfig(_Section):
     # Flood control per user: at most this many messages a minute are answered.
     messages_per_minute: int = Field(default=20, ge=1, le=600)
     # Paid broadcasts: reminders and broadcasts go with allow_paid_broadcast at up to 1,000 messages a
-    # second; Telegram charges Stars for every message beyond the free 30 a second. Off by default.
+    # second; Telegram charges 0.1 Star for each such message (Bot API, sendMessage). Off by default.
     paid_broadcast: bool = False
 
     def __repr__(self) -> str:  # the token must never reach a log through a repr

@@ -198,7 +198,7 @@ class Dispatcher:
         another process that could not `wake` it. `window` paces the bot's overall rate; pass the one the
         bot's replies use, so that everything the bot sends shares Telegram's limit (default: a window of
         its own at `limits.global_per_second`). `paid_broadcast` sends with allow_paid_broadcast (Telegram
-        charges Stars for each message beyond the free rate).
+        charges 0.1 Star for each message sent so).
         """
         if concurrency < 1 or max_attempts < 1 or claim_batch < 1:
             raise ValueError("concurrency, max_attempts and claim_batch must be at least 1")
