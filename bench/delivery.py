@@ -62,6 +62,7 @@ from bot.reminders.dispatcher import Dispatcher, Limits  # noqa: E402
 from bot.reminders.outbox import Delivery  # noqa: E402
 from bot.reminders.pacing import ArrivalWindow  # noqa: E402
 from bot.store import ChatSettings, Store  # noqa: E402
+from bot.tg.reminders import dispatch_concurrency  # noqa: E402
 
 FIRST_CHAT = 100_000
 MARK = re.compile(r"#(\d+)")
@@ -326,7 +327,9 @@ async def main() -> None:
     )
     parser.add_argument("--limit", type=int, default=300, help="the server's overall limit, messages/s")
     parser.add_argument("--messages", type=int, default=3000, help="reminders, one per chat")
-    parser.add_argument("--concurrency", type=int, default=8, help="the dispatcher's sends in flight")
+    parser.add_argument(
+        "--concurrency", type=int, default=None, help="the dispatcher's sends in flight (default: as the bot)"
+    )
     parser.add_argument(
         "--margin",
         type=float,
@@ -344,6 +347,8 @@ async def main() -> None:
         "--same-process", action="store_true", help="run the fake server in a thread of this process"
     )
     args = parser.parse_args()
+    if args.concurrency is None:
+        args.concurrency = dispatch_concurrency(args.limit)
     # The dispatcher logs each flood-control pause as a warning; the figures below count them.
     logging.basicConfig(level=logging.ERROR)
     print(
