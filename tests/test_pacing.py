@@ -84,3 +84,18 @@ async def test_acquire_waits_for_a_slot_and_a_stop_takes_none() -> None:
         await window.acquire(stopped=lambda: True)
     assert window.held() == 1  # and took nothing
     window.release(second, answered=True)
+
+
+def test_replies_to_a_group_keep_to_20_a_minute_and_private_chats_are_not_held() -> None:
+    from bot.tg.replies import GroupPace
+
+    clock = FakeClock()
+    pace = GroupPace(per_minute=20, clock=clock)
+    for _ in range(20):
+        assert pace.delay(-100) == 0
+        pace.sent(-100)
+        clock.now += 1
+    assert pace.delay(-100) == pytest.approx(40)  # the first of the 20 leaves the window at +60
+    assert pace.delay(-200) == 0 and pace.delay(42) == 0  # another group; a private chat
+    clock.now += 40
+    assert pace.delay(-100) == 0

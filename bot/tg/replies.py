@@ -4,7 +4,8 @@ A reply to a command is the only sign a seller gets that the command worked; a 5
 not drop it. `ReplyLimiter` is python-telegram-bot's rate-limiter hook (`BaseRateLimiter`) for the
 application's bot:
 - messages (send*, edit*, copy*, forward*) take a slot of the bot's one `ArrivalWindow`, the same one
-  the reminder dispatcher uses, so replies and reminders together stay within Telegram's limit;
+  the reminder dispatcher uses, so replies and reminders together stay within Telegram's limit; those
+  to a group also keep to 20 a minute per group (`GroupPace`);
 - a request that meets a 5xx, a timeout, a lost connection or a 429 is tried again, after the backoff
   (doubling from `first_backoff`, with jitter) or Telegram's retry_after, for at most `deadline`
   seconds in all; a 429 pauses every sender, the dispatcher included;
@@ -21,6 +22,7 @@ import datetime as dt
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -29,7 +31,7 @@ from telegram.ext import BaseRateLimiter
 
 from bot.reminders.pacing import ArrivalWindow, Slot
 
-__all__ = ["ReplyLimiter", "is_message"]
+__all__ = ["GroupPace", "ReplyLimiter", "is_message"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,32 @@ def _transient(error: TelegramError) -> bool:
     return isinstance(error, RetryAfter) or (
         isinstance(error, NetworkError) and not isinstance(error, BadRequest)
     )
+
+
+class GroupPace:
+    """Telegram's 20 messages a minute per group, as a sliding window of this bot's sends to each group."""
+
+    def __init__(self, per_minute: int = 20, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self._clock = clock
+        self._sent: dict[int, deque[float]] = {}
+
+    def delay(self, chat_id: int) -> float:
+        """Seconds until one more message to `chat_id` is within the limit (0: now; private chats: 0)."""
+        sent = self._sent.get(chat_id)
+        if chat_id >= 0 or sent is None:
+            return 0.0
+        now = self._clock()
+        while sent and sent[0] <= now - 60:
+            sent.popleft()
+        if not sent:
+            del self._sent[chat_id]  # a quiet group costs no memory
+            return 0.0
+        return sent[0] + 60 - now if len(sent) >= self.per_minute else 0.0
+
+    def sent(self, chat_id: int) -> None:
+        if chat_id < 0:
+            self._sent.setdefault(chat_id, deque()).append(self._clock())
 
 
 class ReplyLimiter(BaseRateLimiter[int]):
@@ -73,6 +101,7 @@ class ReplyLimiter(BaseRateLimiter[int]):
         self.on_sent = on_sent
         self.on_failure = on_failure
         self._rng = rng or random.Random()
+        self.groups = GroupPace()
 
     async def initialize(self) -> None:
         """Nothing to set up: the window belongs to the bot."""
@@ -94,6 +123,11 @@ class ReplyLimiter(BaseRateLimiter[int]):
         attempt = 0
         while True:
             attempt += 1
+            chat_id = data.get("chat_id")
+            if message and isinstance(chat_id, int):
+                while (hold := self.groups.delay(chat_id)) > 0:
+                    await asyncio.sleep(hold)
+                self.groups.sent(chat_id)
             try:
                 result = await self._once(callback, args, kwargs, message)
             except TelegramError as error:
