@@ -99,3 +99,15 @@ def test_replies_to_a_group_keep_to_20_a_minute_and_private_chats_are_not_held()
     assert pace.delay(-200) == 0 and pace.delay(42) == 0  # another group; a private chat
     clock.now += 40
     assert pace.delay(-100) == 0
+
+
+def test_a_slow_answer_is_taken_to_have_arrived_when_it_came_back() -> None:
+    clock = FakeClock()
+    window = ArrivalWindow(2, margin=0.0, clock=clock)
+    slot = window._take()
+    clock.now += 0.8  # longer than half the window: a slow server, which may count it only now
+    window.release(slot, answered=True)
+    clock.now += 0.99
+    assert window.held() == 1  # not freed at +0.4 + 1
+    clock.now += 0.02
+    assert window.held() == 0

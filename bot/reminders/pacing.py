@@ -10,7 +10,8 @@ and a pacing that fills the limit exactly gets 429s whenever the network jitters
 - an answered request holds its slot until one window after its estimated arrival, the middle of its
   round trip (the way NTP estimates one-way delay on a symmetric path), plus `margin` for the error of
   that estimate and of the event loop's clock;
-- a request that got no answer (a timeout, a lost connection) arrived at the latest when it gave up.
+- a request that got no answer (a timeout, a lost connection), or whose answer took longer than half
+  a window (a slow server, which may count it when it is done with it), arrived at the latest now.
 A new request starts only when fewer than `limit` slots are held, and never sooner than half of
 `span/limit` after the previous start: no burst at start or after a pause, yet slots freed close
 together are reused without queueing behind a full-rate spacing (which cost 5% of the rate). Flood
@@ -121,7 +122,11 @@ class ArrivalWindow:
     def release(self, slot: Slot, answered: bool) -> None:
         """The request ended: answered (arrived mid-round-trip) or not (arrived at the latest now)."""
         now = self._clock()
-        arrival = slot.started + (now - slot.started) / 2 if answered else now
+        round_trip = now - slot.started
+        # A round trip longer than half the window is no network delay but a slow server, which may count
+        # the request when it finishes with it: then it arrived, at the latest, now.
+        symmetric = answered and round_trip <= self.span / 2
+        arrival = slot.started + round_trip / 2 if symmetric else now
         self._in_flight -= 1
         heapq.heappush(self._releases, arrival + self.span + self.margin)
         self._changed.set()
