@@ -46,12 +46,12 @@ def test_a_full_window_waits_for_the_earliest_release_and_in_flight_requests_cou
     clock = FakeClock()
     window = ArrivalWindow(2, margin=0.0, clock=clock)
     first = window._take()
-    clock.now += 1.0
+    clock.now += 0.2
     window._take()  # still in flight
     assert window.held() == 2
-    window.release(first, answered=True)  # arrived at +0.5, frees at +1.5
-    assert window.delay() == pytest.approx(0.5)
-    clock.now += 0.5
+    window.release(first, answered=True)  # arrived at +0.1, frees at +1.1
+    assert window.delay() == pytest.approx(0.9)
+    clock.now += 0.9
     assert window.delay() == 0
 
 
