@@ -1,14 +1,18 @@
-"""Benchmark of delivery: 3,000 reminders to 3,000 chats through the fake Bot API server's flood control.
+"""Benchmark of delivery: 600 reminders to 600 chats through the fake Bot API server's flood control.
 
 The fake server (tests/fake_telegram's FakeBotAPI) answers 429 beyond `--limit` messages a second
-overall, counted in a sliding one-second window (as strict as Telegram is said to be). By default it runs
+overall (default 30, Telegram's own), counted in a sliding one-second window (as strict as Telegram is
+said to be), and delays every request by a random 0 to `--jitter` seconds (default 0.2) of network
+round trip, half on the way in (so arrivals jitter as flood control counts them), half on the way
+back. By default it runs
 in a process of its own, as Telegram runs on machines of its own: in a thread of this process it would
 share the GIL, and the figures would say as much about the fake's parsing and validating as about the
 bot (`--same-process` runs it that way anyway). Two contenders send the same messages, each to its own
 fresh server:
 
   1. our `Dispatcher`: a real SQLite outbox under a temporary directory (chats and deliveries inserted
-     directly, all due now), Limits(global_per_second=limit) with its default headroom, one
+     directly, all due now), paced by an ArrivalWindow at the limit with `--margin`, the bot's
+     concurrency for that rate, one
      `dispatch_due` pass (then `run` for any row put back), each row marked sent as its answer comes.
      One message per chat, so the per-chat and per-group limits never bind;
   2. the baseline: python-telegram-bot's AIORateLimiter(overall_max_rate=limit, max_retries=3) on an
@@ -20,10 +24,11 @@ last answer) against the limit, the CPU seconds this process used, the 429s the 
 messages lost (never delivered) and duplicated (delivered more than once, from the texts the server
 recorded), and the requests the server refused outright. The last line is the dispatcher's
 `efficiency=<ratio> lost=<n> duplicates=<n> retry_after=<n>`. Nothing is asserted: the figures move
-with the machine's load. Try `--limit 30 --messages 600` for Telegram's own rate.
+with the machine's load. Try `--limit 300 --messages 3000` for a heavier run (CPU-bound on a small box).
 
 Run from the repository root:
-    python bench/delivery.py [--limit 300] [--messages 3000] [--concurrency 8] [--headroom 0.97]
+    python bench/delivery.py [--limit 30] [--messages 600] [--concurrency N] [--margin 0.01]
+                             [--jitter 0.2] [--skip-baseline] [--same-process]
 """
 
 from __future__ import annotations
@@ -59,7 +64,9 @@ from telegram.ext import AIORateLimiter, ExtBot  # noqa: E402
 from bot.clock import Clock  # noqa: E402
 from bot.reminders.dispatcher import Dispatcher, Limits  # noqa: E402
 from bot.reminders.outbox import Delivery  # noqa: E402
+from bot.reminders.pacing import ArrivalWindow  # noqa: E402
 from bot.store import ChatSettings, Store  # noqa: E402
+from bot.tg.reminders import dispatch_concurrency  # noqa: E402
 
 FIRST_CHAT = 100_000
 MARK = re.compile(r"#(\d+)")
@@ -132,10 +139,11 @@ class Served:
         )
 
 
-def serve(connection: Connection, limit: int) -> None:
+def serve(connection: Connection, limit: int, jitter: float) -> None:
     """The child process: a FakeBotAPI with flood control, answering the parent's questions."""
     with FakeBotAPI() as server:
         server.limit_rate(per_second=limit)
+        server.network_delay(jitter)
         connection.send((server.token, server.base_url, server.base_file_url))
         while connection.recv() == "results":
             connection.send(Served.of(server))
@@ -149,8 +157,9 @@ class FakeServer:
     would say more about the fake than about the bot.
     """
 
-    def __init__(self, limit: int, same_process: bool) -> None:
+    def __init__(self, limit: int, same_process: bool, jitter: float = 0.0) -> None:
         self.limit = limit
+        self.jitter = jitter
         self.same_process = same_process
         self._server: FakeBotAPI | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
@@ -160,6 +169,7 @@ class FakeServer:
         if self.same_process:
             self._server = FakeBotAPI().start()
             self._server.limit_rate(per_second=self.limit)
+            self._server.network_delay(self.jitter)
             self.token, self.base_url, self.base_file_url = (
                 self._server.token,
                 self._server.base_url,
@@ -168,7 +178,7 @@ class FakeServer:
             return self
         context = multiprocessing.get_context("spawn")
         self._connection, child = context.Pipe()
-        self._process = context.Process(target=serve, args=(child, self.limit), daemon=True)
+        self._process = context.Process(target=serve, args=(child, self.limit, self.jitter), daemon=True)
         self._process.start()
         self.token, self.base_url, self.base_file_url = self._connection.recv()
         return self
@@ -238,16 +248,26 @@ def render(deliveries: list[Delivery], settings: ChatSettings) -> tuple[str, Inl
 
 
 async def run_dispatcher(
-    limit: int, messages: int, concurrency: int, headroom: float, same_process: bool, folder: Path
+    limit: int,
+    messages: int,
+    concurrency: int,
+    margin: float,
+    jitter: float,
+    same_process: bool,
+    folder: Path,
 ) -> Result:
-    with FakeServer(limit, same_process) as server, Store(folder / "bench.db", clock=Clock()) as store:
+    with (
+        FakeServer(limit, same_process, jitter) as server,
+        Store(folder / "bench.db", clock=Clock()) as store,
+    ):
         expected = fill_outbox(store, messages)
         async with Bot(server.token, base_url=server.base_url, base_file_url=server.base_file_url) as bot:
             dispatcher = Dispatcher(
                 bot,
                 store,
                 render,
-                limits=Limits(global_per_second=limit, headroom=headroom),
+                limits=Limits(global_per_second=limit),
+                window=ArrivalWindow(limit, margin=margin),
                 concurrency=concurrency,
             )
             start, cpu = time.perf_counter(), time.process_time()
@@ -280,8 +300,8 @@ def store_counts(store: Store) -> dict[str, int]:
     return {str(status): int(count) for status, count in rows}
 
 
-async def run_baseline(limit: int, messages: int, same_process: bool) -> Result:
-    with FakeServer(limit, same_process) as server:
+async def run_baseline(limit: int, messages: int, jitter: float, same_process: bool) -> Result:
+    with FakeServer(limit, same_process, jitter) as server:
         limiter = AIORateLimiter(overall_max_rate=limit, overall_time_period=1, max_retries=3)
         bot = ExtBot(
             server.token, base_url=server.base_url, base_file_url=server.base_file_url, rate_limiter=limiter
@@ -309,34 +329,53 @@ async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--limit", type=int, default=300, help="the server's overall limit, messages/s")
-    parser.add_argument("--messages", type=int, default=3000, help="reminders, one per chat")
-    parser.add_argument("--concurrency", type=int, default=8, help="the dispatcher's sends in flight")
+    parser.add_argument("--limit", type=int, default=30, help="the server's overall limit, messages/s")
+    parser.add_argument("--messages", type=int, default=600, help="reminders, one per chat")
     parser.add_argument(
-        "--headroom",
+        "--concurrency", type=int, default=None, help="the dispatcher's sends in flight (default: as the bot)"
+    )
+    parser.add_argument(
+        "--margin",
         type=float,
-        default=Limits().headroom,
-        help="the fraction of the limit the dispatcher uses",
+        default=ArrivalWindow(1).margin,
+        help="seconds the dispatcher's arrival window adds to each slot",
+    )
+    parser.add_argument(
+        "--jitter",
+        type=float,
+        default=0.2,
+        help="the server's random network delay per request, 0 to this many seconds (round trip)",
     )
     parser.add_argument("--skip-baseline", action="store_true", help="run only the dispatcher")
     parser.add_argument(
         "--same-process", action="store_true", help="run the fake server in a thread of this process"
     )
     args = parser.parse_args()
+    if args.concurrency is None:
+        args.concurrency = dispatch_concurrency(args.limit)
     # The dispatcher logs each flood-control pause as a warning; the figures below count them.
     logging.basicConfig(level=logging.ERROR)
-    print(f"delivery: {args.messages} messages to {args.messages} chats, server limit {args.limit}/s")
+    print(
+        f"delivery: {args.messages} messages to {args.messages} chats, server limit {args.limit}/s,"
+        f" network delay 0-{args.jitter * 1000:g} ms a request"
+    )
     with tempfile.TemporaryDirectory(prefix="policybot-bench-") as folder:
         if not args.skip_baseline:
             print("baseline: AIORateLimiter(overall_max_rate=limit, max_retries=3) + asyncio.gather")
-            baseline = await run_baseline(args.limit, args.messages, args.same_process)
+            baseline = await run_baseline(args.limit, args.messages, args.jitter, args.same_process)
             print(baseline.show())
         print(
-            f"dispatcher: token buckets (capacity 1) at {args.headroom:g} x limit,"
+            f"dispatcher: arrival window at the limit, margin {args.margin:g} s,"
             f" concurrency {args.concurrency}"
         )
         ours = await run_dispatcher(
-            args.limit, args.messages, args.concurrency, args.headroom, args.same_process, Path(folder)
+            args.limit,
+            args.messages,
+            args.concurrency,
+            args.margin,
+            args.jitter,
+            args.same_process,
+            Path(folder),
         )
         print(ours.show())
     print(

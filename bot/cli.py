@@ -5,6 +5,8 @@ policybot ask [--lang zh|en] [--today YYYY-MM-DD] "TEXT"
 policybot chat [--lang zh|en] [--today YYYY-MM-DD]
 policybot skus import FILE --chat ID     store a chat's SKUs (Fee Preview report, CSV or .xlsx)
 policybot impact FILE [--date YYYY-MM-DD | --rule ID]   what the fee changes cost those SKUs
+policybot backup FILE [--config FILE] [--db FILE]
+policybot doctor [--config FILE]
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import argparse
 import datetime as dt
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -56,12 +58,13 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(error.problems)} problem(s) found", file=sys.stderr)
         return 1
+    from bot.terminal import print_table
+
     rows = catalog.summary()
-    print(f"{'platform':<14} {'rules':>5} {'events':>6} {'fee schedules':>13}")
-    for platform, rules, events, schedules in rows:
-        print(f"{platform:<14} {rules:>5} {events:>6} {schedules:>13}")
     rules, events, schedules = (sum(column) for column in list(zip(*rows, strict=True))[1:])
-    print(f"{'total':<14} {rules:>5} {events:>6} {schedules:>13}")
+    columns = ["platform", "rules", "events", "fee schedules"]
+    table = [(p, str(r), str(e), str(f)) for p, r, e, f in [*rows, ("total", rules, events, schedules)]]
+    print_table(columns, table, right=columns[1:])
     _print_rules_by_marketplace(catalog)
     _print_fee_schedules(catalog)
     print(f"OK: {len(catalog.files)} file(s) in {args.directory or 'policies/'}")
@@ -179,7 +182,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             configured_pages(config.watch)  # a bad page is an error now, not at every check
         except ConfigError as error:
             raise CliError(str(error)) from None
-    application = build_application(config.telegram, token, live, store, clock, config.watch)
+    application = build_application(
+        config.telegram, token, live, store, clock, config.watch, monitoring=config.monitoring
+    )
     if webhook_url:
         application.run_webhook(
             listen=webhook.listen,
@@ -219,35 +224,37 @@ def cmd_watch(args: argparse.Namespace) -> int:
         store = Store(args.db or config.store.path, clock=clock)
     except StoreError as error:
         raise CliError(str(error)) from None
-    done: list[CheckResult] = []
+    from bot.terminal import print_table, progress
 
-    def progress(result: CheckResult) -> None:
-        done.append(result)
-        width = 30
-        filled = width * len(done) // max(len(sources), 1)
-        bar = "#" * filled + "-" * (width - filled)
-        print(f"\r[{bar}] {len(done)}/{len(sources)}", end="", file=sys.stderr, flush=True)
-
-    async def one_pass() -> list[CheckResult]:
+    async def one_pass(step: Callable[[], None]) -> list[CheckResult]:
         watcher = Watcher(store, watch_settings(config.watch))
         try:
-            return await watcher.check_all(sources, progress)
+            return await watcher.check_all(sources, lambda _result: step())
         finally:
             await watcher.aclose()
 
     with store:
-        results = asyncio.run(one_pass())
-        print(file=sys.stderr)
+        with progress(len(sources), "checking pages") as step:
+            results = asyncio.run(one_pass(step))
         for result in results:
             if result.status == "changed":
                 record_page_change(store, result)  # the operators see it in /changes and can publish it
     counts = {
         status: sum(r.status == status for r in results) for status in ("changed", "not_modified", "failed")
     }
-    print(f"{'status':<13} {'http':>4}  url")
+    rows = [
+        (
+            result.status,
+            str(result.http_status or "-"),
+            result.source.url + (f"  ({result.error})" if result.error else ""),
+        )
+        for result in results
+    ]
+    print_table(["status", "http", "url"], rows, right=["http"])
     for result in results:
-        detail = f"  ({result.error})" if result.error else ""
-        print(f"{result.status:<13} {result.http_status or '-':>4}  {result.source.url}{detail}")
+        if result.status == "changed" and result.diff:
+            print(f"\n--- {result.source.url}")
+            print(result.diff)
     print(
         f"checked={len(results)} changed={counts['changed']} not_modified={counts['not_modified']} "
         f"failed={counts['failed']}"
@@ -362,6 +369,40 @@ def cmd_impact(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Copy the live database consistently (SQLite's online backup API), even while the bot runs."""
+    from bot.monitoring.backup import BackupError, backup_database
+    from bot.terminal import print_table
+
+    config = _config(args)
+    source = args.db or config.store.path
+    try:
+        result = backup_database(Path(source), Path(args.file))
+    except BackupError as error:
+        raise CliError(str(error)) from None
+    rows = [(table, str(count)) for table, count in result.rows.items()]
+    print_table(["table", "rows"], rows, title=f"{source} -> {result.target}", right=["rows"])
+    print(f"backup={result.target} tables={len(result.rows)} rows={result.total_rows} bytes={result.size}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check the installation; print what is wrong and how to fix it; exit 1 when something is."""
+    from bot.monitoring.doctor import check_installation
+    from bot.terminal import print_table
+
+    findings = check_installation(args.config, os.environ, args.db)
+    print_table(
+        ["check", "status", "detail"],
+        [(f.check, "ok" if f.ok else "fail", f.detail) for f in findings],
+    )
+    failed = [finding for finding in findings if not finding.ok]
+    for finding in failed:
+        print(f"fix {finding.check}: {finding.fix}")
+    print(f"doctor: checks={len(findings)} failed={len(failed)}")
+    return 1 if failed else 0
+
+
 def _answer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lang", choices=["zh", "en"], help="reply language (default: from the text or LANG)"
@@ -440,6 +481,23 @@ def build_parser() -> argparse.ArgumentParser:
     impact.add_argument("--chart", type=Path, metavar="PNG", help="with --date or --rule: write the chart")
     _answer_options(impact)
     impact.set_defaults(handler=cmd_impact)
+    backup = commands.add_parser(
+        "backup", help="copy the live database consistently (safe while the bot runs)"
+    )
+    backup.add_argument("file", type=Path, metavar="FILE", help="the copy to write (replaced if it exists)")
+    backup.add_argument("--config", type=Path, metavar="FILE", help="configuration file (for store.path)")
+    backup.add_argument(
+        "--db", type=Path, metavar="FILE", help="the database (default: store.path in the config)"
+    )
+    backup.set_defaults(handler=cmd_backup)
+    doctor = commands.add_parser("doctor", help="check config, token, catalog, database, time zones, Bot API")
+    doctor.add_argument(
+        "--config", type=Path, metavar="FILE", help="configuration file (see config.example.toml)"
+    )
+    doctor.add_argument(
+        "--db", type=Path, metavar="FILE", help="the database (default: store.path in the config)"
+    )
+    doctor.set_defaults(handler=cmd_doctor)
     return parser
 
 

@@ -47,6 +47,9 @@ class TelegramConfig(_Section):
     webhook: WebhookConfig = Field(default_factory=WebhookConfig)
     # Flood control per user: at most this many messages a minute are answered.
     messages_per_minute: int = Field(default=20, ge=1, le=600)
+    # Paid broadcasts: reminders and broadcasts go with allow_paid_broadcast at up to 1,000 messages a
+    # second; Telegram charges 0.1 Star for each such message (Bot API, sendMessage). Off by default.
+    paid_broadcast: bool = False
 
     def __repr__(self) -> str:  # the token must never reach a log through a repr
         return f"TelegramConfig(base_url={self.base_url!r}, admins={self.admins!r}, token=<hidden>)"
@@ -89,7 +92,14 @@ class WatchConfig(_Section):
     max_bytes: int = Field(default=2_000_000, ge=10_000, le=50_000_000)
     timeout: float = Field(default=20.0, gt=0, le=300)
     concurrency: int = Field(default=8, ge=1, le=64)
+    keep_snapshots: int = Field(default=10, ge=1, le=1000)  # versions of each page's text kept
+    ca_file: Path | None = None  # trust only this CA bundle (a TLS-inspecting proxy); default: the system's
     pages: list[WatchPage] = []
+
+
+class MonitoringConfig(_Section):
+    # GET /healthz and /metrics are served here ("host:port"); "" turns them off.
+    listen: str = Field(default="127.0.0.1:9090", pattern=r"^$|^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$")
 
 
 class StoreConfig(_Section):
@@ -102,6 +112,7 @@ class Config(_Section):
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     watch: WatchConfig = Field(default_factory=WatchConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
 
 
 def load_config(path: Path | None) -> Config:
@@ -128,6 +139,9 @@ def load_config(path: Path | None) -> Config:
     if config.policies.dir is not None and not config.policies.dir.is_absolute():
         policies = config.policies.model_copy(update={"dir": path.parent / config.policies.dir})
         config = config.model_copy(update={"policies": policies})
+    if config.watch.ca_file is not None and not config.watch.ca_file.is_absolute():
+        watch = config.watch.model_copy(update={"ca_file": path.parent / config.watch.ca_file})
+        config = config.model_copy(update={"watch": watch})
     if not config.store.path.is_absolute():
         store = config.store.model_copy(update={"path": path.parent / config.store.path})
         config = config.model_copy(update={"store": store})

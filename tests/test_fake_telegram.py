@@ -735,3 +735,36 @@ def test_command_entities_count_utf16_units() -> None:
 @pytest.mark.skipif(not SHARED_SPEC.exists(), reason="the project's shared spec is not on this machine")
 def test_vendored_spec_is_the_shared_one() -> None:
     assert json.loads(SPEC_PATH.read_bytes()) == json.loads(SHARED_SPEC.read_bytes())
+
+
+async def test_random_faults_hit_about_their_share_of_sends_only(
+    fake_bot: Bot, fake_telegram: FakeBotAPI
+) -> None:
+    fake_telegram.random_faults(server_error=0.3, slow=0.2, slow_delay=0.0, seed=5)
+    outcomes = []
+    for index in range(60):
+        try:
+            await fake_bot.send_message(42, f"message {index}")
+            outcomes.append("ok")
+        except NetworkError:
+            outcomes.append("500")
+        await fake_bot.send_chat_action(42, "typing")  # not a message: never a random fault
+    failures = outcomes.count("500")
+    assert 8 <= failures <= 30  # about 30% of 60
+    assert len(fake_telegram.sent_messages(42)) == outcomes.count("ok")
+    assert all(call.ok for call in fake_telegram.calls_to("sendChatAction"))
+    with pytest.raises(ValueError):
+        fake_telegram.random_faults(server_error=0.8, slow=0.5)
+
+
+async def test_network_delay_moves_arrivals_and_answers(fake_bot: Bot, fake_telegram: FakeBotAPI) -> None:
+    import time
+
+    fake_telegram.network_delay(0.4, seed=3)
+    started = time.monotonic()
+    for index in range(10):
+        await fake_bot.send_message(42, f"message {index}")
+    elapsed = time.monotonic() - started
+    assert elapsed >= 0.4  # ten round trips of 0-400 ms: about 2 s, at least surely more than one
+    with pytest.raises(ValueError):
+        fake_telegram.network_delay(-1)

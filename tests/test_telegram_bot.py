@@ -23,6 +23,7 @@ from bot.reminders.outbox import Outbox
 from bot.store import Store, Subscription
 from bot.tg.app import build_application
 from bot.tg.reminders import wake_dispatch
+from bot.tg.replies import ReplyLimiter
 
 ADMIN = 777
 ZH_USER = 501
@@ -295,12 +296,29 @@ async def test_flood_wait_from_telegram_is_honoured(bot: Bot) -> None:
     assert [c.status for c in attempts[-2:]] == [429, 200]
 
 
-async def test_server_errors_reach_the_error_handler_not_the_user(bot: Bot) -> None:
+async def test_a_reply_that_meets_a_server_error_is_sent_again(bot: Bot) -> None:
     await bot.say(EN_USER, "/start", language_code="en", chat_type="private")
-    bot.server.fail_next("sendMessage", "server_error", chat_id=EN_USER)
+    bot.server.fail_next("sendMessage", "server_error", times=2, chat_id=EN_USER)
+    replies = await bot.say(EN_USER, "/help")
+    assert len(replies) == 1 and "/fees" in replies[0]
+    statuses = [c.status for c in bot.server.calls_to("sendMessage") if c.params["chat_id"] == EN_USER]
+    assert statuses[-3:] == [500, 500, 200]
+    assert not bot.server.sent_messages(ADMIN)  # nothing for the operators: the user got the answer
+
+
+async def test_a_reply_that_finally_fails_is_recorded_and_reaches_the_error_handler(bot: Bot) -> None:
+    await bot.say(EN_USER, "/start", language_code="en", chat_type="private")
+    limiter = bot.app.bot.rate_limiter
+    assert isinstance(limiter, ReplyLimiter)
+    limiter.deadline = 1.0  # Telegram down for longer than the retries last
+    bot.server.fail_next("sendMessage", "server_error", times=100, chat_id=EN_USER)
     bot.server.message(EN_USER, "/help")
     await bot.server.wait_for(lambda: bot.server.sent_messages(ADMIN), timeout=10)
+    bot.server.clear_faults()
     assert "policybot error" in bot.texts(ADMIN)[0]
+    failed = [row for row in bot.store.audit_log() if row["action"] == "reply-failed"]
+    assert len(failed) == 1 and failed[0]["chat_id"] == EN_USER
+    assert "sendMessage" in str(failed[0]["detail"]) and "attempts" in str(failed[0]["detail"])
 
 
 NEW_RULE = """

@@ -832,3 +832,68 @@ def test_short_diff_cuts_a_huge_first_line() -> None:
 def test_short_diff_always_fits(old: list[str], new: list[str], max_chars: int) -> None:
     diff = short_diff("\n".join(old), "\n".join(new), max_chars)
     assert len(diff) <= max_chars
+
+
+# --- snapshots kept, and HTTPS end to end -------------------------------------------------------------
+
+
+async def test_only_the_last_snapshots_of_each_page_are_kept(site: Site, db: Path) -> None:
+    settings = WatchSettings(allow_hosts=("127.0.0.1",), timeout=3.0, keep_snapshots=3)
+    source, other = Source(site.html("/a", "<p>version 0</p>")), Source(site.html("/b", "<p>other</p>"))
+    async with watching(db, settings=settings) as watcher:
+        await watcher.check(other)
+        for version in range(1, 6):
+            site.html("/a", f"<p>version {version}</p>")
+            assert (await watcher.check(source)).status in ("first", "changed")
+    with Store(db) as store:
+        kept = [
+            r[0]
+            for r in store.db.execute(
+                "SELECT text FROM page_snapshots WHERE key = ? ORDER BY id", [source.key]
+            )
+        ]
+        assert kept == ["version 3", "version 4", "version 5"]
+        assert last_snapshot_text(store, other.key) == "other"  # another page's snapshots are its own
+    with Store(db) as store, pytest.raises(ValueError):
+        Watcher(store, WatchSettings(keep_snapshots=0))
+
+
+@pytest.fixture
+def tls_site(tmp_path: Path) -> Iterator[tuple[Site, Path]]:
+    """The same site over HTTPS, its certificate for "localhost" issued by a local CA (trustme)."""
+    import ssl
+
+    import trustme
+
+    authority = trustme.CA()
+    certificate = authority.issue_cert("localhost")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    certificate.configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    site = Site()
+    server = SiteServer(site)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    site.port = server.server_address[1]
+    site.base = f"https://localhost:{site.port}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    yield site, ca_file
+    server.shutdown()
+    server.server_close()
+
+
+async def test_https_with_a_trusted_certificate_end_to_end(tls_site: tuple[Site, Path], db: Path) -> None:
+    site, ca_file = tls_site
+    source = Source(site.html("/fees", "<p>Referral fee 15%</p>"))
+    trusted = WatchSettings(allow_hosts=("localhost",), timeout=5.0, ca_file=str(ca_file))
+    async with watching(db, settings=trusted) as watcher:
+        assert (await watcher.check(source)).status == "first"
+        site.html("/fees", "<p>Referral fee 12%</p>")
+        changed = await watcher.check(source)
+    assert (changed.status, changed.diff) == ("changed", "- Referral fee 15%\n+ Referral fee 12%")
+    # Without the local CA the certificate is not trusted: a failure that says so, never a silent fetch.
+    untrusted = WatchSettings(allow_hosts=("localhost",), timeout=5.0)
+    async with watching(db, settings=untrusted) as watcher:
+        failed = await watcher.check(Source(site.url("/fees"), interval=DEFAULT_INTERVAL))
+    assert failed.status == "failed" and "certificate" in str(failed.error).lower()

@@ -153,7 +153,10 @@ def test_watch_once_prints_a_summary_and_the_machine_line(page_server: str, tmp_
     )
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip().splitlines()[-1] == "checked=1 changed=1 not_modified=0 failed=0"
-    assert "[" in second.stderr  # the progress bar
+    # The changed page's short diff, and plain text when piped (no progress bar, no escape codes).
+    diff = second.stdout.split("--- " + page_server + "\n", 1)[1].splitlines()
+    assert diff[0].startswith("- Credits until") and diff[1].startswith("+ Refunds until")
+    assert "\x1b[" not in second.stdout + second.stderr
     nothing = [*command[:-1], "nothing-like-it"]
     refused = subprocess.run(
         nothing, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False

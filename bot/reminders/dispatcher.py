@@ -2,11 +2,11 @@
 
 `Dispatcher.dispatch_due` claims what is due (`Outbox.claim_due`), merges the rows due to one chat into
 one digest message (several when the digest would pass Telegram's 4,096 characters), and sends them
-with at most `concurrency` requests in flight. Every send is paced by token buckets of capacity one: the
-bot's overall rate, each chat's rate and, for groups (negative chat ids), each group's per-minute rate.
-A bucket of capacity one holds no burst, at start or after a pause: sends leave evenly spaced. The
-buckets run at `Limits.headroom` of each limit, because Telegram (and the fake server) count sends in
-windows whose edges we cannot see, and network jitter can push two evenly spaced sends into one window.
+with at most `concurrency` requests in flight. The bot's overall rate is paced by an `ArrivalWindow`
+(bot/reminders/pacing.py), shared with the bot's replies: it counts arrivals in Telegram's sliding window
+from the observed round trips, with a margin, so network jitter does not cross the limit. Each chat's
+rate and, for groups (negative chat ids), each group's per-minute rate are token buckets of capacity one
+(no burst, at start or after a pause) at `Limits.headroom` of their limits.
 
 Telegram's answers, per message:
 
@@ -55,6 +55,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.reminders.outbox import Delivery, Outbox
+from bot.reminders.pacing import ArrivalWindow, Slot, WindowStopped
 from bot.store import ChatSettings, Store, StoreError
 from bot.telegram_text import TELEGRAM_LIMIT, split_html
 
@@ -188,11 +189,16 @@ class Dispatcher:
         idle_poll: float = 60.0,
         monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        window: ArrivalWindow | None = None,
+        paid_broadcast: bool = False,
     ) -> None:
         """`backoff` is the first retry's delay in seconds after a 5xx or timeout; it doubles per attempt
         up to `max_backoff`. `claim_batch` rows are claimed at a time (each claim is one short write
         transaction). `run` looks at the outbox at least every `idle_poll` seconds, for rows queued by
-        another process that could not `wake` it.
+        another process that could not `wake` it. `window` paces the bot's overall rate; pass the one the
+        bot's replies use, so that everything the bot sends shares Telegram's limit (default: a window of
+        its own at `limits.global_per_second`). `paid_broadcast` sends with allow_paid_broadcast (Telegram
+        charges 0.1 Star for each message sent so).
         """
         if concurrency < 1 or max_attempts < 1 or claim_batch < 1:
             raise ValueError("concurrency, max_attempts and claim_batch must be at least 1")
@@ -209,11 +215,11 @@ class Dispatcher:
         self.idle_poll = idle_poll
         self._monotonic = monotonic
         self._rng = rng or random.Random()
-        self._global = TokenBucket(limits.global_per_second * limits.headroom, clock=monotonic)
+        self.window = window or ArrivalWindow(limits.global_per_second, clock=monotonic)
+        self.paid_broadcast = paid_broadcast
         self._per_chat: dict[int, TokenBucket] = {}
         self._per_group: dict[int, TokenBucket] = {}
         self._chat_locks: dict[int, asyncio.Lock] = {}
-        self._resume_at = 0.0  # monotonic time flood control ends
         self._stop: asyncio.Event | None = None  # run()'s, so that a pass ends early when it is set
         self._dispatching = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -430,19 +436,28 @@ class Dispatcher:
         message_id = 0
         for index, text in enumerate(message.texts):
             last = index == len(message.texts) - 1
-            await self._pace(chat_id)
-            sent = await self.bot.send_message(
-                chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
-                reply_markup=message.markup if last else None,
-            )
+            slot = await self._pace(chat_id)
+            answered = False
+            try:
+                sent = await self.bot.send_message(
+                    chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=NO_PREVIEW,
+                    reply_markup=message.markup if last else None,
+                    allow_paid_broadcast=True if self.paid_broadcast else None,
+                )
+                answered = True
+            except (BadRequest, Forbidden, ChatMigrated, RetryAfter):
+                answered = True  # Telegram answered: the request arrived mid-round-trip
+                raise
+            finally:  # (a 5xx, a timeout or a lost connection: it may have arrived as late as now)
+                self.window.release(slot, answered)
             message_id = sent.message_id
         return message_id
 
-    async def _pace(self, chat_id: int) -> None:
-        """Wait until this chat, its group limit and the bot's overall rate all allow one more send."""
+    async def _pace(self, chat_id: int) -> Slot:
+        """Wait until this chat, its group limit and the bot's overall window all allow one more send."""
         limits = self.limits
         chat = self._per_chat.get(chat_id)
         if chat is None:
@@ -457,28 +472,26 @@ class Dispatcher:
                     limits.per_group_per_minute * limits.headroom / 60, clock=self._monotonic
                 )
         while True:
-            wait = max(self._resume_at - self._monotonic(), chat.delay(), group.delay() if group else 0.0)
-            if wait > 0:
-                if self._stop is not None and self._stop.is_set():
-                    raise _Stopped
-                await asyncio.sleep(min(wait, _STOP_CHECK))
-                continue
-            # The overall slot is reserved last, when this chat is ready, so no slot waits on a chat.
-            wait = self._global.reserve()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            if self._monotonic() >= self._resume_at:
+            wait = max(chat.delay(), group.delay() if group else 0.0)
+            if wait <= 0:
                 break
-            # Flood control began while this send waited for its slot: wait it out, take a new slot.
+            if self._stop is not None and self._stop.is_set():
+                raise _Stopped
+            await asyncio.sleep(min(wait, _STOP_CHECK))
+        # The overall slot is taken last, when this chat is ready, so no slot waits on a chat.
+        try:
+            slot = await self.window.acquire(lambda: self._stop is not None and self._stop.is_set())
+        except WindowStopped:
+            raise _Stopped from None
         # The chat's lock is held, so nobody took these since `delay` said they were there.
         chat.take()
         if group is not None:
             group.take()
+        return slot
 
     def _pause(self, seconds: float) -> None:
-        """Flood control is per bot: no send leaves before it ends."""
-        self._resume_at = max(self._resume_at, self._monotonic() + seconds)
-        log.warning("Telegram flood control: sending paused for %g s", seconds)
+        """Flood control is per bot: no send leaves before it ends (replies included: one window)."""
+        self.window.pause(seconds)
 
     def _retry_or_fail(self, message: _Message, error: str, report: DispatchReport) -> None:
         """Due again after a backoff that doubles with each claim, with jitter; failed when out of tries."""

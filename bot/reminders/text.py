@@ -235,6 +235,8 @@ def _item(
     compact: bool = False,
     impact: ImpactLine | None = None,
 ) -> list[Html]:
+    if delivery.kind == "broadcast":  # an operator's /broadcast: their words, as they wrote them
+        return [escape(str(delivery.payload.get("text", "")))]
     if delivery.kind == "alert":
         return _alert_item(catalog, delivery, ctx, impact)
     # A snooze copies the payload of what was snoozed: a countdown's names its track.

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
+import secrets
 
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.i18n import escape, join, t
+from bot.reminders.outbox import ACTIVE, Outbox, Planned
+from bot.store import Store
 from bot.tg.guard import is_operator
 from bot.tg.reminders import catalog_changed, wake_dispatch
 from bot.tg.send import send_html
@@ -88,30 +91,55 @@ async def cmd_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     user = update.effective_user
     svc.store.audit(user.id if user else None, update.effective_chat.id, "broadcast", body[:200])
-    # Sending to every chat takes a while: run it beside the update loop so the bot keeps answering.
-    context.application.create_task(_broadcast(context, update.effective_chat.id, lang, body), update=update)
+    # Through the outbox, like reminders: paced with everything else, and a crash or restart resumes it.
+    key = queue_broadcast(svc.store, body)
+    wake_dispatch(context.application)
+    context.application.create_task(
+        _follow_broadcast(context, update.effective_chat.id, lang, key), update=update
+    )
 
 
-async def _broadcast(context: ContextTypes.DEFAULT_TYPE, admin_chat: int, lang: str, body: str) -> None:
+def queue_broadcast(store: Store, body: str) -> str:
+    """One outbox row per active chat, all due now; returns the broadcast's key."""
+    now = store.clock.now()
+    key = f"broadcast:{now:%Y%m%dT%H%M%S}:{secrets.token_hex(3)}"
+    Outbox(store).enqueue(
+        Planned(chat.chat_id, "broadcast", key, 0, now, None, {"text": body})
+        for chat in store.chats(active_only=True)
+    )
+    return key
+
+
+def broadcast_progress(store: Store, key: str) -> dict[str, int]:
+    rows = store.db.execute(
+        "SELECT status, count(*) FROM deliveries WHERE kind = 'broadcast' AND key = ? GROUP BY status", [key]
+    ).fetchall()
+    return {str(status): int(count) for status, count in rows}
+
+
+async def _follow_broadcast(context: ContextTypes.DEFAULT_TYPE, admin_chat: int, lang: str, key: str) -> None:
+    """Live progress for the operator, read from the outbox until no row of the broadcast is left to send."""
     svc = services(context)
-    chats = svc.store.chats(active_only=True)
-    total = len(chats)
+    counts = broadcast_progress(svc.store, key)
+    total = sum(counts.values())
     progress = await context.bot.send_message(
         admin_chat, t(lang, "tg_broadcast_progress", done=0, total=total), parse_mode=ParseMode.HTML
     )
-    sent = failed = 0
-    last_edit = time.monotonic()
-    for index, chat in enumerate(chats, start=1):
-        text = escape(body)
-        result = await send_html(context.bot, svc.store, chat.chat_id, text)
-        sent, failed = (sent + 1, failed) if result is not None else (sent, failed + 1)
-        if time.monotonic() - last_edit >= PROGRESS_EVERY_SECONDS and index < total:
-            last_edit = time.monotonic()
+    shown = 0
+    while True:
+        await asyncio.sleep(PROGRESS_EVERY_SECONDS)
+        counts = broadcast_progress(svc.store, key)
+        if not any(counts.get(status, 0) for status in ACTIVE):
+            break
+        done = total - sum(counts.get(status, 0) for status in ACTIVE)
+        if done != shown:
+            shown = done
             await progress.edit_text(
-                t(lang, "tg_broadcast_progress", done=index, total=total), parse_mode=ParseMode.HTML
+                t(lang, "tg_broadcast_progress", done=done, total=total), parse_mode=ParseMode.HTML
             )
+    sent = counts.get("sent", 0)
     await progress.edit_text(
-        t(lang, "tg_broadcast_done", sent=sent, failed=failed, total=total), parse_mode=ParseMode.HTML
+        t(lang, "tg_broadcast_done", sent=sent, failed=total - sent, total=total), parse_mode=ParseMode.HTML
     )
 
 

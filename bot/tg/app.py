@@ -10,23 +10,35 @@ import traceback
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.answers.live import LiveCatalog
 from bot.clock import Clock
-from bot.config import TelegramConfig, WatchConfig
+from bot.config import MonitoringConfig, TelegramConfig, WatchConfig
 from bot.i18n import LANGUAGES, t
+from bot.monitoring.metrics import Metrics
+from bot.reminders.pacing import ArrivalWindow
 from bot.store import Store
 from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats
 from bot.tg.chat import answer_message
+from bot.tg.monitoring import (
+    METRICS_KEY,
+    MONITORING_CONFIG_KEY,
+    WINDOW_KEY,
+    count_update,
+    global_rate,
+    reply_limiter,
+    start_monitoring,
+    stop_monitoring,
+)
 from bot.tg.redact import redact
 from bot.tg.reminders import (
     cmd_calendar,
@@ -113,9 +125,11 @@ async def post_init(application: Application) -> None:  # type: ignore[type-arg]
     watch = application.bot_data.get(WATCH_CONFIG_KEY)
     if isinstance(watch, WatchConfig):
         start_watching(application, watch)
+    await start_monitoring(application)
 
 
 async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    await stop_monitoring(application)
     await stop_watching(application)
     await stop_reminders(application)
     application.bot_data[SERVICES_KEY].store.close()
@@ -128,19 +142,25 @@ def build_application(
     store: Store,
     clock: Clock,
     watch: WatchConfig | None = None,
+    monitoring: MonitoringConfig | None = None,
 ) -> Application:  # type: ignore[type-arg]
     if store.clock is not clock:
         raise ValueError("the store and the bot must share one clock (POLICYBOT_NOW moves both)")
     # Opt in to python-telegram-bot's coming behaviour (durations such as retry_after as timedelta) now,
     # instead of a deprecation warning at every 429.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
+    # One pace for everything the bot sends: replies here, reminders and broadcasts in the dispatcher.
+    window = ArrivalWindow(global_rate(config))
+    metrics = Metrics(
+        store, catalog_rules=lambda: len(live.catalog.rules), too_many_requests=lambda: window.floods
+    )
     application = (
         ApplicationBuilder()
         .token(token)
         .base_url(config.base_url)
         .base_file_url(config.base_file_url)
-        # Telegram's limits: about 30 messages a second overall, 20 a minute per group; retry on 429.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # Telegram's overall limit, shared with the dispatcher; 5xx, timeouts and 429s retried.
+        .rate_limiter(reply_limiter(window, store, metrics))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -150,6 +170,10 @@ def build_application(
     )
     # The page watcher starts with the bot when enabled (None: not at all, as in most tests).
     application.bot_data[WATCH_CONFIG_KEY] = watch if watch is not None and watch.enabled else None
+    application.bot_data[WINDOW_KEY] = window
+    application.bot_data[METRICS_KEY] = metrics
+    application.bot_data[MONITORING_CONFIG_KEY] = monitoring  # None: no /healthz server (most tests)
+    application.add_handler(TypeHandler(Update, count_update), group=-1)
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     for name, callback in [
         ("subscribe", cmd_subscribe),

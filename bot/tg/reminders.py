@@ -22,6 +22,7 @@ from bot.reminders.changes import changes_text, queue_change_alerts, recent_chan
 from bot.reminders.dispatcher import Dispatcher, Limits
 from bot.reminders.ics import calendar_ics
 from bot.reminders.outbox import Delivery, Outbox
+from bot.reminders.pacing import ArrivalWindow
 from bot.reminders.planner import plan_all
 from bot.reminders.text import reminder_keyboard, render_digest
 from bot.reminders.tracks import add_track, list_tracks, remove_track
@@ -41,6 +42,12 @@ PLAN_JOB, DISPATCH_JOB = "plan", "dispatch"
 MAX_DISPATCH_SLEEP = dt.timedelta(minutes=1)
 REMINDER_BUTTON = re.compile(r"^rem:(?P<action>done|snooze):(?P<id>\d{1,12})$")
 DEFAULT_CHANGES_DAYS = 30
+
+
+def dispatch_concurrency(rate: int) -> int:
+    """Sends in flight: enough for `rate` a second at round trips up to about 250 ms (8 at 30 a second,
+    125 with paid broadcasts). It is also the most a crash can repeat."""
+    return max(8, rate // 8)
 
 
 def _dispatcher(application: Application) -> Dispatcher:  # type: ignore[type-arg]
@@ -77,11 +84,16 @@ async def start_reminders(application: Application) -> None:  # type: ignore[typ
     )
     await plain_bot.initialize()
     application.bot_data[DISPATCH_BOT_KEY] = plain_bot
+    # The bot's one arrival window (bot/tg/monitoring.py), so reminders and replies share the limit.
+    window = application.bot_data.get("policybot.window")
     application.bot_data[DISPATCHER_KEY] = Dispatcher(
         plain_bot,
         svc.store,
         lambda deliveries, settings: render_for_chat(svc, deliveries, settings),
-        limits=Limits(),
+        limits=Limits(global_per_second=window.limit) if isinstance(window, ArrivalWindow) else Limits(),
+        window=window if isinstance(window, ArrivalWindow) else None,
+        paid_broadcast=svc.config.paid_broadcast,
+        concurrency=dispatch_concurrency(window.limit if isinstance(window, ArrivalWindow) else 30),
     )
     catalog_changed(application)
     job_queue = application.job_queue

@@ -19,6 +19,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.config import ConfigError, WatchConfig
 from bot.i18n import Html, t
+from bot.monitoring.metrics import Metrics
 from bot.reminders.changes import Change, get_change, queue_change_alerts, record_change
 from bot.store import Store
 from bot.tg.guard import is_operator
@@ -44,6 +45,8 @@ def watch_settings(config: WatchConfig) -> WatchSettings:
         timeout=config.timeout,
         concurrency=config.concurrency,
         failures_before_alert=config.failures_before_alert,
+        keep_snapshots=config.keep_snapshots,
+        ca_file=str(config.ca_file) if config.ca_file else None,
     )
 
 
@@ -109,7 +112,10 @@ async def watch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     due = watcher.due(watched_sources(svc, config), svc.clock.now())
     if not due:
         return
+    metrics = context.bot_data.get("policybot.metrics")
     for result in await watcher.check_all(due):
+        if isinstance(metrics, Metrics):
+            metrics.watch_result(result.status)
         await report(context, result)
 
 

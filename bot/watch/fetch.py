@@ -49,6 +49,7 @@ import datetime as dt
 import email.utils
 import ipaddress
 import socket
+import ssl
 import zlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -244,9 +245,11 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
 
 
 def guarded_client(
-    guard: AddressGuard, *, timeout: float, max_connections: int, user_agent: str
+    guard: AddressGuard, *, timeout: float, max_connections: int, user_agent: str, ca_file: str | None = None
 ) -> httpx.AsyncClient:
-    """An AsyncClient that connects only to addresses `guard` allows, checked as it connects."""
+    """An AsyncClient that connects only to addresses `guard` allows, checked as it connects.
+
+    Certificates are verified against the system's CAs (certifi's), or only those in `ca_file`."""
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
     transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
     # httpx has no public way to give its connection pool a network backend, so the pool it built is
@@ -254,7 +257,11 @@ def guarded_client(
     if not isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
         raise RuntimeError("this httpx version has no _pool to guard: the address check cannot be pinned")
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=(
+            ssl.create_default_context(cafile=ca_file)
+            if ca_file
+            else httpx.create_ssl_context(trust_env=False)
+        ),
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,

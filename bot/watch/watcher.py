@@ -119,6 +119,8 @@ class WatchSettings:
     max_redirects: int = 5
     failures_before_alert: int = 3
     user_agent: str = "policybot/0.1 (+policy page watcher)"
+    keep_snapshots: int = 10  # versions of each page's text kept; older ones are pruned
+    ca_file: str | None = None  # a CA bundle to trust instead of the system's (a TLS-inspecting proxy)
 
 
 @dataclass(frozen=True)
@@ -203,8 +205,18 @@ class Watcher:
         client: httpx.AsyncClient | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        if min(settings.concurrency, settings.max_bytes, settings.failures_before_alert) < 1:
-            raise ValueError("concurrency, max_bytes and failures_before_alert must be at least 1")
+        if (
+            min(
+                settings.concurrency,
+                settings.max_bytes,
+                settings.failures_before_alert,
+                settings.keep_snapshots,
+            )
+            < 1
+        ):
+            raise ValueError(
+                "concurrency, max_bytes, failures_before_alert and keep_snapshots must be at least 1"
+            )
         if settings.timeout <= 0 or settings.max_redirects < 0:
             raise ValueError("timeout must be positive and max_redirects not negative")
         self._store = store
@@ -217,6 +229,7 @@ class Watcher:
             timeout=settings.timeout,
             max_connections=settings.concurrency,
             user_agent=settings.user_agent,
+            ca_file=settings.ca_file,
         )
         self._fetcher = Fetcher(
             self._client,
@@ -381,6 +394,7 @@ class Watcher:
                     "INSERT INTO page_snapshots (key, fetched_at, hash, text) VALUES (?, ?, ?, ?)",
                     [source.key, _iso(self._store.clock.now()), digest, text],
                 )
+                self._prune_snapshots(source.key)
             # The validators are stored only with the text they belong to: a page whose text could
             # not be read must be fetched in full next time, not answered with a 304.
             alert = self._succeeded(
@@ -394,6 +408,15 @@ class Watcher:
         return CheckResult(source, status, diff=diff, alert=alert, http_status=page.status)
 
     # --- rows ---
+
+    def _prune_snapshots(self, key: str) -> None:
+        """Keep the page's last `keep_snapshots` versions: the diffs need only the latest; a few more
+        help an operator see how a page moved, and the table stays small however long the bot runs."""
+        self._store.db.execute(
+            "DELETE FROM page_snapshots WHERE key = ? AND id NOT IN"
+            " (SELECT id FROM page_snapshots WHERE key = ? ORDER BY id DESC LIMIT ?)",
+            [key, key, self._settings.keep_snapshots],
+        )
 
     def _jittered(self, interval: dt.timedelta) -> dt.timedelta:
         return interval * self._rng.uniform(1 - JITTER, 1 + JITTER)

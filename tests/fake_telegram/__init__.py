@@ -34,6 +34,10 @@ answerCallbackQuery text up to 200 characters, bot commands, chat actions. Not c
 syntax (its length is counted on the raw text), nesting rules between entity types, file sizes, and
 methods the fake does not implement answer 501 (also recorded as rejections).
 
+Telegram's bad days at random: ``random_faults(server_error=0.05, slow=0.05)`` answers that share of
+message sends and edits with 500 or slowly; ``network_delay(0.2)`` delays every round trip by 0-200 ms,
+half before the request is handled (so flood control sees jittered arrivals) and half on the way back.
+
 PTB 22 warns when it builds `RetryAfter` unless ``PTB_TIMEDELTA=true`` is set; under
 ``filterwarnings = error`` a 429 then surfaces as PTBDeprecationWarning. Tests that provoke 429s set
 that variable (and get `retry_after` as a timedelta).

@@ -8,6 +8,7 @@ validation (a malformed request is still rejected first), exactly as the real se
 from __future__ import annotations
 
 import math
+import random
 import time
 import typing
 from collections import deque
@@ -139,3 +140,56 @@ class RateLimiter:
         for window, _, _ in windows:
             window.append(now)
         return None
+
+
+class RandomFaults:
+    """Telegram's bad days, at random: a share of message sends fail with 500 or answer slowly.
+
+    Drawn per rate-limited call (sends and edits) that no planned fault took; seeded for repeatable runs.
+    """
+
+    def __init__(self) -> None:
+        self.server_error = 0.0
+        self.slow = 0.0
+        self.slow_delay = 1.0
+        self._rng = random.Random()
+
+    def configure(self, server_error: float, slow: float, slow_delay: float, seed: int | None) -> None:
+        if not (0 <= server_error <= 1 and 0 <= slow <= 1 and server_error + slow <= 1):
+            raise ValueError("fault shares are fractions of the calls, 0 to 1, together at most 1")
+        if slow_delay < 0:
+            raise ValueError("slow_delay is in seconds, at least 0")
+        self.server_error, self.slow, self.slow_delay = server_error, slow, slow_delay
+        self._rng = random.Random(seed)
+
+    def draw(self, method: str) -> Fault | None:
+        if not is_rate_limited(method) or not (self.server_error or self.slow):
+            return None
+        roll = self._rng.random()
+        if roll < self.server_error:
+            return Fault(method, "server_error", 1)
+        if roll < self.server_error + self.slow:
+            return Fault(method, "slow", 1, delay=self.slow_delay)
+        return None
+
+
+class NetworkDelay:
+    """Random network delay per request, 0 to `max_delay` seconds for the round trip.
+
+    Half of it passes before the server handles the request (so arrivals, which flood control counts,
+    move by up to `max_delay / 2`), half before the answer leaves: a symmetric path, as most are.
+    """
+
+    def __init__(self) -> None:
+        self.max_delay = 0.0
+        self._rng = random.Random()
+
+    def configure(self, max_delay: float, seed: int | None) -> None:
+        if max_delay < 0:
+            raise ValueError("max_delay is in seconds, at least 0")
+        self.max_delay = max_delay
+        self._rng = random.Random(seed)
+
+    def draw(self) -> float:
+        """One direction's delay of a new request (the other direction is the same)."""
+        return self._rng.uniform(0, self.max_delay) / 2 if self.max_delay else 0.0

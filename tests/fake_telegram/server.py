@@ -24,7 +24,16 @@ from urllib.parse import unquote, urlsplit
 
 from . import methods, rules, updates
 from .errors import ApiError, NoSuchMessage, WaitTimeout, bad_request, not_found, unauthorized
-from .faults import ANY_METHOD, Fault, FaultKind, FaultPlan, RateLimiter, is_rate_limited
+from .faults import (
+    ANY_METHOD,
+    Fault,
+    FaultKind,
+    FaultPlan,
+    NetworkDelay,
+    RandomFaults,
+    RateLimiter,
+    is_rate_limited,
+)
 from .polling import UpdateQueue
 from .spec import SPEC_PATH, ApiSpec, MethodDef
 from .transport import HttpServer
@@ -98,6 +107,8 @@ class FakeBotAPI:
         self._queue = UpdateQueue()
         self._faults = FaultPlan()
         self._limiter = RateLimiter()
+        self._random_faults = RandomFaults()
+        self._network = NetworkDelay()
         self._calls: list[Call] = []
         self._rejected: list[Call] = []
         self._internal_errors: list[str] = []
@@ -527,6 +538,25 @@ class FakeBotAPI:
         with self._lock:
             self._limiter.configure(per_second, per_chat_per_second, per_group_per_minute)
 
+    def random_faults(
+        self,
+        server_error: float = 0.0,
+        slow: float = 0.0,
+        *,
+        slow_delay: float = 1.0,
+        seed: int | None = None,
+    ) -> None:
+        """Answer this share of message sends and edits with 500, and this share after `slow_delay` seconds
+        (carried out, as a slow Telegram does), at random; planned faults (`fail_next`) come first."""
+        with self._lock:
+            self._random_faults.configure(server_error, slow, slow_delay, seed)
+
+    def network_delay(self, max_delay: float, *, seed: int | None = None) -> None:
+        """Delay every request's round trip by a random 0 to `max_delay` seconds, half on the way in (so
+        arrivals jitter, as flood control sees them) and half on the way out."""
+        with self._lock:
+            self._network.configure(max_delay, seed)
+
     # Waiting from tests
 
     async def wait_for(
@@ -614,6 +644,19 @@ class FakeBotAPI:
     def _carry_out(
         self, method: MethodDef, params: dict[str, Any], uploads: Mapping[str, Upload]
     ) -> tuple[int, dict[str, Any]]:
+        """The request travels, is handled, and its answer travels back (see `network_delay`)."""
+        with self._lock:
+            one_way = self._network.draw()
+        if one_way:
+            self._stopping.wait(one_way)
+        answer = self._handle(method, params, uploads)
+        if one_way:
+            self._stopping.wait(one_way)
+        return answer
+
+    def _handle(
+        self, method: MethodDef, params: dict[str, Any], uploads: Mapping[str, Upload]
+    ) -> tuple[int, dict[str, Any]]:
         call = Call(
             method.name,
             params,
@@ -621,7 +664,9 @@ class FakeBotAPI:
             file_names={name: upload.filename for name, upload in uploads.items()},
         )
         with self._lock:
-            fault = self._faults.take(method.name, params.get("chat_id"))
+            fault = self._faults.take(method.name, params.get("chat_id")) or self._random_faults.draw(
+                method.name
+            )
         if fault is not None:
             error = fault.error()
             if error is not None:

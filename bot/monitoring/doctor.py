@@ -1,0 +1,169 @@
+"""`policybot doctor`: what is wrong with this installation, and how to fix it.
+
+Each check gives a `Finding`: the configuration file, the bot token's shape (a malformed token is named
+as such, never printed), the policy catalog, the database's schema (read only: the doctor changes
+nothing), the time zone data, and whether the Bot API answers to the token.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bot.catalog.load import CatalogError, load_catalog
+from bot.config import Config, ConfigError, load_config
+from bot.store import MIGRATIONS
+
+__all__ = ["Finding", "check_installation", "looks_like_token"]
+
+# BotFather's tokens: the bot's numeric id, a colon, 35 letters, digits, _ or - (a little slack both ways).
+_TOKEN = re.compile(r"[0-9]{5,20}:[A-Za-z0-9_-]{30,60}")
+_ZONES = ("Asia/Shanghai", "America/Los_Angeles", "Europe/Berlin")
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def looks_like_token(token: str) -> bool:
+    return bool(_TOKEN.fullmatch(token))
+
+
+def check_installation(
+    config_path: Path | None, env: Mapping[str, str], db: Path | None = None, *, timeout: float = 10.0
+) -> list[Finding]:
+    """Every check, in order; a broken configuration stops there (the others depend on it)."""
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        return [
+            Finding("config", False, str(error), "edit the file; config.example.toml documents every key")
+        ]
+    findings = [Finding("config", True, str(config_path) if config_path else "no file: every default")]
+    token = (env.get("TELEGRAM_BOT_TOKEN") or config.telegram.token or "").strip()
+    findings.append(_token(token))
+    findings.append(_catalog(config))
+    findings.append(_database(db or config.store.path))
+    findings.append(_zones())
+    if looks_like_token(token):
+        findings.append(_bot_api(config, token, timeout))
+    return findings
+
+
+def _token(token: str) -> Finding:
+    if not token:
+        return Finding(
+            "token",
+            False,
+            "no bot token",
+            "set TELEGRAM_BOT_TOKEN (from @BotFather, /newbot) or telegram.token",
+        )
+    if not looks_like_token(token):
+        return Finding(
+            "token",
+            False,
+            "the bot token is malformed (not <digits>:<35 characters>)",
+            "copy the token again from @BotFather (/mybots → API Token), without spaces or quotes",
+        )
+    return Finding("token", True, f"well formed (bot id {token.split(':', 1)[0]})")
+
+
+def _catalog(config: Config) -> Finding:
+    where = str(config.policies.dir or "policies/")
+    try:
+        catalog = load_catalog(config.policies.dir)
+    except CatalogError as error:
+        shown = "; ".join(str(problem) for problem in error.problems[:3])
+        more = f" (and {len(error.problems) - 3} more)" if len(error.problems) > 3 else ""
+        return Finding("catalog", False, f"{where}: {shown}{more}", f"run: policybot check {where}")
+    return Finding("catalog", True, f"{len(catalog.rules)} rules in {len(catalog.files)} files ({where})")
+
+
+def _database(path: Path) -> Finding:
+    known = len(MIGRATIONS)
+    if not path.exists():
+        return Finding("database", True, f"{path} does not exist yet: the first start creates it")
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        try:
+            verdict = connection.execute("PRAGMA quick_check").fetchone()[0]
+            tables = {
+                row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            version = 0
+            if "schema_migrations" in tables:
+                version = int(
+                    connection.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] or 0
+                )
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        return Finding(
+            "database", False, f"{path}: not a readable SQLite database: {error}", "restore it from a backup"
+        )
+    if verdict != "ok":
+        return Finding("database", False, f"{path}: damaged: {verdict}", "restore it from a backup")
+    if version > known:
+        return Finding(
+            "database",
+            False,
+            f"{path}: schema version {version}, newer than this policybot knows ({known})",
+            "upgrade policybot",
+        )
+    if version < known:
+        return Finding(
+            "database", True, f"{path}: schema version {version}; the next start migrates it to {known}"
+        )
+    return Finding("database", True, f"{path}: schema version {version}, up to date")
+
+
+def _zones() -> Finding:
+    try:
+        for name in _ZONES:
+            zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as error:
+        return Finding(
+            "time zones", False, f"no time zone data: {error}", "pip install tzdata (or apt install tzdata)"
+        )
+    return Finding("time zones", True, f"{len(zoneinfo.available_timezones())} zones")
+
+
+def _bot_api(config: Config, token: str, timeout: float) -> Finding:
+    base = config.telegram.base_url
+    try:
+        answer = httpx.get(f"{base}{token}/getMe", timeout=timeout)
+    except httpx.HTTPError as error:
+        # httpx names the URL in some errors, and the URL holds the token: say only the kind of failure.
+        return Finding(
+            "bot api",
+            False,
+            f"cannot reach {base}: {type(error).__name__}",
+            "check the network, a proxy or firewall, and telegram.base_url",
+        )
+    if answer.status_code in (401, 404):
+        return Finding(
+            "bot api",
+            False,
+            "Telegram refused the token (revoked or mistyped)",
+            "get the token from @BotFather again",
+        )
+    try:
+        username = answer.json()["result"]["username"]
+    except (ValueError, KeyError, TypeError):
+        return Finding(
+            "bot api",
+            False,
+            f"{base} answered {answer.status_code}, not like the Bot API",
+            "check telegram.base_url",
+        )
+    return Finding("bot api", True, f"{base} answers: the bot is @{username}")

@@ -1,0 +1,136 @@
+"""The bot's overall sending pace, shared by reminders, broadcasts and replies: Telegram counts arrivals.
+
+Telegram (and the fake server) count the messages that *arrive* in a sliding one-second window. The bot
+sees only when it starts a request and when the answer comes back; network delay moves each arrival
+somewhere in between, differently for every request. Evenly spaced starts therefore arrive unevenly,
+and a pacing that fills the limit exactly gets 429s whenever the network jitters.
+
+`ArrivalWindow` counts what Telegram counts, from the bot's side of the wire:
+- a request in flight holds a slot (it may arrive at any moment);
+- an answered request holds its slot until one window after its estimated arrival, the middle of its
+  round trip (the way NTP estimates one-way delay on a symmetric path), plus `margin` for the error of
+  that estimate and of the event loop's clock;
+- a request that got no answer (a timeout, a lost connection), or whose answer took longer than half
+  a window (a slow server, which may count it when it is done with it), arrived at the latest now.
+A new request starts only when fewer than `limit` slots are held, and never sooner than half of
+`span/limit` after the previous start: no burst at start or after a pause, yet slots freed close
+together are reused without queueing behind a full-rate spacing (which cost 5% of the rate). Flood
+control (`pause`) is per bot: every sender waits it out.
+
+So slots are released by observed round trips, not by a guess of the network: a slow network lowers
+the pace by half its delay, and never causes a 429 unless one direction of a round trip is much longer
+than the other by more than `margin`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["ArrivalWindow", "Slot", "WindowStopped"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Slot:
+    """One request's hold on the window, from its start until `release`."""
+
+    started: float
+
+
+class ArrivalWindow:
+    """At most `limit` requests arriving in any `span` seconds, as seen from the bot (module docstring)."""
+
+    def __init__(
+        self,
+        limit: float,
+        span: float = 1.0,
+        margin: float = 0.01,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if limit < 1 or span <= 0 or margin < 0:
+            raise ValueError("the window needs a limit of at least 1, a positive span and a margin >= 0")
+        self.limit = int(limit)
+        self.span = span
+        self.margin = margin
+        self._clock = clock
+        self._in_flight = 0
+        self._releases: list[float] = []  # a heap of the times answered requests free their slots
+        self._last_start = -float("inf")
+        self._resume_at = 0.0
+        self._turn = asyncio.Lock()  # first come, first served
+        self._changed = asyncio.Event()
+        self.floods = 0  # 429s seen by any sender, for the metrics
+
+    # --- flood control ---
+
+    def pause(self, seconds: float) -> None:
+        """Telegram answered 429 with retry_after: nobody sends before it ends."""
+        self.floods += 1
+        self._resume_at = max(self._resume_at, self._clock() + seconds)
+        log.warning("Telegram flood control: sending paused for %g s", seconds)
+
+    @property
+    def resume_at(self) -> float:
+        return self._resume_at
+
+    # --- slots ---
+
+    def held(self) -> int:
+        """Slots held now: requests in flight, and answered ones whose window has not passed."""
+        now = self._clock()
+        while self._releases and self._releases[0] <= now:
+            heapq.heappop(self._releases)
+        return self._in_flight + len(self._releases)
+
+    def delay(self) -> float:
+        """Seconds until a start is allowed (0: now); with every slot in flight, a short look again."""
+        now = self._clock()
+        wait = max(self._resume_at - now, self._last_start + self.span / (2 * self.limit) - now, 0.0)
+        if self.held() >= self.limit:
+            free_at = self._releases[0] - now if self._releases else self.span / self.limit
+            wait = max(wait, free_at)
+        return wait
+
+    async def acquire(self, stopped: Callable[[], bool] | None = None, max_sleep: float = 0.5) -> Slot:
+        """Wait for a slot and take it. `stopped` is asked between waits: when it says yes, `WindowStopped`
+        is raised and no slot is taken. Every `acquire` must be followed by one `release`."""
+        async with self._turn:
+            while True:
+                wait = self.delay()
+                if wait <= 0:
+                    return self._take()
+                if stopped is not None and stopped():
+                    raise WindowStopped
+                self._changed.clear()
+                with contextlib.suppress(TimeoutError):  # a slot's time came, or just look again
+                    await asyncio.wait_for(self._changed.wait(), timeout=min(wait, max_sleep))
+
+    def _take(self) -> Slot:
+        now = self._clock()
+        self._in_flight += 1
+        self._last_start = now
+        return Slot(now)
+
+    def release(self, slot: Slot, answered: bool) -> None:
+        """The request ended: answered (arrived mid-round-trip) or not (arrived at the latest now)."""
+        now = self._clock()
+        round_trip = now - slot.started
+        # A round trip longer than half the window is no network delay but a slow server, which may count
+        # the request when it finishes with it: then it arrived, at the latest, now.
+        symmetric = answered and round_trip <= self.span / 2
+        arrival = slot.started + round_trip / 2 if symmetric else now
+        self._in_flight -= 1
+        heapq.heappush(self._releases, arrival + self.span + self.margin)
+        self._changed.set()
+
+
+class WindowStopped(Exception):
+    """The sender stopped while waiting for its turn: no slot was taken."""

@@ -1,0 +1,79 @@
+"""/broadcast goes through the outbox: killed with SIGKILL in the middle of it, the restarted bot finishes
+it; nothing is lost and at most the sends in flight repeat (the reminders' bound)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from conftest import ROOT
+from fake_telegram import FakeBotAPI
+
+from bot.clock import Clock
+from bot.reminders.dispatcher import Dispatcher
+from bot.store import Store
+
+CHATS = range(40_000, 40_300)
+ADMIN = 777
+NOW = dt.datetime(2026, 11, 25, 1, 0, tzinfo=dt.UTC)
+TEXT = "Amazon fee update tonight"
+CONCURRENCY = Dispatcher.__init__.__kwdefaults__["concurrency"]
+
+
+def start(server: FakeBotAPI, tmp_path: Path) -> subprocess.Popen[str]:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[telegram]\nbase_url = "{server.base_url}"\nbase_file_url = "{server.base_file_url}"\n'
+        f'admins = [{ADMIN}]\n\n[store]\npath = "bot.db"\n\n[watch]\nenabled = false\n\n'
+        '[monitoring]\nlisten = ""\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": server.token, "POLICYBOT_NOW": NOW.isoformat()}
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def received(server: FakeBotAPI) -> Counter[int]:
+    return Counter(
+        int(m["chat_id"]) for m in server.sent_messages() if int(m["chat_id"]) in CHATS and m["text"] == TEXT
+    )
+
+
+def test_a_broadcast_killed_midway_is_finished_after_the_restart(
+    fake_telegram: FakeBotAPI, tmp_path: Path
+) -> None:
+    server = fake_telegram
+    with Store(tmp_path / "bot.db", clock=Clock(NOW)) as store:
+        for chat_id in CHATS:
+            store.ensure_chat(chat_id, "private", None, "en")
+    server.limit_rate(per_second=40)
+    first = start(server, tmp_path)
+    try:
+        server.message(ADMIN, f"/broadcast {TEXT}", chat_type="private", language_code="en")
+        server.wait_for_sync(lambda: sum(received(server).values()) >= 80, timeout=120)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=30)
+    assert sum(received(server).values()) < len(CHATS), "the kill came too late to test anything"
+
+    second = start(server, tmp_path)
+    try:
+        server.wait_for_sync(lambda: len(received(server)) == len(CHATS), timeout=180)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        _, stderr = second.communicate(timeout=30)
+    counts = received(server)
+    assert set(counts) == set(CHATS)  # nothing lost
+    assert sum(count - 1 for count in counts.values()) <= CONCURRENCY
+    assert second.returncode == 0, stderr

@@ -1,0 +1,144 @@
+"""/healthz and /metrics: in polling and webhook mode (the real `policybot run` process), and the 503 paths
+with the real Application in this process."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import POLICIES
+from fake_telegram import FakeBotAPI
+from test_run_process import _free_port, ask, start_bot, stop
+
+from bot.answers.live import LiveCatalog
+from bot.clock import Clock
+from bot.config import ConfigError, MonitoringConfig, TelegramConfig, load_config
+from bot.monitoring.server import parse_listen
+from bot.store import Store
+from bot.tg.app import build_application
+from bot.tg.monitoring import MONITORING_KEY
+
+NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
+
+
+def wait_healthy(client: httpx.Client, base: str, server: FakeBotAPI) -> httpx.Response:
+    def healthy() -> httpx.Response | None:
+        try:
+            answer = client.get(f"{base}/healthz")
+        except httpx.TransportError:
+            return None
+        return answer if answer.status_code == 200 else None
+
+    found: httpx.Response = server.wait_for_sync(healthy, timeout=30, interval=0.1)
+    return found
+
+
+def metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name} not in /metrics:\n{text}")
+
+
+def test_healthz_and_metrics_in_polling_mode(fake_telegram: FakeBotAPI, tmp_path: Path) -> None:
+    server = fake_telegram
+    port = _free_port()
+    process = start_bot(server, tmp_path, config_extra=f'\n[monitoring]\nlisten = "127.0.0.1:{port}"\n')
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(timeout=10) as client:
+            assert wait_healthy(client, base, server).text == "ok\n"
+            ask(server, "/help")
+            answer = client.get(f"{base}/metrics")
+            assert client.get(f"{base}/nothing").status_code == 404
+    finally:
+        code, stderr = stop(process)
+    assert code == 0, stderr
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
+    text = answer.text
+    assert metric(text, "policybot_updates_handled_total") >= 1
+    assert metric(text, "policybot_replies_sent_total") >= 1
+    assert metric(text, "policybot_replies_failed_total") == 0
+    assert metric(text, 'policybot_reminders{status="pending"}') >= 0
+    for name in ("sent", "skipped"):
+        assert f'policybot_reminders{{status="{name}"}}' in text
+    assert metric(text, "policybot_reminders_late") == 0
+    assert metric(text, "policybot_telegram_429_total") == 0
+    assert metric(text, "policybot_catalog_version") > 0  # every rule recorded at the first start
+    assert metric(text, "policybot_catalog_rules") > 10
+    for name in ("checks", "changes", "failures"):
+        assert metric(text, f"policybot_watch_{name}_total") == 0
+
+
+def test_healthz_in_webhook_mode(fake_telegram: FakeBotAPI, tmp_path: Path) -> None:
+    server = fake_telegram
+    port, hook = _free_port(), _free_port()
+    config_extra = (
+        f'\n[monitoring]\nlisten = "127.0.0.1:{port}"\n'
+        f'\n[telegram.webhook]\nlisten = "127.0.0.1"\nport = {hook}\npath = "hook"\nsecret_token = "s3cret"\n'
+    )
+    process = start_bot(
+        server, tmp_path, "--webhook", "https://bot.example.com/hook", config_extra=config_extra
+    )
+    try:
+        with httpx.Client(timeout=10) as client:
+            assert wait_healthy(client, f"http://127.0.0.1:{port}", server).text == "ok\n"
+            assert (
+                "policybot_updates_handled_total 0.0" in client.get(f"http://127.0.0.1:{port}/metrics").text
+            )
+    finally:
+        code, stderr = stop(process)
+    assert code == 0, stderr
+
+
+async def test_healthz_is_503_with_the_reason_until_the_bot_polls_and_when_the_database_fails(
+    fake_telegram: FakeBotAPI, tmp_path: Path
+) -> None:
+    server = fake_telegram
+    clock = Clock(NOW)
+    store = Store(tmp_path / "bot.db", clock=clock)
+    config = TelegramConfig(base_url=server.base_url, base_file_url=server.base_file_url)
+    app = build_application(
+        config,
+        server.token,
+        LiveCatalog(POLICIES),
+        store,
+        clock,
+        monitoring=MonitoringConfig(listen="127.0.0.1:0"),
+    )
+    async with app, httpx.AsyncClient(timeout=10) as client:
+        assert app.post_init is not None and app.updater is not None and app.post_shutdown is not None
+        await app.post_init(app)
+        base = f"http://127.0.0.1:{app.bot_data[MONITORING_KEY].port}"
+        early = await client.get(f"{base}/healthz")
+        assert early.status_code == 503 and "updates: not polling" in early.text
+        await app.start()
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            assert (await client.get(f"{base}/healthz")).status_code == 200
+            store.db.conn.close()  # the database stops answering
+            broken = await client.get(f"{base}/healthz")
+            assert broken.status_code == 503 and "database:" in broken.text
+            assert (await client.post(f"{base}/healthz")).status_code == 405
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            await app.post_shutdown(app)
+        with pytest.raises(httpx.TransportError):  # stopped with the bot
+            await client.get(f"{base}/healthz")
+
+
+def test_monitoring_listen_is_checked(tmp_path: Path) -> None:
+    assert parse_listen("127.0.0.1:9090") == ("127.0.0.1", 9090)
+    assert parse_listen("[::1]:9100") == ("::1", 9100)
+    with pytest.raises(ValueError):
+        parse_listen("9090")
+    config = tmp_path / "config.toml"
+    config.write_text('[monitoring]\nlisten = "localhost"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"monitoring\.listen"):
+        load_config(config)
+    config.write_text('[monitoring]\nlisten = ""\n', encoding="utf-8")
+    assert load_config(config).monitoring.listen == ""
+    assert load_config(None).monitoring.listen == "127.0.0.1:9090"
