@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from bot.catalog.schema import Category, Event, FeeSchedule, PolicyFile, Recurrence, Rule
+from bot.catalog.vocabulary import VOCABULARY_FILE, Vocabulary, WordsFile, build_vocabulary
 
 __all__ = [
     "Catalog",
@@ -94,6 +95,8 @@ class Catalog:
     files: tuple[str, ...] = ()
     fee_schedules: dict[tuple[str, str, str], FeeSchedule] = field(default_factory=dict)
     schedule_rule: dict[str, Rule] = field(default_factory=dict)
+    # Sellers' words (policies/words.toml with the categories' names): for understanding questions.
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)
 
     def platform_of(self, rule: Rule) -> Platform:
         return self.platforms[self.rule_platform[rule.id]]
@@ -150,7 +153,7 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
     problems: list[PolicyProblem] = []
     if not folder.is_dir():
         raise CatalogError([PolicyProblem(str(folder), None, "", "no such directory")])
-    paths = sorted(folder.glob("*.toml"))
+    paths = sorted(path for path in folder.glob("*.toml") if path.name != VOCABULARY_FILE)
     if not paths:
         raise CatalogError([PolicyProblem(str(folder), None, "", "no *.toml policy files found")])
     parsed: list[tuple[str, PolicyFile]] = []
@@ -159,20 +162,50 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
         if policy is not None:
             parsed.append((path.name, policy))
     catalog = _assemble(parsed, problems)
+    words = _load_words(folder / VOCABULARY_FILE, catalog, problems)
+    catalog = replace(catalog, vocabulary=build_vocabulary(words, [policy for _, policy in parsed]))
     if problems:
         raise CatalogError(problems)
     return catalog
 
 
+def _read_toml(path: Path, problems: list[PolicyProblem]) -> dict[str, Any] | None:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        problems.append(PolicyProblem(path.name, None, "", f"TOML syntax: {error}"))
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(PolicyProblem(path.name, None, "", f"cannot read: {error}"))
+    return None
+
+
+def _load_words(path: Path, catalog: Catalog, problems: list[PolicyProblem]) -> WordsFile | None:
+    """policies/words.toml (optional): product words must name a category some platform has."""
+    if not path.exists():
+        return None
+    data = _read_toml(path, problems)
+    if data is None:
+        return None
+    try:
+        words = WordsFile.model_validate(data)
+    except ValidationError as error:
+        for detail in error.errors():
+            field_path = ".".join(str(part) for part in detail["loc"])
+            problems.append(PolicyProblem(path.name, None, field_path, _message(detail)))
+        return None
+    known = {category.id for platform in catalog.platforms.values() for category in platform.categories}
+    for category_id in words.products:
+        if category_id not in known:
+            problems.append(
+                PolicyProblem(path.name, None, f"products.{category_id}", f"unknown category {category_id!r}")
+            )
+    return words
+
+
 def _load_file(path: Path, problems: list[PolicyProblem]) -> PolicyFile | None:
     name = path.name
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        problems.append(PolicyProblem(name, None, "", f"TOML syntax: {error}"))
-        return None
-    except (OSError, UnicodeDecodeError) as error:
-        problems.append(PolicyProblem(name, None, "", f"cannot read: {error}"))
+    data = _read_toml(path, problems)
+    if data is None:
         return None
     try:
         policy = PolicyFile.model_validate(data)
