@@ -1,4 +1,4 @@
-"""Sellers' words: everyday product words -> fee categories, intent words, topic phrases (policies/words.toml).
+"""Sellers' words (policies/words.toml): product words -> fee categories, intent words, topic phrases.
 
 Pure data plus pure matching functions. Text is cut into tokens the same way for phrases and questions
 (English words and digits as words, each Chinese character on its own), so "T恤", "3c配件" and
@@ -57,8 +57,8 @@ class Intent(StrEnum):
 class WordsFile(Strict):
     """The shape of policies/words.toml."""
 
-    products: dict[Identifier, list[str]] = {}
-    intents: dict[Intent, list[str]] = {}
+    products: dict[Identifier, list[str]] = Field(default_factory=dict)
+    intents: dict[Intent, list[str]] = Field(default_factory=dict)
     topics: dict[str, list[str]] = Field(default_factory=dict)
 
 
@@ -81,7 +81,9 @@ def tokens_of(text: str) -> list[Token]:
     folded = text.casefold()
     # casefold keeps positions for everything a seller types except a few letters (ß -> ss): fall back then.
     original = text if len(folded) == len(text) else folded
-    return [Token(m.group(), original[m.start() : m.end()], m.start(), m.end()) for m in _TOKEN.finditer(folded)]
+    return [
+        Token(m.group(), original[m.start() : m.end()], m.start(), m.end()) for m in _TOKEN.finditer(folded)
+    ]
 
 
 def _key(tokens: Sequence[str]) -> str:
@@ -140,9 +142,7 @@ class PhraseIndex(Generic[T]):
                 start = hit.end
             gaps.append((start, len(tokens)))
             for gap_start, gap_end in gaps:
-                found += self._scan(
-                    tokens, gap_start, gap_end, lambda ts, i: self._fuzzy_at(ts[:gap_end], i, skip)
-                )
+                found += self._scan(tokens, gap_start, gap_end, self._fuzzy_matcher(gap_end, skip))
             found.sort(key=lambda hit: hit.start)
         return found
 
@@ -170,6 +170,14 @@ class PhraseIndex(Generic[T]):
             if entry is not None:
                 return Found(entry[1], start, start + length, entry[0])
         return None
+
+    def _fuzzy_matcher(
+        self, end: int, skip: Callable[[str], bool] | None
+    ) -> Callable[[Sequence[Token], int], Found[T] | None]:
+        def match_at(tokens: Sequence[Token], start: int) -> Found[T] | None:
+            return self._fuzzy_at(tokens[:end], start, skip)
+
+        return match_at
 
     def _fuzzy_at(
         self, tokens: Sequence[Token], start: int, skip: Callable[[str], bool] | None
