@@ -11,6 +11,7 @@ import heapq
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.catalog.load import Catalog
@@ -89,11 +90,21 @@ class SearchIndex:
                 idf = math.log(1 + (total - frequency[token] + 0.5) / (frequency[token] + 0.5))
                 self._postings[token].append((doc, idf * tf * (K1 + 1) / (tf + norm)))
 
-    def search(self, text: str, limit: int = 5) -> list[SearchHit]:
+    def knows(self, word: str) -> bool:
+        """Whether some rule uses this word (so it is not a misspelling of something else)."""
+        tokens = tokenize(word)
+        return len(tokens) == 1 and tokens[0] in self._postings
+
+    def search(
+        self, text: str, limit: int = 5, keep: Callable[[Rule], bool] | None = None
+    ) -> list[SearchHit]:
+        """The best rules for `text`, best first; `keep` restricts them (a platform, a marketplace)."""
         scores: dict[int, float] = defaultdict(float)
         for token in set(tokenize(text)):
             for doc, weight in self._postings.get(token, ()):
                 scores[doc] += weight
+        if keep is not None:
+            scores = defaultdict(float, {doc: s for doc, s in scores.items() if keep(self._rules[doc])})
         # Only the few best are wanted: a heap avoids sorting every rule that shares a common word.
         best = heapq.nsmallest(limit, scores.items(), key=lambda item: (-item[1], self._rules[item[0]].id))
         if not best:

@@ -121,6 +121,9 @@ class PhraseIndex(Generic[T]):
     def __len__(self) -> int:
         return len(self._exact)
 
+    def phrases(self) -> list[str]:
+        return [phrase for phrase, _ in self._exact.values()]
+
     def get(self, phrase: str) -> T | None:
         found = self._exact.get(_key([token.text for token in tokens_of(phrase)]))
         return found[1] if found else None

@@ -1,0 +1,234 @@
+"""Understanding a seller's question: what it names (platform, marketplace, category, price, year, size
+tier, numbers) and what it asks (intents). No answers here: `bot/answers/ask.py` routes on the result.
+
+Words come from data: platform names and aliases from the policy files, marketplaces through
+`find_marketplace`, categories, product words, intent words and topic phrases from the catalog's
+vocabulary (policies/words.toml), size tiers from the rules' tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.answers.parsing import find_marketplace
+from bot.catalog.load import Catalog
+from bot.catalog.vocabulary import CategoryMatch, Intent, PhraseIndex, Token, find_categories, tokens_of
+
+__all__ = ["Question", "Understanding"]
+
+_NUMBER = r"-?[0-9][0-9,]*(?:\.[0-9]+)?"
+# A price is a number with a currency sign before it or a currency word after it.
+_PRICE_BEFORE = re.compile(rf"(?:us\$|\$|usd|£|€|¥|￥)\s?({_NUMBER})(?![0-9a-z])")
+_PRICE_AFTER = re.compile(
+    rf"(?<![0-9a-z.$£€¥￥])({_NUMBER})\s?"
+    r"(?:美元|美金|刀|块钱|块|元|欧元|英镑|usd|eur|gbp|dollars?|bucks|euros?|pounds?)(?![a-z])"
+)
+# Any other number; a year, a date or a number glued to letters ("1e309", "3c") is not one.
+_BARE_NUMBER = re.compile(rf"(?<![0-9a-z.$£€¥￥\-])({_NUMBER})(?![0-9a-z.]|\s?[年月日号])")
+_YEAR = re.compile(r"(?<![0-9])(20[0-9]{2})(?![0-9])\s?年?")
+_ISO_DATE = re.compile(r"(?<![0-9])(20[0-9]{2})-([0-9]{1,2})-([0-9]{1,2})(?![0-9])")
+_MONTH_DAY = re.compile(r"(?<![0-9])([0-9]{1,2})\s?月\s?([0-9]{1,2})\s?[日号]")
+# Relative years: a word -> years from today.
+RELATIVE_YEARS = {"明年": 1, "next year": 1, "今年": 0, "this year": 0, "去年": -1, "last year": -1}
+RELATIVE_MONTHS = {"下个月": 1, "下月": 1, "next month": 1, "这个月": 0, "本月": 0, "this month": 0}
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a question names and asks; every field is None or empty when the question does not say."""
+
+    text: str
+    platform: str | None
+    marketplace: str | None
+    category: CategoryMatch | None
+    # The price as the seller wrote its number ("25", "-5"), for the same parser /fees uses.
+    price: str | None
+    # Every number in order (prices included, years and dates not), for calculators.
+    numbers: tuple[str, ...]
+    year: int | None
+    # A span of days the question is about (a year, a month, a day), inclusive.
+    period: tuple[dt.date, dt.date] | None
+    intents: frozenset[Intent]
+    size_tier: str | None
+    # The words left to search rules with: platform and marketplace names out, topic terms in.
+    search_text: str
+    # The same without the question's intent words and numbers: what it is about ("" when nothing).
+    topic_text: str = ""
+
+    @property
+    def names_anything(self) -> bool:
+        return any((self.platform, self.marketplace, self.category, self.year, self.intents, self.size_tier))
+
+
+class Understanding:
+    """Reads questions against one catalog (build it again when the catalog is reloaded)."""
+
+    def __init__(self, catalog: Catalog, known_word: Callable[[str], bool] | None = None) -> None:
+        self.catalog = catalog
+        self.vocabulary = catalog.vocabulary
+        self._platforms = PhraseIndex(
+            (name, platform.id)
+            for platform in catalog.platforms.values()
+            for name in (platform.id, platform.info.name.en, platform.info.name.zh, *platform.info.aliases)
+        )
+        self._size_tiers = PhraseIndex(
+            (name, row.key)
+            for rule in catalog.rules.values()
+            for table in rule.tables
+            for row in table.rows
+            for name in (row.key, row.label.en, *row.aliases)
+        )
+        self._intent_words = {
+            word for word in (t.text for t in tokens_of(" ".join(self.vocabulary.intents.phrases())))
+        }
+        # A word the catalog itself uses is not a misspelling of a product word ("charges" is not "charger").
+        self._known_word = known_word
+
+    def read(self, text: str, today: dt.date) -> Question:
+        folded = text.casefold()
+        tokens = tokens_of(text)
+        platform_hits = self._platforms.find(tokens, fuzzy=True, skip=self._not_a_name)
+        platform = platform_hits[0].value if platform_hits else None
+        taken = {i for hit in platform_hits for i in range(hit.start, hit.end)}
+        marketplace, market_spans = self._marketplace(tokens, taken, platform_hits)
+        taken |= market_spans
+        topics = self.vocabulary.topics.find(tokens)
+        topic_spans = {i for hit in topics for i in range(hit.start, hit.end)}
+        intent_hits = [
+            hit
+            for hit in self.vocabulary.intents.find(tokens)
+            if not topic_spans & set(range(hit.start, hit.end))
+        ]
+        intents = frozenset(hit.value for hit in intent_hits)
+        free = [token for i, token in enumerate(tokens) if i not in taken]
+        categories = find_categories(self.vocabulary, free, platform, skip=self._not_a_name)
+        category = categories[0][1] if categories else None
+        size_tiers = self._size_tiers.find(free)
+        year, period = _when(folded, today)
+        price, numbers = _numbers(folded)
+        # A bare number is the price when the question is about a category's fee ("amazon 服装 18 佣金").
+        bare_price = Intent.FEE in intents or len(numbers) == 1
+        if price is None and category is not None and numbers and bare_price:
+            price = numbers[0]
+        # Numbers are prices and counts, not words of a rule (a year stays: rules are titled by year).
+        taken |= {
+            i for i, token in enumerate(tokens) if token.text.isdigit() and not _YEAR.fullmatch(token.text)
+        }
+        topic_terms = [hit.value for hit in topics]
+        search_text = " ".join([_blank(text, tokens, taken), *topic_terms])
+        asked = {i for hit in intent_hits for i in range(hit.start, hit.end)} - topic_spans
+        topic_text = " ".join([_blank(text, tokens, taken | asked), *topic_terms])
+        if not any(len(t.text) > 1 and not t.text.isdigit() for t in tokens_of(topic_text)) and not any(
+            tokens_of(topic_text)[i].is_cjk and tokens_of(topic_text)[i + 1].is_cjk
+            for i in range(len(tokens_of(topic_text)) - 1)
+        ):
+            topic_text = ""
+        return Question(
+            text=text,
+            platform=platform,
+            marketplace=marketplace,
+            category=category,
+            price=price,
+            numbers=tuple(numbers),
+            year=year,
+            period=period,
+            intents=intents,
+            size_tier=size_tiers[0].value if size_tiers else None,
+            search_text=search_text,
+            topic_text=topic_text,
+        )
+
+    def _not_a_name(self, word: str) -> bool:
+        """Words never read as a misspelt name: intent words and words the catalog uses as they are."""
+        return word in self._intent_words or (self._known_word is not None and self._known_word(word))
+
+    def _marketplace(
+        self, tokens: Sequence[Token], taken: set[int], platform_hits: Sequence[object]
+    ) -> tuple[str | None, set[int]]:
+        """The first marketplace named; a two-letter code counts only in capitals or after a platform name
+        ("US", "amazon us"), so "tell us" or "is it" name no marketplace."""
+        after_platform = {getattr(hit, "end", -1) for hit in platform_hits}
+        index = 0
+        while index < len(tokens):
+            if index in taken:
+                index += 1
+                continue
+            for length in range(min(4, len(tokens) - index), 0, -1):
+                span = tokens[index : index + length]
+                if length > 1 and not all(token.is_cjk for token in span):
+                    continue
+                found = find_marketplace("".join(token.text for token in span))
+                if found is None:
+                    continue
+                word = span[0]
+                short_code = length == 1 and not word.is_cjk and len(word.text) <= 3
+                if short_code and not (word.original.isupper() or index in after_platform):
+                    continue
+                return found, set(range(index, index + length))
+            index += 1
+        return None, set()
+
+
+def _blank(text: str, tokens: Sequence[Token], taken: set[int]) -> str:
+    """The text with the taken tokens replaced by spaces."""
+    chars = list(text.casefold()) if len(text.casefold()) == len(text) else list(text)
+    for index in taken:
+        token = tokens[index]
+        chars[token.start : token.end] = " " * (token.end - token.start)
+    return "".join(chars)
+
+
+def _when(folded: str, today: dt.date) -> tuple[int | None, tuple[dt.date, dt.date] | None]:
+    """The year and the span of days the question is about, if it names one."""
+    iso = _ISO_DATE.search(folded)
+    if iso:
+        try:
+            day = dt.date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+            return day.year, (day, day)
+        except ValueError:
+            pass
+    year_match = _YEAR.search(folded)
+    year = int(year_match.group(1)) if year_match else None
+    if year is None:
+        year = next((today.year + delta for word, delta in RELATIVE_YEARS.items() if word in folded), None)
+    month_day = _MONTH_DAY.search(folded)
+    if month_day:
+        try:
+            day = dt.date(year or today.year, int(month_day.group(1)), int(month_day.group(2)))
+            return day.year, (day, day)
+        except ValueError:
+            pass
+    for word, delta in RELATIVE_MONTHS.items():
+        if word in folded:
+            month_index = today.year * 12 + today.month - 1 + delta
+            first = dt.date(month_index // 12, month_index % 12 + 1, 1)
+            after = dt.date((month_index + 1) // 12, (month_index + 1) % 12 + 1, 1)
+            return None, (first, after - dt.timedelta(days=1))
+    if year is not None:
+        return year, (dt.date(year, 1, 1), dt.date(year, 12, 31))
+    return None, None
+
+
+def _numbers(folded: str) -> tuple[str | None, list[str]]:
+    """The first price with a currency, and every number in order (years and dates left out)."""
+    found: list[tuple[int, str, bool]] = []
+    covered: list[tuple[int, int]] = []
+    for pattern, is_price in ((_PRICE_BEFORE, True), (_PRICE_AFTER, True), (_BARE_NUMBER, False)):
+        for match in pattern.finditer(folded):
+            start, end = match.span(1)
+            if any(s <= start < e for s, e in covered):
+                continue
+            covered.append((start, end))
+            found.append((start, match.group(1), is_price))
+    dates = [m.span() for m in (*_ISO_DATE.finditer(folded), *_MONTH_DAY.finditer(folded))]
+    years = [m.span(1) for m in _YEAR.finditer(folded)]
+    kept = [
+        (start, number, is_price)
+        for start, number, is_price in sorted(found)
+        if not any(s <= start < e for s, e in dates) and (is_price or not any(s == start for s, _ in years))
+    ]
+    price = next((number for _, number, is_price in kept if is_price), None)
+    return price, [number for _, number, _ in kept]
