@@ -92,8 +92,11 @@ class QuestionAnswers:
     def answer(self, text: str, ctx: ChatContext) -> Answered:
         question = self.understanding.read(text, ctx.today)
         intents = question.intents
-        asks_fee = question.price is not None or intents & {Intent.FEE, Intent.AMOUNT}
-        if question.category is not None and asks_fee and not intents & OTHER_THAN_FEE:
+        named_category = question.category is not None and question.category.score > 0
+        # A platform's catch-all category stands in only for a fee asked at a price.
+        asks_fee = question.price is not None or (named_category and intents & {Intent.FEE, Intent.AMOUNT})
+        fee_for_price = named_category or (question.price is not None and Intent.FEE in intents)
+        if question.category is not None and asks_fee and fee_for_price and not intents & OTHER_THAN_FEE:
             return self._fee(question, ctx)
         hits, elsewhere = self._ranked(question)
         calculated = self._calculator(question, hits, ctx)
@@ -306,6 +309,12 @@ class QuestionAnswers:
         market = question.marketplace
         return market is None or market in rule.marketplaces or "ALL" in rule.marketplaces
 
+    def _fits_question(self, question: Question) -> Callable[[Rule], bool]:
+        def keep(rule: Rule) -> bool:
+            return self._fits(rule, question)
+
+        return keep
+
     def _ranked(self, question: Question) -> tuple[list[SearchHit], bool]:
         """The best rules, those of the named platform and marketplace; (closest elsewhere, True) if none."""
         everywhere = self.index.search(question.search_text, limit=CANDIDATES)
@@ -313,12 +322,15 @@ class QuestionAnswers:
             return everywhere[:RESULTS], False
         if not everywhere:
             return [], False
-        named = self.index.search(
-            question.search_text, limit=CANDIDATES, keep=lambda rule: self._fits(rule, question)
-        )
-        if named and named[0].score >= PLATFORM_SHARE * everywhere[0].score:
+        keep = self._fits_question(question)
+        named = self.index.search(question.search_text, limit=CANDIDATES, keep=keep)
+        if not named or named[0].score < PLATFORM_SHARE * everywhere[0].score:
+            return everywhere[:RESULTS], True
+        if not question.platform_words:
             return named[:RESULTS], False
-        return everywhere[:RESULTS], True
+        # Ranked again with the platform's names, which may be the topic too ("de minimis" names US customs).
+        ranked = self.index.search(f"{question.search_text} {question.platform_words}", CANDIDATES, keep)
+        return ranked[:RESULTS], False
 
     # Pieces
 

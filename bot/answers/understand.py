@@ -57,6 +57,8 @@ class Question:
     search_text: str
     # The same without the question's intent words and numbers: what it is about ("" when nothing).
     topic_text: str = ""
+    # The words that named the platform ("de minimis" names US customs and is also what it is about).
+    platform_words: str = ""
 
     @property
     def names_anything(self) -> bool:
@@ -106,6 +108,9 @@ class Understanding:
         free = [token for i, token in enumerate(tokens) if i not in taken]
         categories = find_categories(self.vocabulary, free, platform, skip=self._not_a_name)
         category = categories[0][1] if categories else None
+        if category is None and platform in self.vocabulary.catch_all:
+            # "tiktok uk commission £10": no category named, the platform's catch-all category applies.
+            category = CategoryMatch(platform, self.vocabulary.catch_all[platform], "", 0.0)
         size_tiers = self._size_tiers.find(free)
         year, period = _when(folded, today)
         price, numbers = _numbers(folded)
@@ -139,6 +144,7 @@ class Understanding:
             size_tier=size_tiers[0].value if size_tiers else None,
             search_text=search_text,
             topic_text=topic_text,
+            platform_words=" ".join(hit.phrase for hit in platform_hits),
         )
 
     def _not_a_name(self, word: str) -> bool:
