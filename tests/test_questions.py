@@ -15,8 +15,6 @@ import pytest
 from conftest import ROOT, context
 
 from bot.answers.core import Answers, ChatContext
-from bot.errors import UserInputError
-from bot.i18n import t
 
 TODAY = dt.date(2026, 12, 1)
 QUESTIONS = tomllib.loads((ROOT / "tests" / "questions.toml").read_text(encoding="utf-8"))["questions"]

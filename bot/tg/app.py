@@ -26,7 +26,7 @@ from bot.config import TelegramConfig, WatchConfig
 from bot.i18n import LANGUAGES, t
 from bot.store import Store
 from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats
-from bot.tg.chat import answer_message
+from bot.tg.chat import answer_message, on_answer_button
 from bot.tg.redact import redact
 from bot.tg.reminders import (
     cmd_calendar,
@@ -171,6 +171,7 @@ def build_application(
     application.add_handler(CallbackQueryHandler(on_settings_button, pattern=r"^set:"))
     application.add_handler(CallbackQueryHandler(on_reminder_button, pattern=r"^rem:"))
     application.add_handler(CallbackQueryHandler(on_watch_button, pattern=r"^watch:"))
+    application.add_handler(CallbackQueryHandler(on_answer_button, pattern=r"^ask:"))
     application.add_handler(CallbackQueryHandler(on_stale_button))
     # Everything else that is text, commands of the answers core included, goes to the core.
     application.add_handler(MessageHandler(filters.TEXT & ~filters.UpdateType.EDITED, answer_message))
