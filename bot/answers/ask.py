@@ -286,7 +286,7 @@ class QuestionAnswers:
                 ]
         else:
             if not elsewhere:
-                lines.append(t(ctx.lang, "search_title", query=question.text))
+                lines.append(t(ctx.lang, "search_title", query=_echo(question.text)))
             for index, rule in enumerate([top, *rest]):
                 lines += [Html("")] if index or not elsewhere else []
                 lines.append(short_card(self.catalog, rule, ctx))
@@ -374,8 +374,16 @@ def _elsewhere(where: str, ctx: ChatContext) -> Html:
     return t(ctx.lang, "ask_elsewhere", where_hint=where)
 
 
+ECHO_LIMIT = 60
+
+
+def _echo(text: str) -> str:
+    """The question as quoted back: a long message is not repeated whole."""
+    return text if len(text) <= ECHO_LIMIT else text[:ECHO_LIMIT] + "…"
+
+
 def _nothing(text: str, ctx: ChatContext) -> Html:
-    return join([t(ctx.lang, "search_nothing", query=text), t(ctx.lang, "search_suggest")])
+    return join([t(ctx.lang, "search_nothing", query=_echo(text)), t(ctx.lang, "search_suggest")])
 
 
 def short_card(catalog: Catalog, rule: Rule, ctx: ChatContext) -> Html:

@@ -34,6 +34,9 @@ STOP_BIGRAMS = frozenset(
     现在 我的 我们 需要 的是 么时 是什 有什 有没 没有""".split()
 )
 
+# A lone particle or pronoun between spaces or punctuation says nothing about a rule.
+STOP_CHARS = frozenset("的了吗呢吧啊是在有和与或我你他她它这那")
+
 FIELD_WEIGHTS = {"title": 3.0, "keywords": 3.0, "names": 2.0, "summary": 1.5, "detail": 0.5}
 K1, B = 1.2, 0.75
 
@@ -52,7 +55,8 @@ def tokenize(text: str) -> list[str]:
     for piece in _WORD.findall(text.casefold()):
         if _CJK.match(piece):
             if len(piece) == 1:
-                tokens.append(piece)
+                if piece not in STOP_CHARS:
+                    tokens.append(piece)
             else:
                 tokens.extend(
                     p for p in (piece[i : i + 2] for i in range(len(piece) - 1)) if p not in STOP_BIGRAMS

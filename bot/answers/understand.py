@@ -31,6 +31,9 @@ _BARE_NUMBER = re.compile(rf"(?<![0-9a-z.$£€¥￥\-])({_NUMBER})(?![0-9a-z.]|
 _YEAR = re.compile(r"(?<![0-9])(20[0-9]{2})(?![0-9])\s?年?")
 _ISO_DATE = re.compile(r"(?<![0-9])(20[0-9]{2})-([0-9]{1,2})-([0-9]{1,2})(?![0-9])")
 _MONTH_DAY = re.compile(r"(?<![0-9])([0-9]{1,2})\s?月\s?([0-9]{1,2})\s?[日号]")
+# A number in scientific notation ("1e309") is meant as a price but is none: it is passed on as written,
+# so the seller hears why it cannot be used.
+_SCIENTIFIC = re.compile(r"(?<![0-9a-z.])(-?[0-9]+(?:\.[0-9]+)?e[+-]?[0-9]+)(?![0-9a-z])")
 # Relative years: a word -> years from today.
 RELATIVE_YEARS = {"明年": 1, "next year": 1, "今年": 0, "this year": 0, "去年": -1, "last year": -1}
 RELATIVE_MONTHS = {"下个月": 1, "下月": 1, "next month": 1, "这个月": 0, "本月": 0, "this month": 0}
@@ -222,7 +225,8 @@ def _numbers(folded: str) -> tuple[str | None, list[str]]:
     """The first price with a currency, and every number in order (years and dates left out)."""
     found: list[tuple[int, str, bool]] = []
     covered: list[tuple[int, int]] = []
-    for pattern, is_price in ((_PRICE_BEFORE, True), (_PRICE_AFTER, True), (_BARE_NUMBER, False)):
+    patterns = ((_SCIENTIFIC, True), (_PRICE_BEFORE, True), (_PRICE_AFTER, True), (_BARE_NUMBER, False))
+    for pattern, is_price in patterns:
         for match in pattern.finditer(folded):
             start, end = match.span(1)
             if any(s <= start < e for s, e in covered):

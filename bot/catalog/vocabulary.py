@@ -36,8 +36,9 @@ __all__ = [
 ]
 
 VOCABULARY_FILE = "words.toml"
-# A close match must score this (rapidfuzz ratio, 0-100) and be long enough to be more than a coincidence.
-FUZZY_CUTOFF = 85.0
+# A close match must score this (rapidfuzz ratio, 0-100), start with the same letter and be long enough
+# to be more than a coincidence.
+FUZZY_CUTOFF = 86.0
 FUZZY_MIN_LENGTH = 5
 
 _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff\uf900-\ufaff]")
@@ -197,7 +198,8 @@ class PhraseIndex(Generic[T]):
             if len(text) < FUZZY_MIN_LENGTH or (skip is not None and any(skip(t.text) for t in window)):
                 continue
             best = process.extractOne(text, self._latin, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-            if best is not None:
+            # Typos keep the first letter; "weather" is not a misspelt "sweater".
+            if best is not None and best[0][0] == text[0]:
                 phrase, value = self._exact[best[0]]
                 return Found(value, start, start + length, phrase, float(best[1]))
         return None
