@@ -80,18 +80,19 @@ def test_fees_are_never_negative_and_grow_with_price(catalog: Catalog, price: De
 
 
 SELLER_WORDS = st.sampled_from(
-    ["amazon", "亚马逊", "temu", "tiktok", "抖音", "shein", "速卖通", "us", "US", "美国站", "英国", "德国", "dress",
-     "连衣裙", "T恤", "necklace", "耳环", "phone case", "数据线", "aparel", "jewlery", "fee", "佣金", "多少",
-     "how much", "when", "什么时候", "exempt", "免收", "豁免", "小额豁免", "新规", "upcoming", "2027", "明年",
-     "next month", "3月15日", "2月30日", "$25", "25美元", "25刀", "25 dollars", "1e309", "-5", "$$$", "99999",
-     "99999年", "0", "$0", "1,000,000.01", "coupon", "low inventory", "小号标准", "10 days", "😀", "<b>", "&amp;"]
+    ["amazon", "亚马逊", "temu", "tiktok", "抖音", "shein", "速卖通", "us", "US", "美国站", "英国", "德国",
+     "dress", "连衣裙", "T恤", "necklace", "耳环", "phone case", "数据线", "aparel", "jewlery", "fee", "佣金",
+     "多少", "how much", "when", "什么时候", "exempt", "免收", "豁免", "小额豁免", "新规", "upcoming", "2027",
+     "明年", "next month", "3月15日", "2月30日", "$25", "25美元", "25刀", "25 dollars", "1e309", "-5", "$$$",
+     "99999", "99999年", "0", "$0", "1,000,000.01", "coupon", "low inventory", "小号标准", "10 days", "😀",
+     "<b>", "&amp;"]
 )  # fmt: skip
 QUESTIONS = st.lists(st.one_of(SELLER_WORDS, st.text(max_size=8)), min_size=1, max_size=8).map(" ".join)
 
 
 @SETTINGS
 @given(text=QUESTIONS, lang=st.sampled_from(["en", "zh"]))
-def test_any_seller_question_gets_an_answer_with_valid_buttons(answers: Answers, text: str, lang: str) -> None:
+def test_seller_questions_get_answers_and_valid_buttons(answers: Answers, text: str, lang: str) -> None:
     """Questions built from sellers' words, good and bad, never fail and never carry an oversized button."""
     reply = answers.reply(text, context(lang))
     assert reply.plain.strip()
