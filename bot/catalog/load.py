@@ -162,7 +162,8 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
         if policy is not None:
             parsed.append((path.name, policy))
     catalog = _assemble(parsed, problems)
-    words = _load_words(folder / VOCABULARY_FILE, catalog, problems)
+    # With a platform file unreadable its categories are unknown: do not blame the words file for that.
+    words = _load_words(folder / VOCABULARY_FILE, catalog if len(parsed) == len(paths) else None, problems)
     catalog = replace(catalog, vocabulary=build_vocabulary(words, [policy for _, policy in parsed]))
     if problems:
         raise CatalogError(problems)
@@ -179,7 +180,7 @@ def _read_toml(path: Path, problems: list[PolicyProblem]) -> dict[str, Any] | No
     return None
 
 
-def _load_words(path: Path, catalog: Catalog, problems: list[PolicyProblem]) -> WordsFile | None:
+def _load_words(path: Path, catalog: Catalog | None, problems: list[PolicyProblem]) -> WordsFile | None:
     """policies/words.toml (optional): product words must name a category some platform has."""
     if not path.exists():
         return None
@@ -193,6 +194,8 @@ def _load_words(path: Path, catalog: Catalog, problems: list[PolicyProblem]) -> 
             field_path = ".".join(str(part) for part in detail["loc"])
             problems.append(PolicyProblem(path.name, None, field_path, _message(detail)))
         return None
+    if catalog is None:
+        return words
     known = {category.id for platform in catalog.platforms.values() for category in platform.categories}
     for category_id in words.products:
         if category_id not in known:
