@@ -110,7 +110,8 @@ def _toml_list(words: Sequence[str]) -> str:
 
 
 def _row(name: str, kind: str, stats: Stats) -> str:
-    return f"{name:<16}{kind:<10}{stats.count:>6}{stats.p50:>9.3f}{stats.p90:>9.3f}{stats.p99:>9.3f}{stats.max:>9.3f}"
+    figures = (stats.p50, stats.p90, stats.p99, stats.max)
+    return f"{name:<16}{kind:<10}{stats.count:>6}" + "".join(f"{value:>9.3f}" for value in figures)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
