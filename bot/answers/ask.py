@@ -102,6 +102,15 @@ class QuestionAnswers:
         calculated = self._calculator(question, hits, ctx)
         if calculated is not None:
             return calculated
+        if question.period is not None and question.topic_text and Intent.UPCOMING not in intents:
+            # "prime day 2026", "amazon fee increase 2025": the rules about it that belong to that span.
+            start, end = question.period
+            in_span = [hit for hit in hits if _in_span(hit.rule, start, end, question.year)]
+            return (
+                self._about_rules(question, in_span, elsewhere, ctx)
+                if in_span
+                else self._dated(question, ctx)
+            )
         if Intent.UPCOMING in intents or (question.period is not None and Intent.WHEN not in intents):
             return self._dated(question, ctx)
         if not hits:
@@ -171,7 +180,7 @@ class QuestionAnswers:
 
     def _calculator(self, question: Question, hits: list[SearchHit], ctx: ChatContext) -> Answered | None:
         """The best rule feeds a calculator and the question gives its numbers: calculate."""
-        for rule in (hit.rule for hit in hits):
+        for rule in (hit.rule for hit in hits[:RESULTS]):
             if rule.calculator is None:
                 continue
             function, needs = CALCULATORS[rule.calculator]
@@ -200,8 +209,9 @@ class QuestionAnswers:
             and (not topical or o.rule.id in topical_ids)
             and (topical or Intent.FEE not in question.intents or o.rule.topic == "fees")
         ]
-        # A named year or month asks what changes then; dates that come round every year are not changes.
-        changes = [o for o in occurrences if o.event.recurrence is None or question.period is None]
+        # A named year asks what changes then; dates that come round every year are not changes.
+        whole_year = question.year is not None and (start, end) == _year_span(question.year)
+        changes = [o for o in occurrences if o.event.recurrence is None or not whole_year]
         yearly = [o for o in occurrences if o not in changes]
         what = self._what(question, ctx)
         span = _span_text(start, end, question, ctx)
@@ -291,7 +301,8 @@ class QuestionAnswers:
                 lines += [Html("")] if index or not elsewhere else []
                 lines.append(short_card(self.catalog, rule, ctx))
         buttons = self._buttons(top, focus, ctx)
-        return Answered(Reply(join(lines), buttons=buttons), tuple(hit.rule for hit in hits), question)
+        rules = tuple(hit.rule for hit in hits[:RESULTS])
+        return Answered(Reply(join(lines), buttons=buttons), rules, question)
 
     def _focus(self, rule: Rule, focus: str, ctx: ChatContext) -> list[Html]:
         """The part of a rule a question asks for: x exemptions, d dates, f figures and fee tables."""
@@ -319,18 +330,18 @@ class QuestionAnswers:
         """The best rules, those of the named platform and marketplace; (closest elsewhere, True) if none."""
         everywhere = self.index.search(question.search_text, limit=CANDIDATES)
         if question.platform is None and question.marketplace is None:
-            return everywhere[:RESULTS], False
+            return everywhere, False
         if not everywhere:
             return [], False
         keep = self._fits_question(question)
         named = self.index.search(question.search_text, limit=CANDIDATES, keep=keep)
         if not named or named[0].score < PLATFORM_SHARE * everywhere[0].score:
-            return everywhere[:RESULTS], True
+            return everywhere, True
         if not question.platform_words:
-            return named[:RESULTS], False
+            return named, False
         # Ranked again with the platform's names, which may be the topic too ("de minimis" names US customs).
         ranked = self.index.search(f"{question.search_text} {question.platform_words}", CANDIDATES, keep)
-        return ranked[:RESULTS], False
+        return ranked, False
 
     # Pieces
 
@@ -359,6 +370,21 @@ class QuestionAnswers:
         if Intent.FEE in question.intents:
             parts.append(str(t(ctx.lang, "topic_fees")))
         return " ".join(parts) or str(t(ctx.lang, "ask_the_catalog"))
+
+
+def _year_span(year: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def _in_span(rule: Rule, start: dt.date, end: dt.date, year: int | None) -> bool:
+    """Whether a rule has a date in the span, or names the year in its title ("Prime Day 2026")."""
+    if year is not None and str(year) in rule.title.en:
+        return True
+    for event in rule.events:
+        day = event.next_date(start) if event.recurrence is not None else event.date
+        if day is not None and start <= day <= end:
+            return True
+    return False
 
 
 def _span_text(start: dt.date, end: dt.date, question: Question, ctx: ChatContext) -> Html:

@@ -121,10 +121,9 @@ class Understanding:
         bare_price = Intent.FEE in intents or len(numbers) == 1
         if price is None and category is not None and numbers and bare_price:
             price = numbers[0]
-        # Numbers are prices and counts, not words of a rule (a year stays: rules are titled by year).
-        taken |= {
-            i for i, token in enumerate(tokens) if token.text.isdigit() and not _YEAR.fullmatch(token.text)
-        }
+        # Small numbers are prices and counts, not words of a rule ("coupon 25 22 20"); a year or a bigger
+        # figure may name one ("EUR 150 duty exemption", "2027").
+        taken |= {i for i, token in enumerate(tokens) if token.text.isdigit() and len(token.text) < 3}
         topic_terms = [hit.value for hit in topics]
         search_text = " ".join([_blank(text, tokens, taken), *topic_terms])
         asked = {i for hit in intent_hits for i in range(hit.start, hit.end)} - topic_spans
