@@ -74,6 +74,15 @@ def test_an_unknown_category_in_words_is_a_problem_with_file_and_field(tmp_path:
     assert "words.toml field products.shoes-and-bags: unknown category 'shoes-and-bags'" in str(caught.value)
 
 
+def test_a_product_word_that_names_another_category_is_a_problem(tmp_path: Path) -> None:
+    folder = _policies_with_words(tmp_path, '[products]\napparel = ["dress", "necklace"]\n')
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(folder)
+    assert "words.toml field products.apparel: 'necklace' is a name of category 'jewelry'" in str(
+        caught.value
+    )
+
+
 def test_an_unknown_intent_or_a_bad_words_file_is_reported(tmp_path: Path) -> None:
     folder = _policies_with_words(tmp_path, '[intents]\nweather = ["rain"]\n')
     with pytest.raises(CatalogError) as caught:

@@ -196,12 +196,23 @@ def _load_words(path: Path, catalog: Catalog | None, problems: list[PolicyProble
         return None
     if catalog is None:
         return words
-    known = {category.id for platform in catalog.platforms.values() for category in platform.categories}
-    for category_id in words.products:
-        if category_id not in known:
-            problems.append(
-                PolicyProblem(path.name, None, f"products.{category_id}", f"unknown category {category_id!r}")
-            )
+    # A category's own names say which category they are: a product word may not point elsewhere.
+    names: dict[str, str] = {}
+    for platform in catalog.platforms.values():
+        for category in platform.categories:
+            for name in (category.id, category.name.en, category.name.zh, *category.aliases):
+                names.setdefault(name.casefold(), category.id)
+    for category_id, product_words in words.products.items():
+        where = f"products.{category_id}"
+        if category_id not in {category for category in names.values()}:
+            problems.append(PolicyProblem(path.name, None, where, f"unknown category {category_id!r}"))
+            continue
+        for word in product_words:
+            owner = names.get(word.casefold())
+            if owner is not None and owner != category_id:
+                problems.append(
+                    PolicyProblem(path.name, None, where, f"{word!r} is a name of category {owner!r}")
+                )
     return words
 
 
