@@ -154,6 +154,7 @@ def test_years_and_dates(
         ("amazon us fees", "amazon", "US"), ("tell us about amazon fees", "amazon", None),
         ("is it true", None, None), ("UK commission", None, "UK"), ("tiktok 英国 佣金", "tiktok-shop", "UK"),
         ("amazn fees", "amazon", None), ("抖音 佣金", "tiktok-shop", None),
+        ("amazon 服装 佣金 uk", "amazon", "UK"), ("de minimus rules", None, None),
     ],
 )  # fmt: skip
 def test_platforms_and_marketplaces(
@@ -272,3 +273,11 @@ def test_a_thousand_characters_of_noise_get_a_short_reply(answers: Answers, en: 
     reply = answers.reply(noise, en).plain
     assert "I found no rule about" in reply and len(reply) < 400
     assert "more than 1000 characters" in answers.reply(noise + "x", en).plain
+
+
+def test_a_misspelt_word_of_the_rules_searches_as_the_word_meant(answers: Answers) -> None:
+    assert answers.index.closest("invetory") == "inventory"
+    assert answers.index.closest("inventory") is None  # a word the rules use is no misspelling
+    assert answers.index.closest("weather") is None
+    reply = ask(answers, "when does the low invetory fee start")
+    assert "Low-inventory-level fee" in reply.split("\n")[0]

@@ -85,7 +85,7 @@ class QuestionAnswers:
     def __init__(self, catalog: Catalog, index: SearchIndex) -> None:
         self.catalog = catalog
         self.index = index
-        self.understanding = Understanding(catalog, known_word=index.knows)
+        self.understanding = Understanding(catalog, known_word=index.knows, closest_word=index.closest)
         self._rules = {button_key(rule_id): rule for rule_id, rule in catalog.rules.items()}
         self._schedules = {button_key(s.id): s for s in catalog.fee_schedules.values()}
 

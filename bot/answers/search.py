@@ -14,8 +14,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz, process
+
 from bot.catalog.load import Catalog
 from bot.catalog.schema import Rule
+from bot.catalog.vocabulary import FUZZY_CUTOFF, FUZZY_MIN_LENGTH
 
 __all__ = ["SearchHit", "SearchIndex", "tokenize"]
 
@@ -93,6 +96,18 @@ class SearchIndex:
             for token, tf in counts.items():
                 idf = math.log(1 + (total - frequency[token] + 0.5) / (frequency[token] + 0.5))
                 self._postings[token].append((doc, idf * tf * (K1 + 1) / (tf + norm)))
+        self._latin_terms = sorted(t for t in self._postings if t.isalpha() and t.isascii() and len(t) >= 4)
+
+    def closest(self, word: str) -> str | None:
+        """For an English word no rule uses, the word of the rules it most likely misspells, if any."""
+        folded = word.casefold()
+        if len(folded) < FUZZY_MIN_LENGTH or not folded.isalpha() or self.knows(folded):
+            return None
+        if folded in STOP_WORDS:
+            return None
+        best = process.extractOne(folded, self._latin_terms, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        # Typos keep the first letter.
+        return best[0] if best is not None and best[0][0] == folded[0] else None
 
     def knows(self, word: str) -> bool:
         """Whether some rule uses this word (so it is not a misspelling of something else)."""

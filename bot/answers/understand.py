@@ -14,8 +14,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.answers.parsing import find_marketplace
+from bot.answers.search import STOP_WORDS
 from bot.catalog.load import Catalog
-from bot.catalog.vocabulary import CategoryMatch, Intent, PhraseIndex, Token, find_categories, tokens_of
+from bot.catalog.vocabulary import (
+    CategoryMatch,
+    Found,
+    Intent,
+    PhraseIndex,
+    Token,
+    find_categories,
+    tokens_of,
+)
 
 __all__ = ["Question", "Understanding"]
 
@@ -34,6 +43,8 @@ _MONTH_DAY = re.compile(r"(?<![0-9])([0-9]{1,2})\s?月\s?([0-9]{1,2})\s?[日号]
 # A number in scientific notation ("1e309") is meant as a price but is none: it is passed on as written,
 # so the seller hears why it cannot be used.
 _SCIENTIFIC = re.compile(r"(?<![0-9a-z.])(-?[0-9]+(?:\.[0-9]+)?e[+-]?[0-9]+)(?![0-9a-z])")
+# Marketplace codes that are words too: "tell us", "is it", "de minimis".
+AMBIGUOUS_CODES = STOP_WORDS | {"de"}
 # Relative years: a word -> years from today.
 RELATIVE_YEARS = {"明年": 1, "next year": 1, "今年": 0, "this year": 0, "去年": -1, "last year": -1}
 RELATIVE_MONTHS = {"下个月": 1, "下月": 1, "next month": 1, "这个月": 0, "本月": 0, "this month": 0}
@@ -71,7 +82,12 @@ class Question:
 class Understanding:
     """Reads questions against one catalog (build it again when the catalog is reloaded)."""
 
-    def __init__(self, catalog: Catalog, known_word: Callable[[str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        known_word: Callable[[str], bool] | None = None,
+        closest_word: Callable[[str], str | None] | None = None,
+    ) -> None:
         self.catalog = catalog
         self.vocabulary = catalog.vocabulary
         self._platforms = PhraseIndex(
@@ -91,6 +107,7 @@ class Understanding:
         }
         # A word the catalog itself uses is not a misspelling of a product word ("charges" is not "charger").
         self._known_word = known_word
+        self._closest_word = closest_word
 
     def read(self, text: str, today: dt.date) -> Question:
         folded = text.casefold()
@@ -125,6 +142,16 @@ class Understanding:
         # figure may name one ("EUR 150 duty exemption", "2027").
         taken |= {i for i, token in enumerate(tokens) if token.text.isdigit() and len(token.text) < 3}
         topic_terms = [hit.value for hit in topics]
+        if self._closest_word is not None:
+            # A misspelt word of the rules ("invetory") searches as the word it was meant to be.
+            named = {i for hit in intent_hits for i in range(hit.start, hit.end)} | topic_spans
+            # (categories were found among the free tokens: their spans index those)
+            named_words = {token.start for found, _ in categories for token in free[found.start : found.end]}
+            for i, token in enumerate(tokens):
+                if i not in taken and i not in named and token.start not in named_words and not token.is_cjk:
+                    correction = self._closest_word(token.text)
+                    if correction is not None:
+                        topic_terms.append(correction)
         search_text = " ".join([_blank(text, tokens, taken), *topic_terms])
         asked = {i for hit in intent_hits for i in range(hit.start, hit.end)} - topic_spans
         topic_text = " ".join([_blank(text, tokens, taken | asked), *topic_terms])
@@ -154,11 +181,10 @@ class Understanding:
         return word in self._intent_words or (self._known_word is not None and self._known_word(word))
 
     def _marketplace(
-        self, tokens: Sequence[Token], taken: set[int], platform_hits: Sequence[object]
+        self, tokens: Sequence[Token], taken: set[int], platform_hits: Sequence[Found[str]]
     ) -> tuple[str | None, set[int]]:
-        """The first marketplace named; a two-letter code counts only in capitals or after a platform name
-        ("US", "amazon us"), so "tell us" or "is it" name no marketplace."""
-        after_platform = {getattr(hit, "end", -1) for hit in platform_hits}
+        """The first marketplace named, so "tell us" or "is it" name none."""
+        after_platform = {hit.end for hit in platform_hits}
         index = 0
         while index < len(tokens):
             if index in taken:
@@ -172,8 +198,10 @@ class Understanding:
                 if found is None:
                     continue
                 word = span[0]
-                short_code = length == 1 and not word.is_cjk and len(word.text) <= 3
-                if short_code and not (word.original.isupper() or index in after_platform):
+                # "us" and "it" are English words first: in lower case they name a marketplace only
+                # right after a platform ("amazon us"); "uk", "jp" or "US" always do.
+                ambiguous = length == 1 and word.text in AMBIGUOUS_CODES and not word.original.isupper()
+                if ambiguous and index not in after_platform:
                     continue
                 return found, set(range(index, index + length))
             index += 1
