@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from bot.answers.parsing import find_marketplace
 from bot.answers.search import STOP_WORDS
@@ -74,10 +75,6 @@ class Question:
     # The words that named the platform ("de minimis" names US customs and is also what it is about).
     platform_words: str = ""
 
-    @property
-    def names_anything(self) -> bool:
-        return any((self.platform, self.marketplace, self.category, self.year, self.intents, self.size_tier))
-
 
 class Understanding:
     """Reads questions against one catalog (build it again when the catalog is reloaded)."""
@@ -102,9 +99,7 @@ class Understanding:
             for row in table.rows
             for name in (row.key, row.label.en, *row.aliases)
         )
-        self._intent_words = {
-            word for word in (t.text for t in tokens_of(" ".join(self.vocabulary.intents.phrases())))
-        }
+        self._intent_words = {token.text for token in tokens_of(" ".join(self.vocabulary.intents.phrases()))}
         # A word the catalog itself uses is not a misspelling of a product word ("charges" is not "charger").
         self._known_word = known_word
         self._closest_word = closest_word
@@ -142,24 +137,14 @@ class Understanding:
         # figure may name one ("EUR 150 duty exemption", "2027").
         taken |= {i for i, token in enumerate(tokens) if token.text.isdigit() and len(token.text) < 3}
         topic_terms = [hit.value for hit in topics]
-        if self._closest_word is not None:
-            # A misspelt word of the rules ("invetory") searches as the word it was meant to be.
-            named = {i for hit in intent_hits for i in range(hit.start, hit.end)} | topic_spans
-            # (categories were found among the free tokens: their spans index those)
-            named_words = {token.start for found, _ in categories for token in free[found.start : found.end]}
-            for i, token in enumerate(tokens):
-                if i not in taken and i not in named and token.start not in named_words and not token.is_cjk:
-                    correction = self._closest_word(token.text)
-                    if correction is not None:
-                        topic_terms.append(correction)
+        named = {i for hit in intent_hits for i in range(hit.start, hit.end)} | topic_spans
+        # (categories were found among the free tokens: their spans index those)
+        named_at = {token.start for found, _ in categories for token in free[found.start : found.end]}
+        unnamed = [t for i, t in enumerate(tokens) if i not in taken | named and t.start not in named_at]
+        topic_terms += self._spelling_fixes(unnamed)
         search_text = " ".join([_blank(text, tokens, taken), *topic_terms])
         asked = {i for hit in intent_hits for i in range(hit.start, hit.end)} - topic_spans
         topic_text = " ".join([_blank(text, tokens, taken | asked), *topic_terms])
-        if not any(len(t.text) > 1 and not t.text.isdigit() for t in tokens_of(topic_text)) and not any(
-            tokens_of(topic_text)[i].is_cjk and tokens_of(topic_text)[i + 1].is_cjk
-            for i in range(len(tokens_of(topic_text)) - 1)
-        ):
-            topic_text = ""
         return Question(
             text=text,
             platform=platform,
@@ -172,9 +157,16 @@ class Understanding:
             intents=intents,
             size_tier=size_tiers[0].value if size_tiers else None,
             search_text=search_text,
-            topic_text=topic_text,
+            topic_text=topic_text if _says_something(topic_text) else "",
             platform_words=" ".join(hit.phrase for hit in platform_hits),
         )
+
+    def _spelling_fixes(self, tokens: Sequence[Token]) -> list[str]:
+        """A misspelt word of the rules ("invetory") searches as the word it was meant to be."""
+        if self._closest_word is None:
+            return []
+        fixes = (self._closest_word(token.text) for token in tokens if not token.is_cjk)
+        return [fix for fix in fixes if fix is not None]
 
     def _not_a_name(self, word: str) -> bool:
         """Words never read as a misspelt name: intent words and words the catalog uses as they are."""
@@ -206,6 +198,14 @@ class Understanding:
                 return found, set(range(index, index + length))
             index += 1
         return None, set()
+
+
+def _says_something(text: str) -> bool:
+    """An English word (not a number or a letter) or two Chinese characters in a row."""
+    tokens = tokens_of(text)
+    if any(len(token.text) > 1 and not token.text.isdigit() for token in tokens):
+        return True
+    return any(a.is_cjk and b.is_cjk and b.start == a.end for a, b in pairwise(tokens))
 
 
 def _blank(text: str, tokens: Sequence[Token], taken: set[int]) -> str:
