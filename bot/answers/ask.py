@@ -105,7 +105,8 @@ class QuestionAnswers:
         if question.period is not None and question.topic_text and Intent.UPCOMING not in intents:
             # "prime day 2026", "amazon fee increase 2025": the rules about it that belong to that span.
             start, end = question.period
-            in_span = [hit for hit in hits if _in_span(hit.rule, start, end, question.year)]
+            whole_year = question.year if (start, end) == _year_span(question.year or 0) else None
+            in_span = [hit for hit in hits if _in_span(hit.rule, start, end, whole_year)]
             return (
                 self._about_rules(question, in_span, elsewhere, ctx)
                 if in_span
@@ -377,7 +378,7 @@ def _year_span(year: int) -> tuple[dt.date, dt.date]:
 
 
 def _in_span(rule: Rule, start: dt.date, end: dt.date, year: int | None) -> bool:
-    """Whether a rule has a date in the span, or names the year in its title ("Prime Day 2026")."""
+    """Whether a rule has a date in the span, or names the year asked about in its title (Prime Day 2026)."""
     if year is not None and str(year) in rule.title.en:
         return True
     for event in rule.events:

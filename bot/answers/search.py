@@ -18,7 +18,7 @@ from rapidfuzz import fuzz, process
 
 from bot.catalog.load import Catalog
 from bot.catalog.schema import Rule
-from bot.catalog.vocabulary import FUZZY_CUTOFF, FUZZY_MIN_LENGTH
+from bot.catalog.vocabulary import FUZZY_CUTOFF, FUZZY_MIN_LENGTH, PhraseIndex, tokens_of
 
 __all__ = ["SearchHit", "SearchIndex", "tokenize"]
 
@@ -42,6 +42,7 @@ STOP_CHARS = frozenset("的了吗呢吧啊是在有和与或我你他她它这�
 
 FIELD_WEIGHTS = {"title": 3.0, "keywords": 3.0, "names": 2.0, "summary": 1.5, "detail": 0.5}
 K1, B = 1.2, 0.75
+PHRASE_BOOST = 1.5
 
 
 def _stem(word: str) -> str:
@@ -97,6 +98,11 @@ class SearchIndex:
                 idf = math.log(1 + (total - frequency[token] + 0.5) / (frequency[token] + 0.5))
                 self._postings[token].append((doc, idf * tf * (K1 + 1) / (tf + norm)))
         self._latin_terms = sorted(t for t in self._postings if t.isalpha() and t.isascii() and len(t) >= 4)
+        # A rule's own phrase written out in the question ("low inventory fee", "低库存费") says more than
+        # its words one by one: such rules get PHRASE_BOOST.
+        self._phrases: PhraseIndex[tuple[int, ...]] = PhraseIndex(
+            (phrase, tuple(docs)) for phrase, docs in _keyword_phrases(self._rules).items()
+        )
 
     def closest(self, word: str) -> str | None:
         """For an English word no rule uses, the word of the rules it most likely misspells, if any."""
@@ -122,6 +128,10 @@ class SearchIndex:
         for token in set(tokenize(text)):
             for doc, weight in self._postings.get(token, ()):
                 scores[doc] += weight
+        for found in self._phrases.find(tokens_of(text)):
+            for doc in found.value:
+                if doc in scores:
+                    scores[doc] *= PHRASE_BOOST
         if keep is not None:
             scores = defaultdict(float, {doc: s for doc, s in scores.items() if keep(self._rules[doc])})
         # Only the few best are wanted: a heap avoids sorting every rule that shares a common word.
@@ -131,6 +141,20 @@ class SearchIndex:
         # Hits far below the best one are noise from a shared common word.
         floor = best[0][1] * 0.25
         return [SearchHit(self._rules[doc], score) for doc, score in best if score >= floor]
+
+
+def _keyword_phrases(rules: list[Rule]) -> dict[str, list[int]]:
+    """Keyword and table-row phrases of two words or more (three Chinese characters) -> their rules."""
+    phrases: dict[str, list[int]] = defaultdict(list)
+    for doc, rule in enumerate(rules):
+        rows = [name for table in rule.tables for row in table.rows for name in (row.label.en, *row.aliases)]
+        for keyword in [*rule.keywords, *rows]:
+            tokens = tokens_of(keyword)
+            if len(tokens) >= 3 or (len(tokens) == 2 and not any(token.is_cjk for token in tokens)):
+                key = " ".join(token.text for token in tokens)
+                if doc not in phrases[key]:
+                    phrases[key].append(doc)
+    return phrases
 
 
 def _fields(catalog: Catalog, rule: Rule) -> list[tuple[str, str]]:
@@ -151,6 +175,9 @@ def _fields(catalog: Catalog, rule: Rule) -> list[tuple[str, str]]:
     detail = [item.en + " " + item.zh for item in (*rule.conditions, *rule.exemptions, *rule.notes)]
     detail += [event.label.en + " " + event.label.zh for event in rule.events]
     detail += [number.label.en + " " + number.label.zh for number in rule.numbers]
+    detail += [
+        " ".join([row.label.en, row.label.zh, *row.aliases]) for table in rule.tables for row in table.rows
+    ]
     return [
         ("title", rule.title.en + " " + rule.title.zh),
         ("keywords", " ".join(rule.keywords)),

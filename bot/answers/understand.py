@@ -12,10 +12,9 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
 from bot.answers.parsing import find_marketplace
-from bot.answers.search import STOP_WORDS
+from bot.answers.search import STOP_WORDS, tokenize
 from bot.catalog.load import Catalog
 from bot.catalog.vocabulary import (
     CategoryMatch,
@@ -46,6 +45,15 @@ _MONTH_DAY = re.compile(r"(?<![0-9])([0-9]{1,2})\s?月\s?([0-9]{1,2})\s?[日号]
 _SCIENTIFIC = re.compile(r"(?<![0-9a-z.])(-?[0-9]+(?:\.[0-9]+)?e[+-]?[0-9]+)(?![0-9a-z])")
 # Marketplace codes that are words too: "tell us", "is it", "de minimis".
 AMBIGUOUS_CODES = STOP_WORDS | {"de"}
+# A month alone ("1月", "in january", "sept"): its next occurrence, this month included.
+_MONTH_ONLY = re.compile(r"(?<![0-9])(1[0-2]|[1-9])\s?月(?!\s?[0-9])|\b([a-z]+)\b")
+# "may" and "mar" are words too: May is asked as 5月 or with a date, March by its full name.
+MONTH_WORDS = (
+    ("january", "jan"), ("february", "feb"), ("march",), ("april", "apr"), (), ("june", "jun"),
+    ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"),
+    ("november", "nov"), ("december", "dec"),
+)  # fmt: skip
+MONTH_NAMES = {name: number for number, names in enumerate(MONTH_WORDS, start=1) for name in names}
 # Relative years: a word -> years from today.
 RELATIVE_YEARS = {"明年": 1, "next year": 1, "今年": 0, "this year": 0, "去年": -1, "last year": -1}
 RELATIVE_MONTHS = {"下个月": 1, "下月": 1, "next month": 1, "这个月": 0, "本月": 0, "this month": 0}
@@ -201,11 +209,8 @@ class Understanding:
 
 
 def _says_something(text: str) -> bool:
-    """An English word (not a number or a letter) or two Chinese characters in a row."""
-    tokens = tokens_of(text)
-    if any(len(token.text) > 1 and not token.text.isdigit() for token in tokens):
-        return True
-    return any(a.is_cjk and b.is_cjk and b.start == a.end for a, b in pairwise(tokens))
+    """Whether the text has a search word left (not a number, a lone character or a question word)."""
+    return any(len(token) > 1 and not token.isdigit() for token in tokenize(text))
 
 
 def _blank(text: str, tokens: Sequence[Token], taken: set[int]) -> str:
@@ -243,9 +248,26 @@ def _when(folded: str, today: dt.date) -> tuple[int | None, tuple[dt.date, dt.da
             first = dt.date(month_index // 12, month_index % 12 + 1, 1)
             after = dt.date((month_index + 1) // 12, (month_index + 1) % 12 + 1, 1)
             return None, (first, after - dt.timedelta(days=1))
+    month = _month(folded)
+    if month is not None:
+        first = dt.date(year or today.year, month, 1)
+        if year is None and month < today.month:
+            first = first.replace(year=today.year + 1)
+        after = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return first.year, (first, after - dt.timedelta(days=1))
     if year is not None:
         return year, (dt.date(year, 1, 1), dt.date(year, 12, 31))
     return None, None
+
+
+def _month(folded: str) -> int | None:
+    """The month a question names alone: "3月", "march", "in sept"."""
+    for match in _MONTH_ONLY.finditer(folded):
+        if match.group(1):
+            return int(match.group(1))
+        if match.group(2) in MONTH_NAMES:
+            return MONTH_NAMES[match.group(2)]
+    return None
 
 
 def _numbers(folded: str) -> tuple[str | None, list[str]]:
