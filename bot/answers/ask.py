@@ -336,13 +336,21 @@ class QuestionAnswers:
             return [], False
         keep = self._fits_question(question)
         named = self.index.search(question.search_text, limit=CANDIDATES, keep=keep)
-        if not named or named[0].score < PLATFORM_SHARE * everywhere[0].score:
+        if not named or not self._platform_has_it(question, keep):
             return everywhere, True
         if not question.platform_words:
             return named, False
         # Ranked again with the platform's names, which may be the topic too ("de minimis" names US customs).
         ranked = self.index.search(f"{question.search_text} {question.platform_words}", CANDIDATES, keep)
         return ranked, False
+
+    def _platform_has_it(self, question: Question, keep: Callable[[Rule], bool]) -> bool:
+        """Whether the named platform's best rule is about the topic, not just sharing a question word
+        with it ("does temu charge a deposit": Temu's import charges are no deposit)."""
+        topic = question.topic_text or question.search_text
+        everywhere = self.index.search(topic, limit=1)
+        named = self.index.search(topic, limit=1, keep=keep)
+        return bool(everywhere) and bool(named) and named[0].score >= PLATFORM_SHARE * everywhere[0].score
 
     # Pieces
 

@@ -144,13 +144,13 @@ class SearchIndex:
 
 
 def _keyword_phrases(rules: list[Rule]) -> dict[str, list[int]]:
-    """Keyword and table-row phrases of two words or more (three Chinese characters) -> their rules."""
+    """Keyword and table-row phrases of two words or Chinese characters or more -> their rules."""
     phrases: dict[str, list[int]] = defaultdict(list)
     for doc, rule in enumerate(rules):
         rows = [name for table in rule.tables for row in table.rows for name in (row.label.en, *row.aliases)]
         for keyword in [*rule.keywords, *rows]:
             tokens = tokens_of(keyword)
-            if len(tokens) >= 3 or (len(tokens) == 2 and not any(token.is_cjk for token in tokens)):
+            if len(tokens) >= 2:
                 key = " ".join(token.text for token in tokens)
                 if doc not in phrases[key]:
                     phrases[key].append(doc)
