@@ -281,3 +281,8 @@ def test_a_misspelt_word_of_the_rules_searches_as_the_word_meant(answers: Answer
     assert answers.index.closest("weather") is None
     reply = ask(answers, "when does the low invetory fee start")
     assert "Low-inventory-level fee" in reply.split("\n")[0]
+
+
+def test_a_fee_at_a_price_without_a_category_says_how_to_ask(answers: Answers) -> None:
+    assert "name the product or category too" in ask(answers, "amazon fee $25")
+    assert "请同时说明商品或类目" in ask(answers, "亚马逊佣金 25美元", "zh")

@@ -273,6 +273,9 @@ class QuestionAnswers:
         self, question: Question, hits: list[SearchHit], elsewhere: bool, ctx: ChatContext
     ) -> Answered:
         lines: list[Html] = []
+        if question.price is not None and question.category is None and Intent.FEE in question.intents:
+            # A fee at a price without a category: say how to get the number, then the rules.
+            lines += [t(ctx.lang, "ask_which_category", price=question.price), Html("")]
         if elsewhere:
             where = " ".join(self._place_names(question, ctx))
             lines += [
