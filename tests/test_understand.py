@@ -170,7 +170,7 @@ def test_platforms_and_marketplaces(
         ("低库存费什么时候开始收", {Intent.WHEN}),
         ("哪些情况免收低库存费", {Intent.EXEMPT}),
         ("美国小额豁免还有吗", set()),  # 小额豁免 is de minimis, a topic, not a question about exemptions
-        ("最近有什么新规", {Intent.UPCOMING}),
+        ("最近有什么新规", {Intent.UPCOMING, Intent.CHANGES}),
         ("how much is the coupon fee", {Intent.AMOUNT, Intent.FEE}),
     ],
 )

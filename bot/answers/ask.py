@@ -53,7 +53,7 @@ LIST_LIMIT = 25
 PLATFORM_SHARE = 0.5
 MAX_BUTTONS = 3
 # Asked about dates or exemptions, a category names what the rule is about, not a fee to work out.
-OTHER_THAN_FEE = frozenset({Intent.WHEN, Intent.EXEMPT, Intent.UPCOMING})
+OTHER_THAN_FEE = frozenset({Intent.WHEN, Intent.EXEMPT, Intent.UPCOMING, Intent.CHANGES})
 
 CALCULATORS: dict[Calculator, tuple[Callable[[Catalog, list[str], ChatContext], Html], int]] = {
     # calculator -> (function, how many numbers it reads)
@@ -102,7 +102,9 @@ class QuestionAnswers:
         calculated = self._calculator(question, hits, ctx)
         if calculated is not None:
             return calculated
-        if question.period is not None and question.topic_text and Intent.UPCOMING not in intents:
+        # "新规" asks what is new, unless it names what: "优惠券新规" is the coupon rule.
+        asks_news = Intent.UPCOMING in intents or (Intent.CHANGES in intents and not question.topic_text)
+        if question.period is not None and question.topic_text and not asks_news:
             # "prime day 2026", "amazon fee increase 2025": the rules about it that belong to that span.
             start, end = question.period
             whole_year = question.year if (start, end) == _year_span(question.year or 0) else None
@@ -112,7 +114,7 @@ class QuestionAnswers:
                 if in_span
                 else self._dated(question, ctx)
             )
-        if Intent.UPCOMING in intents or (question.period is not None and Intent.WHEN not in intents):
+        if asks_news or question.period is not None:
             return self._dated(question, ctx)
         if not hits:
             if question.platform is not None and not self.index.search(question.search_text, limit=1):
@@ -350,9 +352,15 @@ class QuestionAnswers:
     def _platform_has_it(self, question: Question, keep: Callable[[Rule], bool]) -> bool:
         """Whether the named platform's best rule is about the topic, not just sharing a question word
         with it ("does temu charge a deposit": Temu's import charges are no deposit)."""
-        topic = question.topic_text or question.search_text
-        everywhere = self.index.search(topic, limit=1)
-        named = self.index.search(topic, limit=1, keep=keep)
+        full = self.index.search(question.search_text, limit=1)
+        topic = self.index.search(question.topic_text, limit=1) if question.topic_text else []
+        # Judge on the topic words when they carry the match (they find the same best rule); when the
+        # match is in the question words ("亚马逊的佣金是怎么收的": 佣金), on the whole question.
+        same_best = bool(topic) and bool(full) and topic[0].rule.id == full[0].rule.id
+        text = question.topic_text if same_best else ""
+        text = text or question.search_text
+        everywhere = self.index.search(text, limit=1)
+        named = self.index.search(text, limit=1, keep=keep)
         return bool(everywhere) and bool(named) and named[0].score >= PLATFORM_SHARE * everywhere[0].score
 
     # Pieces

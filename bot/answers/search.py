@@ -29,12 +29,12 @@ STOP_WORDS = frozenset(
     """a an the of for to in on at by and or is are was were be been it its this that these those what when
     which who how do does did can could will would should my our your i we you me us from with as about
     any there their than then so if not no yes please tell show give get much many rule rules
-    like s t about also just need know want""".split()
+    like s t about also just need know want policy policies regulation regulations""".split()
 )
 # Question words in Chinese carry no meaning for matching a rule.
 STOP_BIGRAMS = frozenset(
     """什么 时候 怎么 多少 如何 哪些 是否 可以 请问 一下
-    现在 我的 我们 需要 的是 么时 是什 有什 有没 没有""".split()
+    现在 我的 我们 需要 的是 么时 是什 有什 有没 没有 政策 规则 规定""".split()
 )
 
 # A lone particle or pronoun between spaces or punctuation says nothing about a rule.

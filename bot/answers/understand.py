@@ -141,9 +141,9 @@ class Understanding:
         bare_price = Intent.FEE in intents or len(numbers) == 1
         if price is None and category is not None and numbers and bare_price:
             price = numbers[0]
-        # Small numbers are prices and counts, not words of a rule ("coupon 25 22 20"); a year or a bigger
-        # figure may name one ("EUR 150 duty exemption", "2027").
-        taken |= {i for i, token in enumerate(tokens) if token.text.isdigit() and len(token.text) < 3}
+        # Small numbers are prices and counts, not words of a rule ("coupon 25 22 20"); a year, a bigger
+        # figure or a percentage may name one ("EUR 150 duty exemption", "2027", "8%").
+        taken |= {i for i, token in enumerate(tokens) if _small_number(token, text)}
         topic_terms = [hit.value for hit in topics]
         named = {i for hit in intent_hits for i in range(hit.start, hit.end)} | topic_spans
         # (categories were found among the free tokens: their spans index those)
@@ -165,7 +165,7 @@ class Understanding:
             intents=intents,
             size_tier=size_tiers[0].value if size_tiers else None,
             search_text=search_text,
-            topic_text=topic_text if _says_something(topic_text) else "",
+            topic_text=topic_text if _says_something(_without_dates(topic_text, folded)) else "",
             platform_words=" ".join(hit.phrase for hit in platform_hits),
         )
 
@@ -206,6 +206,25 @@ class Understanding:
                 return found, set(range(index, index + length))
             index += 1
         return None, set()
+
+
+def _small_number(token: Token, text: str) -> bool:
+    return token.text.isdigit() and len(token.text) < 3 and text[token.end : token.end + 1] not in ("%", "％")
+
+
+def _without_dates(text: str, folded: str) -> str:
+    """`text` (the question with words blanked, positions kept) without the words that name a year, a
+    month or a day: 明年, 2027年, 3月15日, next month, january (found in the whole question, `folded`)."""
+    chars = list(text.casefold()) if len(text.casefold()) == len(folded) else list(folded)
+    spans = [m.span() for pattern in (_ISO_DATE, _MONTH_DAY, _YEAR) for m in pattern.finditer(folded)]
+    spans += [m.span() for m in _MONTH_ONLY.finditer(folded) if m.group(1) or m.group(2) in MONTH_NAMES]
+    for word in (*RELATIVE_YEARS, *RELATIVE_MONTHS):
+        start = folded.find(word)
+        if start >= 0:
+            spans.append((start, start + len(word)))
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
 
 
 def _says_something(text: str) -> bool:

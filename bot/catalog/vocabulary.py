@@ -53,6 +53,8 @@ class Intent(StrEnum):
     WHEN = "when"
     EXEMPT = "exempt"
     UPCOMING = "upcoming"
+    # "新规", "changes": what is new, unless the question names a topic ("优惠券新规" is the coupon rule).
+    CHANGES = "changes"
 
 
 class WordsFile(Strict):
