@@ -343,17 +343,20 @@ class QuestionAnswers:
         named = self.index.search(question.search_text, limit=CANDIDATES, keep=keep)
         if not named or not self._platform_has_it(question, keep):
             return everywhere, True
-        if not question.platform_words:
+        if not self.index.is_keyword(question.platform_words):
             return named, False
-        # Ranked again with the platform's names, which may be the topic too ("de minimis" names US customs).
+        # Ranked again with the platform's name when it is a topic too ("de minimis" names US customs).
         ranked = self.index.search(f"{question.search_text} {question.platform_words}", CANDIDATES, keep)
         return ranked, False
 
     def _platform_has_it(self, question: Question, keep: Callable[[Rule], bool]) -> bool:
         """Whether the named platform's best rule is about the topic, not just sharing a question word
         with it ("does temu charge a deposit": Temu's import charges are no deposit)."""
+        if not question.topic_text:
+            # Nothing but question words ("tiktok us fee history"): the platform's own rules answer it.
+            return True
         full = self.index.search(question.search_text, limit=1)
-        topic = self.index.search(question.topic_text, limit=1) if question.topic_text else []
+        topic = self.index.search(question.topic_text, limit=1)
         # Judge on the topic words when they carry the match (they find the same best rule); when the
         # match is in the question words ("亚马逊的佣金是怎么收的": 佣金), on the whole question.
         same_best = bool(topic) and bool(full) and topic[0].rule.id == full[0].rule.id

@@ -43,6 +43,7 @@ STOP_CHARS = frozenset("的了吗呢吧啊是在有和与或我你他她它这�
 FIELD_WEIGHTS = {"title": 3.0, "keywords": 3.0, "names": 2.0, "summary": 1.5, "detail": 0.5}
 K1, B = 1.2, 0.75
 PHRASE_BOOST = 1.5
+SUPERSEDED_WEIGHT = 0.8
 
 
 def _stem(word: str) -> str:
@@ -100,6 +101,11 @@ class SearchIndex:
         self._latin_terms = sorted(t for t in self._postings if t.isalpha() and t.isascii() and len(t) >= 4)
         # A rule's own phrase written out in the question ("low inventory fee", "低库存费") says more than
         # its words one by one: such rules get PHRASE_BOOST.
+        self._keywords = {
+            " ".join(token.text for token in tokens_of(keyword))
+            for rule in self._rules
+            for keyword in rule.keywords
+        }
         self._phrases: PhraseIndex[tuple[int, ...]] = PhraseIndex(
             (phrase, tuple(docs)) for phrase, docs in _keyword_phrases(self._rules).items()
         )
@@ -114,6 +120,10 @@ class SearchIndex:
         best = process.extractOne(folded, self._latin_terms, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
         # Typos keep the first letter.
         return best[0] if best is not None and best[0][0] == folded[0] else None
+
+    def is_keyword(self, phrase: str) -> bool:
+        """Whether some rule lists this phrase among its keywords ("de minimis" is; "tiktok shop" is not)."""
+        return " ".join(token.text for token in tokens_of(phrase)) in self._keywords
 
     def knows(self, word: str) -> bool:
         """Whether some rule uses this word (so it is not a misspelling of something else)."""
@@ -132,6 +142,10 @@ class SearchIndex:
             for doc in found.value:
                 if doc in scores:
                     scores[doc] *= PHRASE_BOOST
+        for doc in scores:
+            if self._rules[doc].superseded_by is not None:
+                # A rule another replaced is rarely the answer; it stays findable when asked for by name.
+                scores[doc] *= SUPERSEDED_WEIGHT
         if keep is not None:
             scores = defaultdict(float, {doc: s for doc, s in scores.items() if keep(self._rules[doc])})
         # Only the few best are wanted: a heap avoids sorting every rule that shares a common word.
