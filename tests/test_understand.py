@@ -286,3 +286,14 @@ def test_a_misspelt_word_of_the_rules_searches_as_the_word_meant(answers: Answer
 def test_a_fee_at_a_price_without_a_category_says_how_to_ask(answers: Answers) -> None:
     assert "name the product or category too" in ask(answers, "amazon fee $25")
     assert "请同时说明商品或类目" in ask(answers, "亚马逊佣金 25美元", "zh")
+
+
+def test_platform_names_rank_only_when_they_are_a_topic_and_superseded_rules_weigh_less(
+    answers: Answers,
+) -> None:
+    assert answers.index.is_keyword("de minimis") and not answers.index.is_keyword("tiktok shop")
+    top = answers.index.search("what is the postal duty per item now", limit=3)
+    assert top[0].rule.superseded_by is None
+    # Still found when asked for by what it was.
+    first = answers.index.search("first order postal duty $25 per item", limit=3)
+    assert "us-customs-us-china-postal-duty-first-order-2025" in [hit.rule.id for hit in first]
