@@ -54,8 +54,22 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{platform:<14} {rules:>5} {events:>6} {schedules:>13}")
     rules, events, schedules = (sum(column) for column in list(zip(*rows, strict=True))[1:])
     print(f"{'total':<14} {rules:>5} {events:>6} {schedules:>13}")
+    _print_rules_by_marketplace(catalog)
     print(f"OK: {len(catalog.files)} file(s) in {args.directory or 'policies/'}")
     return 0
+
+
+def _print_rules_by_marketplace(catalog: Catalog) -> None:
+    """Rules per platform and marketplace, one line a platform: "amazon  US 40, DE 3, EU 2"."""
+    print()
+    print("rules by marketplace (a rule for several counts in each)")
+    by_platform: dict[str, list[str]] = {}
+    for platform, market, count in catalog.market_summary():
+        by_platform.setdefault(platform, []).append(f"{market} {count}")
+    for platform, parts in by_platform.items():
+        print(f"{platform:<14} {', '.join(parts)}")
+    watched = len(catalog.watch_pages())
+    print(f"pages to watch listed in the policy files: {watched}")
 
 
 def _today(value: str | None) -> dt.date | None:

@@ -32,6 +32,7 @@ from sqlite_utils import Database
 from bot.catalog.schema import ID_PATTERN, Topic
 from bot.clock import Clock
 from bot.i18n import LANGUAGES, normalize_language
+from bot.markets import reached_markets
 
 __all__ = [
     "CHAT_KINDS",
@@ -765,9 +766,10 @@ class Store:
         """The active chats to tell about a rule of `platform` in `marketplaces` on `topic`, by id.
 
         A subscription to "*" matches any marketplace or topic; a rule whose marketplaces include
-        "ALL" matches a subscription to any marketplace.
+        "ALL" matches a subscription to any marketplace; a rule for "EU" a subscription to any member
+        state, and a member state's rule a subscription to "EU" (bot.markets).
         """
-        markets = list(marketplaces)
+        markets = sorted(reached_markets(marketplaces))
         match_market = (
             ""
             if "ALL" in markets

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -80,6 +81,11 @@ def test_check_prints_a_summary() -> None:
     result = run("check")
     assert result.returncode == 0, result.stderr
     assert "amazon" in result.stdout and "total" in result.stdout
+    # Rules per platform and marketplace: an EU-wide rule counts under EU, a member state's under it.
+    by_market = result.stdout.split("rules by marketplace", 1)[1]
+    eu_line = next(line for line in by_market.splitlines() if line.startswith("eu "))
+    assert re.search(r"\bEU \d+", eu_line) and re.search(r"\bIT \d+", eu_line)
+    assert re.search(r"pages to watch listed in the policy files: \d+", by_market)
 
 
 def test_check_lists_every_problem_and_exits_1(tmp_path: Path) -> None:

@@ -77,12 +77,17 @@ def test_only_subscribed_platforms_marketplaces_and_topics(catalog: Catalog) -> 
     for rule_id in rules:
         rule = catalog.rules[rule_id]
         assert catalog.rule_platform[rule_id] == "amazon"
-        assert rule.topic == "fees" and "US" in rule.marketplaces
+        assert rule.topic == "fees" and {"US", "ALL"} & set(rule.marketplaces)
+        assert not rule.withdrawn  # a cancelled rule's dates (SP-API developer fees) are not in it
     assert all(event["CATEGORIES"].cats == ["fees"] for event in events)
     assert HOLIDAY_PEAK in rules
-    assert not {
-        rule_of(e) for e in events_of(calendar_ics(catalog, [Subscription("amazon", "DE")], "en", NOW))
-    }
+    spring_2024 = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
+    german = events_of(calendar_ics(catalog, [Subscription("amazon", "DE")], "en", spring_2024))
+    # A German seller on Amazon gets the DE, EU-wide and every-marketplace rules' dates, and of a rule
+    # for several marketplaces only the dates of Germany's own (the coupon rule's DE date, not its US one).
+    assert german and all({"DE", "EU", "ALL"} & set(catalog.rules[rule_of(e)].marketplaces) for e in german)
+    coupon = [str(e["UID"]) for e in german if rule_of(e) == "amazon-coupon-pricing-requirements-2024"]
+    assert coupon and all("/effective-de/" in uid for uid in coupon)
     temu = {rule_of(e) for e in events_of(calendar_ics(catalog, [Subscription("temu", "DE")], "en", NOW))}
     # A German seller on Temu gets the rules for every marketplace (ALL) and the EU ones, not the US ones.
     assert temu and all(

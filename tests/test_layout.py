@@ -11,7 +11,7 @@ from pathlib import Path
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
 
-BASE = {"clock", "errors", "money", "i18n", "zones", "telegram_text"}
+BASE = {"clock", "errors", "money", "i18n", "markets", "zones", "telegram_text"}
 
 # What each part of bot/ may import besides itself. A part is a package under bot/ or a top-level module.
 ALLOWED: dict[str, set[str]] = {

@@ -495,3 +495,48 @@ def test_changes_text_empty_and_long(store: Store) -> None:
     text = to_plain_text(changes_text(many, "en", 30))
     assert len(text.splitlines()) == 1 + MAX_LINES + 1
     assert text.endswith("… and 5 more.")
+
+
+# --- cancelled measures and dates of one marketplace (#9) ------------------------------------------
+
+
+def test_a_cancelled_rule_is_a_change_and_its_pending_reminders_are_withdrawn(tmp_path: Path) -> None:
+    from bot.reminders.planner import plan_all
+
+    policies = Policies(tmp_path / "policies")
+    rule_id = "amazon-sp-api-orders-v0-deprecation"  # a deadline on 2027-03-27
+    now = dt.datetime(2027, 3, 1, 1, 0, tzinfo=dt.UTC)
+    with Store(tmp_path / "bot.sqlite", clock=Clock(now)) as store:
+        store.ensure_chat(1, "private", None, "en")
+        store.subscribe(1, [Subscription("amazon", "US")])
+        sync_catalog(store, policies.load())
+        plan_all(store, policies.load())
+        pending = "SELECT COUNT(*) FROM deliveries WHERE status = 'pending' AND key LIKE ?"
+        assert rows(store, pending, [rule_id + "/%"])[0][0] > 0
+
+        policies.edit_rule(
+            "amazon.toml", rule_id, 'topic = "program"\n', 'topic = "program"\nstatus = "cancelled"\n'
+        )
+        changes = sync_catalog(store, policies.load())
+        assert [(c.rule_id, c.kind) for c in changes] == [(rule_id, "changed")]
+        assert "status" in changes[0].detail["fields"]
+        assert queue_change_alerts(store, changes) == 1  # the US subscriber hears of it (an ALL rule)
+        plan_all(store, policies.load())
+        assert rows(store, pending, [rule_id + "/%"])[0][0] == 0
+
+
+def test_a_moved_date_of_one_marketplace_alerts_only_that_marketplace(
+    store: Store, policies: Policies
+) -> None:
+    for chat_id, market in ((1, "US"), (2, "DE")):
+        store.ensure_chat(chat_id, "private", None, "en")
+        store.subscribe(chat_id, [Subscription("amazon", market)])
+    sync_catalog(store, policies.load())
+    policies.edit("amazon.toml", "date = 2024-03-18\n", "date = 2024-03-19\n")  # the coupon rule's DE date
+
+    changes = sync_catalog(store, policies.load())
+
+    assert [(c.kind, c.marketplaces) for c in changes] == [("event_moved", ("DE",))]
+    queue_change_alerts(store, changes)
+    alerted = rows(store, "SELECT chat_id FROM deliveries WHERE kind = 'alert'")
+    assert alerted == [(2,)]

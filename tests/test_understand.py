@@ -155,6 +155,7 @@ def test_years_and_dates(
         ("is it true", None, None), ("UK commission", None, "UK"), ("tiktok 英国 佣金", "tiktok-shop", "UK"),
         ("amazn fees", "amazon", None), ("抖音 佣金", "tiktok-shop", None),
         ("amazon 服装 佣金 uk", "amazon", "UK"), ("de minimus rules", None, None),
+        ("欧盟 包装法规", None, "EU"), ("eu customs duty 3 euro", None, "EU"),
     ],
 )  # fmt: skip
 def test_platforms_and_marketplaces(

@@ -705,7 +705,7 @@ async def test_check_all_bounds_concurrency_and_reports_progress(site: Site, db:
 # --- sources ------------------------------------------------------------------------------------------
 
 
-def test_sources_come_from_the_rules_and_the_config(catalog: Catalog) -> None:
+def test_sources_come_from_the_rules_the_policy_watch_lists_and_the_config(catalog: Catalog) -> None:
     found = sources_from(catalog, [])
     cited = {
         source.url
@@ -713,7 +713,13 @@ def test_sources_come_from_the_rules_and_the_config(catalog: Catalog) -> None:
         for source in rule.sources
         if source.url.startswith(("http://", "https://"))
     }
-    assert {source.url for source in found} == cited
+    listed = {page.url: platform for platform, page in catalog.watch_pages()}
+    assert {source.url for source in found} == cited | set(listed)
+    # A page only a policy file lists carries that file's platform (and no rule).
+    only_listed = [source for source in found if source.url in set(listed) - cited]
+    assert only_listed and all(
+        source.platform == listed[source.url] and source.rule_id is None for source in only_listed
+    )
     assert len({source.key for source in found}) == len(found)
     assert all(not source.url.startswith("report:") for source in found)
     first = found[0]

@@ -26,6 +26,7 @@ from bot.answers.cards import (
     next_occurrence,
     relative_days,
     rule_card,
+    rule_caveats,
     rule_dates,
     rule_exemptions,
     rule_figures,
@@ -41,6 +42,7 @@ from bot.catalog.schema import Calculator, EventKind, Rule
 from bot.catalog.vocabulary import Intent
 from bot.errors import UserInputError
 from bot.i18n import Html, escape, join, t
+from bot.markets import reaches
 
 __all__ = ["Answered", "QuestionAnswers", "button_key", "short_card"]
 
@@ -109,6 +111,8 @@ class QuestionAnswers:
             start, end = question.period
             whole_year = question.year if (start, end) == _year_span(question.year or 0) else None
             in_span = [hit for hit in hits if _in_span(hit.rule, start, end, whole_year)]
+            # A rule titled with the year asked about comes first ("2025年亚马逊涨价吗": the 2025 rule).
+            in_span.sort(key=lambda hit: whole_year is None or str(whole_year) not in hit.rule.title.en)
             return (
                 self._about_rules(question, in_span, elsewhere, ctx)
                 if in_span
@@ -323,8 +327,8 @@ class QuestionAnswers:
     def _fits(self, rule: Rule, question: Question) -> bool:
         if question.platform is not None and self.catalog.rule_platform[rule.id] != question.platform:
             return False
-        market = question.marketplace
-        return market is None or market in rule.marketplaces or "ALL" in rule.marketplaces
+        # A rule for the EU concerns a seller in Germany; one for Italy concerns a question about the EU.
+        return question.marketplace is None or reaches(rule.marketplaces, question.marketplace)
 
     def _fits_question(self, question: Question) -> Callable[[Rule], bool]:
         def keep(rule: Rule) -> bool:
@@ -447,7 +451,7 @@ def short_card(catalog: Catalog, rule: Rule, ctx: ChatContext) -> Html:
             markets=", ".join(rule.marketplaces),
             rule_id=rule.id,
         ),
-        rule_status(rule, ctx),
+        Html(rule_status(rule, ctx) + rule_caveats(rule, ctx)),
         escape(rule.summary.get(ctx.lang)),
     ]
     upcoming = next_occurrence(rule, catalog, ctx)

@@ -17,6 +17,7 @@ from bot.catalog.schema import (
     FeeVersion,
     Number,
     Rule,
+    RuleStatus,
     Table,
     TableRow,
     TierStyle,
@@ -30,6 +31,7 @@ __all__ = [
     "event_line",
     "relative_days",
     "rule_card",
+    "rule_caveats",
     "rule_dates",
     "rule_exemptions",
     "rule_figures",
@@ -83,8 +85,23 @@ def _event_moment(occurrence: Occurrence, ctx: ChatContext) -> Html:
     return text
 
 
+def rule_caveats(rule: Rule, ctx: ChatContext) -> Html:
+    """What every short answer about a rule must carry: cancelled or superseded, low confidence, and a
+    status the sources stop confirming before today. Empty for a confirmed, standing rule."""
+    marks: list[Html] = []
+    if rule.withdrawn:
+        marks.append(t(ctx.lang, f"caveat_{'superseded' if rule.superseded_by else rule.status}"))
+    if rule.low_confidence():
+        marks.append(t(ctx.lang, "caveat_low_confidence"))
+    if rule.status_confirmed_until is not None and rule.status_unconfirmed(ctx.today):
+        marks.append(t(ctx.lang, "caveat_unconfirmed", date=rule.status_confirmed_until.isoformat()))
+    return Html("".join(marks))
+
+
 def event_line(occurrence: Occurrence, catalog: Catalog, ctx: ChatContext, *, with_rule: bool = True) -> Html:
     platform = catalog.platforms[occurrence.platform].info.name.get(ctx.lang)
+    if occurrence.event.marketplace:
+        platform = f"{platform} {occurrence.event.marketplace}"
     line = t(
         ctx.lang,
         "event_line",
@@ -93,6 +110,7 @@ def event_line(occurrence: Occurrence, catalog: Catalog, ctx: ChatContext, *, wi
         platform=platform,
         label=occurrence.event.label.get(ctx.lang),
     )
+    line = Html(line + rule_caveats(occurrence.rule, ctx))
     if with_rule:
         line = Html(line + t(ctx.lang, "event_rule_ref", rule_id=occurrence.rule.id))
     return line
@@ -102,6 +120,8 @@ def rule_status(rule: Rule, ctx: ChatContext) -> Html:
     """In force since when, until when; or coming, ended, superseded, or recurring and next when."""
     if rule.superseded_by is not None:
         return t(ctx.lang, "status_superseded", rule_id=rule.superseded_by)
+    if rule.status is not RuleStatus.ACTIVE:
+        return t(ctx.lang, f"status_rule_{rule.status}")
     single = [event for event in rule.events if event.recurrence is None]
     starts = [event.date for event in single if event.kind in STARTS]
     ends = [event.date for event in single if event.kind is EventKind.END]
@@ -245,15 +265,24 @@ def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
             rule_id=rule.id,
         ),
         rule_status(rule, ctx),
-        Html(""),
-        escape(rule.summary.get(lang)),
     ]
+    if rule.low_confidence():
+        lines.append(t(lang, "card_low_confidence"))
+    if rule.status_confirmed_until is not None and rule.status_unconfirmed(ctx.today):
+        lines.append(t(lang, "card_unconfirmed", date=rule.status_confirmed_until.isoformat()))
+    lines += [Html(""), escape(rule.summary.get(lang))]
     dated = [event for event in rule.events]
     if dated:
         event_lines = [
             _card_event(event, rule, catalog, ctx) for event in sorted(dated, key=lambda e: e.date)
         ]
-        lines += _bullets("card_dates", event_lines, lang)
+        # The zone the dates are meant in, as the sources give it (US customs: US Eastern).
+        zones = ", ".join(catalog.rule_zones(rule))
+        lines += [
+            Html(""),
+            t(lang, "card_dates_zone", zones=zones),
+            *(Html(f"• {line}") for line in event_lines),
+        ]
     lines += _bullets("card_conditions", [escape(item.get(lang)) for item in rule.conditions], lang)
     lines += _bullets("card_exemptions", [escape(item.get(lang)) for item in rule.exemptions], lang)
     figures = [_figure(number, lang) for number in rule.numbers]
@@ -328,6 +357,8 @@ def _card_event(event: Event, rule: Rule, catalog: Catalog, ctx: ChatContext) ->
         label=event.label.get(ctx.lang),
         kind=t(ctx.lang, f"kind_{event.kind}"),
     )
+    if event.marketplace:
+        line = Html(line + t(ctx.lang, "card_event_market", market=event.marketplace))
     if event.recurrence is not None:
         until = event.recurrence_until
         repeat = (
@@ -359,7 +390,7 @@ def rule_heading(rule: Rule, catalog: Catalog, ctx: ChatContext) -> list[Html]:
             topic=t(ctx.lang, f"topic_{rule.topic}"),
             rule_id=rule.id,
         ),
-        rule_status(rule, ctx),
+        Html(rule_status(rule, ctx) + rule_caveats(rule, ctx)),
     ]
 
 
@@ -379,7 +410,11 @@ def rule_dates(rule: Rule, catalog: Catalog, ctx: ChatContext) -> list[Html]:
         return abs((day - ctx.today).days)
 
     events = sorted(rule.events, key=lambda event: (distance(event), event.date))
-    return _bullets("card_dates", [_card_event(event, rule, catalog, ctx) for event in events], ctx.lang)
+    if not events:
+        return []
+    zones = ", ".join(catalog.rule_zones(rule))
+    heading = t(ctx.lang, "card_dates_zone", zones=zones)
+    return [Html(""), heading, *(Html(f"• {_card_event(event, rule, catalog, ctx)}") for event in events)]
 
 
 def rule_figures(rule: Rule, catalog: Catalog, ctx: ChatContext) -> list[Html]:

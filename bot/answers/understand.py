@@ -25,6 +25,7 @@ from bot.catalog.vocabulary import (
     find_categories,
     tokens_of,
 )
+from bot.markets import reaches
 
 __all__ = ["Question", "Understanding"]
 
@@ -116,9 +117,15 @@ class Understanding:
         folded = text.casefold()
         tokens = tokens_of(text)
         platform_hits = self._platforms.find(tokens, fuzzy=True, skip=self._not_a_name)
+        # A word that names a marketplace as well as an authority ("欧盟", "EU") asks about that market:
+        # Amazon's and Temu's EU rules as much as the EU's own.
+        platform_hits = [hit for hit in platform_hits if find_marketplace(hit.phrase) is None]
         platform = platform_hits[0].value if platform_hits else None
         taken = {i for hit in platform_hits for i in range(hit.start, hit.end)}
         marketplace, market_spans = self._marketplace(tokens, taken, platform_hits)
+        if platform is not None and marketplace is not None and not self._reaches(platform, marketplace):
+            # "eu customs duty": US customs has no rule for the EU, so "customs" named no platform here.
+            platform_hits, platform = [], None
         taken |= market_spans
         topics = self.vocabulary.topics.find(tokens)
         topic_spans = {i for hit in topics for i in range(hit.start, hit.end)}
@@ -175,6 +182,10 @@ class Understanding:
             return []
         fixes = (self._closest_word(token.text) for token in tokens if not token.is_cjk)
         return [fix for fix in fixes if fix is not None]
+
+    def _reaches(self, platform: str, marketplace: str) -> bool:
+        """Whether some rule of the platform concerns the marketplace."""
+        return any(reaches(rule.marketplaces, marketplace) for rule in self.catalog.rules_of(platform))
 
     def _not_a_name(self, word: str) -> bool:
         """Words never read as a misspelt name: intent words and words the catalog uses as they are."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.catalog.schema import Category, Event, FeeSchedule, PolicyFile, Recurrence, Rule
+from bot.catalog.schema import Category, Event, FeeSchedule, PolicyFile, Recurrence, Rule, WatchPage
 from bot.catalog.vocabulary import VOCABULARY_FILE, Vocabulary, WordsFile, build_vocabulary
 
 __all__ = [
@@ -117,6 +117,34 @@ class Catalog:
         ]
         found.sort(key=lambda o: (o.date, o.event.time or "", o.rule.id, o.event.id))
         return found
+
+    def event_zone(self, rule: Rule, event: Event) -> str:
+        """The zone an event's date is meant in: its own; its marketplace's (the event's, else the rule's
+        only one) as the platform file gives it; else the platform's."""
+        if event.time_zone:
+            return event.time_zone
+        platform = self.platform_of(rule).info
+        market = event.marketplace or (rule.marketplaces[0] if len(rule.marketplaces) == 1 else None)
+        if market is not None and market in platform.marketplace_zones:
+            return platform.marketplace_zones[market]
+        return platform.time_zone
+
+    def rule_zones(self, rule: Rule) -> list[str]:
+        """The distinct zones of a rule's dates, in the order its events first use them."""
+        return list(dict.fromkeys(self.event_zone(rule, event) for event in rule.events))
+
+    def watch_pages(self) -> list[tuple[str, WatchPage]]:
+        """(platform, page) for every page the policy files list to watch beside their rules' sources."""
+        return [(pid, page) for pid in sorted(self.platforms) for page in self.platforms[pid].info.watch]
+
+    def market_summary(self) -> list[tuple[str, str, int]]:
+        """(platform, marketplace, rules) for each marketplace a platform's rules name."""
+        counts: dict[tuple[str, str], int] = {}
+        for rule in self.rules.values():
+            for market in rule.marketplaces:
+                key = (self.rule_platform[rule.id], market)
+                counts[key] = counts.get(key, 0) + 1
+        return [(platform, market, count) for (platform, market), count in sorted(counts.items())]
 
     def summary(self) -> list[tuple[str, int, int, int]]:
         """(platform, rules, events, fee schedules) for each platform."""

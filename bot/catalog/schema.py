@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from bot.markets import reaches
+
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"
 MARKETPLACE_PATTERN = r"^(?:[A-Z]{2}|EU|ALL)$"
 
@@ -106,6 +108,14 @@ class EventKind(StrEnum):
     END = "end"
 
 
+class RuleStatus(StrEnum):
+    """Whether a measure stands. A cancelled or superseded rule is kept as a record, never reminded of."""
+
+    ACTIVE = "active"
+    CANCELLED = "cancelled"  # announced, then called off before it applied (e.g. a withdrawn mandate)
+    SUPERSEDED = "superseded"  # replaced or suspended by a later measure, named in superseded_by or notes
+
+
 class Recurrence(StrEnum):
     YEARLY = "yearly"
 
@@ -142,6 +152,9 @@ class Event(Strict):
     recurrence_until: dt.date | None = None
     # True when a source gives only the month or an approximate day: the answer says so.
     approximate: bool = False
+    # The marketplace this date is for, where it differs from the rule's (e.g. a rule for US, DE and MX
+    # whose DE date is its own): reminders for it reach only that marketplace's subscribers.
+    marketplace: str | None = Field(default=None, pattern=MARKETPLACE_PATTERN)
 
     @model_validator(mode="after")
     def _check(self) -> Event:
@@ -335,12 +348,32 @@ class Rule(Strict):
     related: list[Identifier] = []
     # The rule that replaced this one (e.g. a duty amount raised before it ever applied).
     superseded_by: Identifier | None = None
+    status: RuleStatus = RuleStatus.ACTIVE
+    # The last date the sources confirm the rule's status on: after it, every answer says the status is
+    # not confirmed (the research thins out; a measure may have been extended, changed or dropped).
+    status_confirmed_until: dt.date | None = None
+
+    @property
+    def withdrawn(self) -> bool:
+        """Cancelled or superseded: a record of what was announced, with nothing to remind anyone of."""
+        return self.superseded_by is not None or self.status is not RuleStatus.ACTIVE
+
+    def low_confidence(self) -> bool:
+        return self.confidence is Confidence.LOW
+
+    def status_unconfirmed(self, today: dt.date) -> bool:
+        return self.status_confirmed_until is not None and today > self.status_confirmed_until
 
     @model_validator(mode="after")
     def _check(self) -> Rule:
         for market in self.marketplaces:
             if not re.fullmatch(MARKETPLACE_PATTERN, market):
                 raise ValueError(f"marketplaces: {market!r} is not a code such as US, DE, EU or ALL")
+        for event in self.events:
+            if event.marketplace is not None and not reaches(self.marketplaces, event.marketplace):
+                raise ValueError(
+                    f"events: {event.id}: marketplace {event.marketplace} is not one of the rule's"
+                )
         for name, items in (("events", self.events), ("numbers", self.numbers), ("tables", self.tables)):
             ids = [item.id for item in items]
             duplicates = sorted({i for i in ids if ids.count(i) > 1})
@@ -371,6 +404,14 @@ class Category(Strict):
     catch_all: bool = False
 
 
+class WatchPage(Strict):
+    """An official page to watch for a change the catalog cannot encode yet (an unconfirmed measure)."""
+
+    url: str = Field(pattern=r"^https?://\S+$")
+    about: Text  # what to look for on it
+    ref: str | None = Field(default=None, pattern=REF_PATTERN)
+
+
 class PolicyFile(Strict):
     platform: Identifier
     name: Text
@@ -379,3 +420,4 @@ class PolicyFile(Strict):
     marketplace_zones: dict[str, TimeZoneName] = {}
     categories: list[Category] = []
     rules: list[Rule] = []
+    watch: list[WatchPage] = []  # pages the watcher checks beside the rules' sources

@@ -75,6 +75,8 @@ _PLAIN_FIELDS = (
     "sources",
     "calculator",
     "superseded_by",
+    "status",
+    "status_confirmed_until",
 )
 # An event's place in time; any other difference in an event (its label, ...) is a plain "changed".
 _EVENT_TIMING = ("date", "time", "time_zone", "recurrence", "recurrence_until")
@@ -195,6 +197,13 @@ def _is_later(new: Event, old: Event) -> bool:
     return new_last is None or (old_last is not None and new_last > old_last)
 
 
+def _event_markets(*versions: Event) -> tuple[str, ...] | None:
+    """The marketplaces a date change concerns: the event's own (before and after), or None: the rule's."""
+    if any(event.marketplace is None for event in versions):
+        return None
+    return tuple(dict.fromkeys(event.marketplace for event in versions if event.marketplace))
+
+
 def _event_drafts(old: Rule, new: Rule, texts: _Texts) -> tuple[list[_Draft], list[str]]:
     """Moved, added and removed events, and the ids of events changed in other ways (labels...)."""
     title = new.title.get
@@ -212,7 +221,7 @@ def _event_drafts(old: Rule, new: Rule, texts: _Texts) -> tuple[list[_Draft], li
                 when=lambda lang, e=event: _when(e, lang),
             )
             detail = {"event_id": event_id, "event_kind": str(event.kind), "date": event.date.isoformat()}
-            drafts.append(_Draft("event_added", en, zh, detail))
+            drafts.append(_Draft("event_added", en, zh, detail, _event_markets(event)))
             continue
         timing = [name for name in _EVENT_TIMING if getattr(previous, name) != getattr(event, name)]
         if timing:
@@ -234,7 +243,7 @@ def _event_drafts(old: Rule, new: Rule, texts: _Texts) -> tuple[list[_Draft], li
                 "old": previous.model_dump(mode="json"),
                 "new": event.model_dump(mode="json"),
             }
-            drafts.append(_Draft("event_moved", en, zh, moved))
+            drafts.append(_Draft("event_moved", en, zh, moved, _event_markets(event, previous)))
         rest = {name for name in Event.model_fields if name not in _EVENT_TIMING}
         if any(getattr(previous, name) != getattr(event, name) for name in rest):
             other.append(event_id)
@@ -247,7 +256,7 @@ def _event_drafts(old: Rule, new: Rule, texts: _Texts) -> tuple[list[_Draft], li
                 when=lambda lang, e=event: _when(e, lang),
             )
             detail = {"event_id": event_id, "event_kind": str(event.kind), "date": event.date.isoformat()}
-            drafts.append(_Draft("event_removed", en, zh, detail))
+            drafts.append(_Draft("event_removed", en, zh, detail, _event_markets(event)))
     return drafts, other
 
 

@@ -20,8 +20,10 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 
 from bot.catalog.load import Catalog, Occurrence
+from bot.catalog.schema import Event as RuleEvent
 from bot.catalog.schema import Rule
 from bot.i18n import t, to_plain_text
+from bot.markets import reaches
 from bot.store import ANY, Subscription
 
 __all__ = ["calendar_ics", "calendar_ics_all", "subscribed"]
@@ -32,12 +34,14 @@ LOOK_BACK_DAYS = 365
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu"})
 
 
-def subscribed(rule: Rule, platform: str, subscriptions: Iterable[Subscription]) -> bool:
-    """Store.subscribers' matching: "*" or a listed marketplace (any, for an ALL rule); "*" or the topic."""
+def subscribed(
+    rule: Rule, platform: str, subscriptions: Iterable[Subscription], event: RuleEvent | None = None
+) -> bool:
+    """Store.subscribers' matching: "*" or a marketplace the rule (or the event, where it names its own)
+    reaches (any, for an ALL rule; each member state, for an EU rule; bot.markets); "*" or the topic."""
+    markets = [event.marketplace] if event is not None and event.marketplace else rule.marketplaces
     return any(
-        sub.platform == platform
-        and (sub.marketplace == ANY or sub.marketplace in rule.marketplaces or "ALL" in rule.marketplaces)
-        and sub.topic in (ANY, str(rule.topic))
+        sub.platform == platform and reaches(markets, sub.marketplace) and sub.topic in (ANY, str(rule.topic))
         for sub in subscriptions
     )
 
@@ -133,7 +137,8 @@ def calendar_ics(
     end = today + dt.timedelta(days=horizon_days)
     for occurrence in catalog.occurrences(start, end):
         rule = occurrence.rule
-        if rule.superseded_by is None and subscribed(rule, occurrence.platform, subscriptions):
+        # A superseded or cancelled rule's dates will not happen: a calendar entry would mislead.
+        if not rule.withdrawn and subscribed(rule, occurrence.platform, subscriptions, occurrence.event):
             calendar.add_component(_vevent(occurrence, catalog, lang, stamp))
     for label, rule_id, deadline in sorted(set(tracks), key=lambda track: (track[2], track[1], track[0])):
         calendar.add_component(_track_vevent(label, rule_id, deadline, lang, stamp))

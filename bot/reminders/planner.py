@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from bot.catalog.load import Catalog
 from bot.catalog.schema import EventKind
+from bot.markets import ALL, reached_markets
 from bot.reminders.outbox import PLANNED_KINDS, Planned, PlanResult
 from bot.reminders.tracks import Track
 from bot.store import MAX_LEAD_DAYS, ChatSettings, Store, Subscription
@@ -157,18 +158,22 @@ def subscription_matches(
 ) -> bool:
     """Whether a subscription covers a rule of `platform` in `marketplaces` on `topic`.
 
-    The same test as Store.subscribers: "*" matches anything, a rule for "ALL" any marketplace.
+    The same test as Store.subscribers: "*" matches anything, a rule for "ALL" any marketplace, a rule
+    for "EU" each member state and a member state's rule a subscriber to "EU" (bot.markets).
     """
     return _matches(
-        (subscription.platform, subscription.marketplace, subscription.topic), platform, marketplaces, topic
+        (subscription.platform, subscription.marketplace, subscription.topic),
+        platform,
+        reached_markets(marketplaces),
+        topic,
     )
 
 
-def _matches(subscription: _SubKey, platform: str, marketplaces: Sequence[str], topic: str) -> bool:
+def _matches(subscription: _SubKey, platform: str, reached: frozenset[str], topic: str) -> bool:
     sub_platform, sub_market, sub_topic = subscription
     return (
         sub_platform == platform
-        and (sub_market == "*" or sub_market in marketplaces or "ALL" in marketplaces)
+        and (sub_market == "*" or sub_market in reached or ALL in reached)
         and sub_topic in ("*", topic)
     )
 
@@ -180,7 +185,7 @@ class _Dated:
     date: dt.date
     key: str
     platform: str
-    marketplaces: tuple[str, ...]
+    marketplaces: frozenset[str]  # every subscription marketplace it reaches (bot.markets)
     topic: str
     date_iso: str
     payload_json: str
@@ -202,8 +207,10 @@ class _Occurrences:
         self._by_platform: dict[str, list[_Dated]] = defaultdict(list)
         for occurrence in catalog.occurrences(start, end):
             rule, event = occurrence.rule, occurrence.event
-            if rule.superseded_by is not None:
-                continue  # replaced before it applied: its successor's dates are the ones that matter
+            if rule.withdrawn:
+                # Superseded (its successor's dates are the ones that matter) or cancelled (the dates
+                # were announced and called off: reminding of them would send sellers after nothing).
+                continue
             if event.kind is EventKind.ANNOUNCED:
                 # An announcement is history, not a deadline: there is nothing to do before it. (Its news
                 # reaches subscribers as a change alert when the rule is added to the catalog.)
@@ -214,7 +221,10 @@ class _Occurrences:
                     date=occurrence.date,
                     key=occurrence.key,
                     platform=occurrence.platform,
-                    marketplaces=tuple(rule.marketplaces),
+                    # A date of one marketplace (the coupon rule's DE date) reaches only its subscribers.
+                    marketplaces=reached_markets(
+                        [event.marketplace] if event.marketplace else rule.marketplaces
+                    ),
                     topic=str(rule.topic),
                     date_iso=occurrence.date.isoformat(),
                     payload_json=json.dumps(payload, sort_keys=True),

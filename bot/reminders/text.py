@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.answers.cards import ChatContext, relative_days
+from bot.answers.cards import ChatContext, relative_days, rule_caveats
 from bot.catalog.load import Catalog
 from bot.catalog.schema import Event, Rule
 from bot.i18n import Html, escape, join, t
@@ -90,16 +90,6 @@ def _relative(day: dt.date, ctx: ChatContext) -> Html:
     return relative_days(day, ctx)
 
 
-def _event_zone(event: Event, rule: Rule, catalog: Catalog) -> str:
-    """The zone an event's date is meant in: its own, its only marketplace's, or its platform's."""
-    if event.time_zone:
-        return event.time_zone
-    platform = catalog.platform_of(rule).info
-    if len(rule.marketplaces) == 1 and rule.marketplaces[0] in platform.marketplace_zones:
-        return platform.marketplace_zones[rule.marketplaces[0]]
-    return platform.time_zone
-
-
 def _when(event: Event, rule: Rule, day: dt.date, catalog: Catalog, ctx: ChatContext) -> tuple[Html, dt.date]:
     """The moment in the platform's zone and the chat's, and the chat's local date of it."""
     if event.time and event.time_zone:
@@ -117,7 +107,7 @@ def _when(event: Event, rule: Rule, day: dt.date, catalog: Catalog, ctx: ChatCon
         )
         local_day = local.date()
     else:
-        text = t(ctx.lang, "rem_date_in_zone", date=day.isoformat(), zone=_event_zone(event, rule, catalog))
+        text = t(ctx.lang, "rem_date_in_zone", date=day.isoformat(), zone=catalog.event_zone(rule, event))
         local_day = day
     if event.approximate:
         text = Html(text + t(ctx.lang, "approximate"))
@@ -163,6 +153,9 @@ def _event_item(catalog: Catalog, delivery: Delivery, ctx: ChatContext, *, compa
         ),
         t(lang, "rem_when", when=when),
     ]
+    caveats = rule_caveats(rule, ctx)
+    if caveats:
+        lines.append(Html(caveats.strip()))
     if not compact:
         lines.append(t(lang, "rem_todo", text=what_to_do(rule, lang)))
     lines.append(t(lang, "rem_rule_link", rule_id=rule.id))

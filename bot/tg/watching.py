@@ -8,6 +8,7 @@ once more when it recovers.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -58,11 +59,12 @@ def configured_pages(config: WatchConfig) -> list[Source]:
 
 
 def watched_sources(svc: Services, config: WatchConfig) -> list[Source]:
-    sources = sources_from(svc.live.catalog, configured_pages(config))
-    # Rule sources get the configured interval too (sources_from gives them the default).
-    return [
-        Source(s.url, s.selector, s.platform, config.interval, s.rule_id) if s.rule_id else s for s in sources
-    ]
+    pages = configured_pages(config)
+    sources = sources_from(svc.live.catalog, pages)
+    # Rule sources and the policy files' pages to watch get the configured interval too (sources_from
+    # gives them the default); a page of the config keeps its own.
+    own = {page.key for page in pages}
+    return [s if s.key in own else dataclasses.replace(s, interval=config.interval) for s in sources]
 
 
 def record_page_change(store: Store, result: CheckResult) -> Change:

@@ -132,10 +132,12 @@ class CheckResult:
 
 
 def sources_from(catalog: Catalog, pages: Iterable[Source]) -> list[Source]:
-    """The http(s) sources of every rule, then the config's pages, one per key.
+    """The http(s) sources of every rule, the policy files' pages to watch, then the config's, one per key.
 
     A rule source carries its rule's platform and id (the first rule, when several cite one page). A
-    config page with the same key replaces it, keeping the rule's id and, if it names none, platform.
+    policy file's page (`[[watch]]`, unconfirmed measures that ship with the catalog) carries its
+    platform. A config page with the same key replaces either, keeping the rule's id and, if it names
+    none, the platform.
     """
     found: dict[str, Source] = {}
     for rule_id in sorted(catalog.rules):
@@ -148,6 +150,13 @@ def sources_from(catalog: Catalog, pages: Iterable[Source]) -> list[Source]:
                 logger.warning("rule %s: not watched: %s", rule_id, error)
                 continue
             found.setdefault(source.key, source)
+    for platform, listed in catalog.watch_pages():
+        try:
+            source = Source(url=listed.url, platform=platform)
+        except InvalidSource as error:
+            logger.warning("%s: page to watch not watched: %s", platform, error)
+            continue
+        found.setdefault(source.key, source)
     for page in pages:
         known = found.get(page.key)
         if known is not None:
