@@ -90,6 +90,8 @@ class QuestionAnswers:
         self.understanding = Understanding(catalog, known_word=index.knows, closest_word=index.closest)
         self._rules = {button_key(rule_id): rule for rule_id, rule in catalog.rules.items()}
         self._schedules = {button_key(s.id): s for s in catalog.fee_schedules.values()}
+        # (platform, marketplace) -> the ids of the rules that fit them, worked out on first use.
+        self._allowed: dict[tuple[str | None, str | None], frozenset[str]] = {}
 
     def answer(self, text: str, ctx: ChatContext) -> Answered:
         question = self.understanding.read(text, ctx.today)
@@ -331,8 +333,15 @@ class QuestionAnswers:
         return question.marketplace is None or reaches(rule.marketplaces, question.marketplace)
 
     def _fits_question(self, question: Question) -> Callable[[Rule], bool]:
+        """The named platform's and marketplace's rules, as a test (worked out once per pair)."""
+        key = (question.platform, question.marketplace)
+        allowed = self._allowed.get(key)
+        if allowed is None:
+            allowed = frozenset(r.id for r in self.catalog.rules.values() if self._fits(r, question))
+            self._allowed[key] = allowed
+
         def keep(rule: Rule) -> bool:
-            return self._fits(rule, question)
+            return rule.id in allowed
 
         return keep
 
@@ -345,7 +354,7 @@ class QuestionAnswers:
             return [], False
         keep = self._fits_question(question)
         named = self.index.search(question.search_text, limit=CANDIDATES, keep=keep)
-        if not named or not self._platform_has_it(question, keep):
+        if not named or not self._platform_has_it(question, everywhere, named, keep):
             return everywhere, True
         if not self.index.is_keyword(question.platform_words):
             return named, False
@@ -353,22 +362,25 @@ class QuestionAnswers:
         ranked = self.index.search(f"{question.search_text} {question.platform_words}", CANDIDATES, keep)
         return ranked, False
 
-    def _platform_has_it(self, question: Question, keep: Callable[[Rule], bool]) -> bool:
+    def _platform_has_it(
+        self,
+        question: Question,
+        everywhere: list[SearchHit],
+        named: list[SearchHit],
+        keep: Callable[[Rule], bool],
+    ) -> bool:
         """Whether the named platform's best rule is about the topic, not just sharing a question word
         with it ("does temu charge a deposit": Temu's import charges are no deposit)."""
         if not question.topic_text:
             # Nothing but question words ("tiktok us fee history"): the platform's own rules answer it.
             return True
-        full = self.index.search(question.search_text, limit=1)
         topic = self.index.search(question.topic_text, limit=1)
         # Judge on the topic words when they carry the match (they find the same best rule); when the
         # match is in the question words ("亚马逊的佣金是怎么收的": 佣金), on the whole question.
-        same_best = bool(topic) and bool(full) and topic[0].rule.id == full[0].rule.id
-        text = question.topic_text if same_best else ""
-        text = text or question.search_text
-        everywhere = self.index.search(text, limit=1)
-        named = self.index.search(text, limit=1, keep=keep)
-        return bool(everywhere) and bool(named) and named[0].score >= PLATFORM_SHARE * everywhere[0].score
+        if topic and topic[0].rule.id == everywhere[0].rule.id:
+            everywhere = topic
+            named = self.index.search(question.topic_text, limit=1, keep=keep)
+        return bool(named) and named[0].score >= PLATFORM_SHARE * everywhere[0].score
 
     # Pieces
 

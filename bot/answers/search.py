@@ -13,6 +13,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 
 from rapidfuzz import fuzz, process
 
@@ -101,6 +102,7 @@ class SearchIndex:
         self._latin_terms = sorted(t for t in self._postings if t.isalpha() and t.isascii() and len(t) >= 4)
         # A rule's own phrase written out in the question ("low inventory fee", "低库存费") says more than
         # its words one by one: such rules get PHRASE_BOOST.
+        self._superseded = {doc for doc, rule in enumerate(self._rules) if rule.superseded_by is not None}
         self._keywords = {
             " ".join(token.text for token in tokens_of(keyword))
             for rule in self._rules
@@ -134,22 +136,23 @@ class SearchIndex:
         self, text: str, limit: int = 5, keep: Callable[[Rule], bool] | None = None
     ) -> list[SearchHit]:
         """The best rules for `text`, best first; `keep` restricts them (a platform, a marketplace)."""
-        scores: dict[int, float] = defaultdict(float)
-        for token in set(tokenize(text)):
+        scores: dict[int, float] = {}
+        # Sorted, so that rules of equal score come out in the same order in every process.
+        for token in sorted(set(tokenize(text))):
             for doc, weight in self._postings.get(token, ()):
-                scores[doc] += weight
+                scores[doc] = scores.get(doc, 0.0) + weight
         for found in self._phrases.find(tokens_of(text)):
             for doc in found.value:
                 if doc in scores:
                     scores[doc] *= PHRASE_BOOST
-        for doc in scores:
-            if self._rules[doc].superseded_by is not None:
-                # A rule another replaced is rarely the answer; it stays findable when asked for by name.
-                scores[doc] *= SUPERSEDED_WEIGHT
+        # A rule another replaced is rarely the answer; it stays findable when asked for by name.
+        for doc in self._superseded.intersection(scores):
+            scores[doc] *= SUPERSEDED_WEIGHT
         if keep is not None:
-            scores = defaultdict(float, {doc: s for doc, s in scores.items() if keep(self._rules[doc])})
+            scores = {doc: score for doc, score in scores.items() if keep(self._rules[doc])}
         # Only the few best are wanted: a heap avoids sorting every rule that shares a common word.
-        best = heapq.nsmallest(limit, scores.items(), key=lambda item: (-item[1], self._rules[item[0]].id))
+        top = heapq.nlargest(limit, scores.items(), key=itemgetter(1))
+        best = sorted(top, key=lambda item: (-item[1], self._rules[item[0]].id))
         if not best:
             return []
         # Hits far below the best one are noise from a shared common word.
