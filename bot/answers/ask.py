@@ -332,28 +332,25 @@ class QuestionAnswers:
         # A rule for the EU concerns a seller in Germany; one for Italy concerns a question about the EU.
         return question.marketplace is None or reaches(rule.marketplaces, question.marketplace)
 
-    def _fits_question(self, question: Question) -> Callable[[Rule], bool]:
-        """The named platform's and marketplace's rules, as a test (worked out once per pair)."""
+    def _fits_question(self, question: Question) -> frozenset[str]:
+        """The ids of the named platform's and marketplace's rules (worked out once per pair)."""
         key = (question.platform, question.marketplace)
         allowed = self._allowed.get(key)
         if allowed is None:
             allowed = frozenset(r.id for r in self.catalog.rules.values() if self._fits(r, question))
             self._allowed[key] = allowed
-
-        def keep(rule: Rule) -> bool:
-            return rule.id in allowed
-
-        return keep
+        return allowed
 
     def _ranked(self, question: Question) -> tuple[list[SearchHit], bool]:
         """The best rules, those of the named platform and marketplace; (closest elsewhere, True) if none."""
-        everywhere = self.index.search(question.search_text, limit=CANDIDATES)
+        scores = self.index.scores(question.search_text)
+        everywhere = self.index.best(scores, CANDIDATES)
         if question.platform is None and question.marketplace is None:
             return everywhere, False
         if not everywhere:
             return [], False
         keep = self._fits_question(question)
-        named = self.index.search(question.search_text, limit=CANDIDATES, keep=keep)
+        named = self.index.best(scores, CANDIDATES, keep)
         if not named or not self._platform_has_it(question, everywhere, named, keep):
             return everywhere, True
         if not self.index.is_keyword(question.platform_words):
@@ -363,23 +360,19 @@ class QuestionAnswers:
         return ranked, False
 
     def _platform_has_it(
-        self,
-        question: Question,
-        everywhere: list[SearchHit],
-        named: list[SearchHit],
-        keep: Callable[[Rule], bool],
+        self, question: Question, everywhere: list[SearchHit], named: list[SearchHit], keep: frozenset[str]
     ) -> bool:
         """Whether the named platform's best rule is about the topic, not just sharing a question word
         with it ("does temu charge a deposit": Temu's import charges are no deposit)."""
         if not question.topic_text:
             # Nothing but question words ("tiktok us fee history"): the platform's own rules answer it.
             return True
-        topic = self.index.search(question.topic_text, limit=1)
+        scores = self.index.scores(question.topic_text)
+        topic = self.index.best(scores, 1)
         # Judge on the topic words when they carry the match (they find the same best rule); when the
         # match is in the question words ("亚马逊的佣金是怎么收的": 佣金), on the whole question.
         if topic and topic[0].rule.id == everywhere[0].rule.id:
-            everywhere = topic
-            named = self.index.search(question.topic_text, limit=1, keep=keep)
+            everywhere, named = topic, self.index.best(scores, 1, keep)
         return bool(named) and named[0].score >= PLATFORM_SHARE * everywhere[0].score
 
     # Pieces

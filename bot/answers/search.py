@@ -11,7 +11,7 @@ import heapq
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Collection
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -21,7 +21,7 @@ from bot.catalog.load import Catalog
 from bot.catalog.schema import Rule
 from bot.catalog.vocabulary import FUZZY_CUTOFF, FUZZY_MIN_LENGTH, PhraseIndex, tokens_of
 
-__all__ = ["SearchHit", "SearchIndex", "tokenize"]
+__all__ = ["Scores", "SearchHit", "SearchIndex", "tokenize"]
 
 _WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -102,6 +102,9 @@ class SearchIndex:
         self._latin_terms = sorted(t for t in self._postings if t.isalpha() and t.isascii() and len(t) >= 4)
         # A rule's own phrase written out in the question ("low inventory fee", "低库存费") says more than
         # its words one by one: such rules get PHRASE_BOOST.
+        self._doc_of = {rule.id: doc for doc, rule in enumerate(self._rules)}
+        # rule-id sets seen (a platform's, a marketplace's) -> their positions, kept with the set itself
+        self._doc_sets: dict[int, tuple[Collection[str], frozenset[int]]] = {}
         self._superseded = {doc for doc, rule in enumerate(self._rules) if rule.superseded_by is not None}
         self._keywords = {
             " ".join(token.text for token in tokens_of(keyword))
@@ -132,15 +135,18 @@ class SearchIndex:
         tokens = tokenize(word)
         return len(tokens) == 1 and tokens[0] in self._postings
 
-    def search(
-        self, text: str, limit: int = 5, keep: Callable[[Rule], bool] | None = None
-    ) -> list[SearchHit]:
-        """The best rules for `text`, best first; `keep` restricts them (a platform, a marketplace)."""
+    def search(self, text: str, limit: int = 5, keep: Collection[str] | None = None) -> list[SearchHit]:
+        """The best rules for `text`, best first; `keep` (rule ids) restricts them."""
+        return self.best(self.scores(text), limit, keep)
+
+    def scores(self, text: str) -> Scores:
+        """Every rule's score for `text`, to pick the best from more than once (everywhere, one platform)."""
         scores: dict[int, float] = {}
+        get = scores.get
         # Sorted, so that rules of equal score come out in the same order in every process.
         for token in sorted(set(tokenize(text))):
             for doc, weight in self._postings.get(token, ()):
-                scores[doc] = scores.get(doc, 0.0) + weight
+                scores[doc] = get(doc, 0.0) + weight
         for found in self._phrases.find(tokens_of(text)):
             for doc in found.value:
                 if doc in scores:
@@ -148,16 +154,40 @@ class SearchIndex:
         # A rule another replaced is rarely the answer; it stays findable when asked for by name.
         for doc in self._superseded.intersection(scores):
             scores[doc] *= SUPERSEDED_WEIGHT
+        return Scores(scores)
+
+    def best(self, scores: Scores, limit: int = 5, keep: Collection[str] | None = None) -> list[SearchHit]:
+        """The `limit` best of `scores`, best first, among the rules `keep` names (all without it)."""
+        found = scores.by_doc
         if keep is not None:
-            scores = {doc: score for doc, score in scores.items() if keep(self._rules[doc])}
+            docs = self._docs_of(keep)
+            found = {doc: found[doc] for doc in docs.intersection(found)}
         # Only the few best are wanted: a heap avoids sorting every rule that shares a common word.
-        top = heapq.nlargest(limit, scores.items(), key=itemgetter(1))
+        top = heapq.nlargest(limit, found.items(), key=itemgetter(1))
         best = sorted(top, key=lambda item: (-item[1], self._rules[item[0]].id))
         if not best:
             return []
         # Hits far below the best one are noise from a shared common word.
         floor = best[0][1] * 0.25
         return [SearchHit(self._rules[doc], score) for doc, score in best if score >= floor]
+
+    def _docs_of(self, rule_ids: Collection[str]) -> frozenset[int]:
+        key = id(rule_ids)
+        cached = self._doc_sets.get(key)
+        if cached is None or cached[0] is not rule_ids:
+            cached = (
+                rule_ids,
+                frozenset(self._doc_of[rule_id] for rule_id in rule_ids if rule_id in self._doc_of),
+            )
+            self._doc_sets[key] = cached
+        return cached[1]
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Rules' scores for one text, by position in the index."""
+
+    by_doc: dict[int, float]
 
 
 def _keyword_phrases(rules: list[Rule]) -> dict[str, list[int]]:
