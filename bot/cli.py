@@ -55,6 +55,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     rules, events, schedules = (sum(column) for column in list(zip(*rows, strict=True))[1:])
     print(f"{'total':<14} {rules:>5} {events:>6} {schedules:>13}")
     _print_rules_by_marketplace(catalog)
+    _print_fee_schedules(catalog)
     print(f"OK: {len(catalog.files)} file(s) in {args.directory or 'policies/'}")
     return 0
 
@@ -70,6 +71,15 @@ def _print_rules_by_marketplace(catalog: Catalog) -> None:
         print(f"{platform:<14} {', '.join(parts)}")
     watched = len(catalog.watch_pages())
     print(f"pages to watch listed in the policy files: {watched}")
+
+
+def _print_fee_schedules(catalog: Catalog) -> None:
+    """Fee schedules per marketplace: how many categories, dated versions, the currency, who shares them."""
+    print()
+    print(f"{'fee schedules':<14} {'market':<6} {'categories':>10} {'versions':>8} {'currency':<8} also for")
+    for platform, market, schedules, versions, currency, shared in catalog.schedules_by_marketplace():
+        also = " ".join(shared) or "-"
+        print(f"{platform:<14} {market:<6} {schedules:>10} {versions:>8} {currency:<8} {also}")
 
 
 def _today(value: str | None) -> dt.date | None:

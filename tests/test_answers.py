@@ -83,7 +83,7 @@ def test_fees_alone_lists_categories(answers: Answers, zh: ChatContext) -> None:
         ("/fees apparel 18 walmart", "I don't understand “walmart”", "看不懂价格后面的“walmart”"),
         ("/fees 18", "Which category?", "请写明类目"),
         ("/fees apparel 18 19", "Only one price", "请只写一个价格"),
-        ("/fees apparel 18 de", "no fee schedule on record", "没有“apparel”"),
+        ("/fees apparel 18 ca", "no fee schedule on record", "没有“apparel”"),
     ],
 )
 def test_fees_bad_input_gets_a_usage_line_in_the_users_language(

@@ -75,8 +75,10 @@ def test_fees_are_never_negative_and_grow_with_price(catalog: Catalog, price: De
         assert result.current.fee == result.current.fee.quantize(Decimal("0.01"))
         higher = compare(schedule, price + 1, day).current
         assert higher is not None
-        # Marginal tiers never make a higher price cheaper; whole-price tiers may step, but never down here.
-        assert higher.fee >= result.current.fee
+        # A higher price never costs less, except across a whole-price band whose rate falls (Amazon US
+        # lawn mowers: 15% up to $500, 8% of the whole price above): then the higher band's rate is lower.
+        if higher.fee < result.current.fee:
+            assert higher.slices[0].tier.rate < result.current.slices[0].tier.rate, schedule.id
 
 
 SELLER_WORDS = st.sampled_from(

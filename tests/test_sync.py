@@ -28,7 +28,10 @@ START = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.UTC)
 LOW_INVENTORY = "amazon-us-low-inventory-fee-2024"
 GRACE_END = 'id = "grace-end"\nkind = "grace_end"\ndate = 2024-05-14'
 PREP_SERVICES = "amazon-us-fba-prep-services-end-2026"  # referenced by no other rule: safe to remove
-APPAREL_MIDDLE_TIER = '{ above = "15.00", up_to = "20.00", rate = "0.10" }'
+# The US apparel middle tier, with the tier after it: UK and EU apparel share the first line.
+APPAREL_MIDDLE_TIER = (
+    '{ above = "15.00", up_to = "20.00", rate = "0.10" },\n  { above = "20.00", rate = "0.17" }'
+)
 NEW_TEMU_RULE = """
 [[rules]]
 id = "temu-us-test-deposit-2024"

@@ -439,3 +439,13 @@ async def test_calendar_and_upcoming_reminders(bot: Bot) -> None:
     assert data.startswith(b"BEGIN:VCALENDAR") and b"BEGIN:VEVENT" in data
     upcoming = await bot.say(ZH_USER, "/upcoming 60")
     assert "本聊天接下来的提醒" in upcoming[0]
+
+
+async def test_fees_default_to_the_chats_subscribed_marketplace(bot: Bot) -> None:
+    before = await bot.say(EN_USER, "/fees apparel 18", language_code="en", chat_type="private")
+    assert "Amazon US" in before[0] and "$1.80" in before[0]
+    await bot.say(EN_USER, "/subscribe amazon uk fees")
+    after = await bot.say(EN_USER, "/fees apparel 18")
+    assert "Amazon UK" in after[0] and "£1.80" in after[0] and "your chat subscribes to" in after[0]
+    named = await bot.say(EN_USER, "/fees 服装 18 德国")
+    assert "Amazon DE (EU)" in named[0] and "€1.80" in named[0]

@@ -48,7 +48,7 @@ def test_match_category_scores_and_refuses_unrelated_text(catalog: Catalog) -> N
     close = match_category(catalog.vocabulary, "jewlery")
     assert exact is not None and exact.score == 100
     assert close is not None and 85 <= close.score < 100
-    for text in ["", "Home & Kitchen", "weather", "😀", "12345"]:
+    for text in ["", "quantum physics", "weather", "😀", "12345"]:
         assert match_category(catalog.vocabulary, text) is None, text
 
 

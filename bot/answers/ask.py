@@ -33,7 +33,7 @@ from bot.answers.cards import (
     rule_heading,
     rule_status,
 )
-from bot.answers.fees import answer_fees, find_schedule, parse_fee_request
+from bot.answers.fees import DEFAULT_MARKETPLACE, answer_fees, find_schedule, parse_fee_request
 from bot.answers.reply import Button, Chart, Reply
 from bot.answers.search import SearchHit, SearchIndex
 from bot.answers.understand import Question, Understanding
@@ -54,6 +54,9 @@ LIST_LIMIT = 25
 # below it, the platform's rules only share a common word with the question.
 PLATFORM_SHARE = 0.5
 MAX_BUTTONS = 3
+# How much more a rule written for the marketplace asked about (or the chat's own) weighs in the ranking.
+MARKET_BOOST = 1.25
+LOW_CONFIDENCE_WEIGHT = 0.9
 # Asked about dates or exemptions, a category names what the rule is about, not a fee to work out.
 OTHER_THAN_FEE = frozenset({Intent.WHEN, Intent.EXEMPT, Intent.UPCOMING, Intent.CHANGES})
 
@@ -103,6 +106,7 @@ class QuestionAnswers:
         if question.category is not None and asks_fee and fee_for_price and not intents & OTHER_THAN_FEE:
             return self._fee(question, ctx)
         hits, elsewhere = self._ranked(question)
+        hits = _prefer_markets(hits, (question.marketplace,) if question.marketplace else _home_markets(ctx))
         calculated = self._calculator(question, hits, ctx)
         if calculated is not None:
             return calculated
@@ -177,7 +181,8 @@ class QuestionAnswers:
             extra = []
             answer = answer_fees(self.catalog, words, ctx)
         # The schedule the answer quoted, found the way /fees found it, for the buttons.
-        schedule, _, _ = find_schedule(self.catalog, parse_fee_request(self.catalog, words + extra), ctx.lang)
+        request = parse_fee_request(self.catalog, words + extra)
+        schedule = find_schedule(self.catalog, request, ctx.lang, ctx.marketplaces).schedule
         rule = self.catalog.schedule_rule[schedule.id]
         buttons: list[Button] = []
         if question.price is not None:
@@ -281,7 +286,15 @@ class QuestionAnswers:
         self, question: Question, hits: list[SearchHit], elsewhere: bool, ctx: ChatContext
     ) -> Answered:
         lines: list[Html] = []
-        if question.price is not None and question.category is None and Intent.FEE in question.intents:
+        sells_there = question.platform is not None and bool(
+            self.catalog.platforms[question.platform].categories
+        )
+        if (
+            sells_there
+            and question.price is not None
+            and question.category is None
+            and Intent.FEE in question.intents
+        ):
             # A fee at a price without a category: say how to get the number, then the rules.
             lines += [t(ctx.lang, "ask_which_category", price=question.price), Html("")]
         if elsewhere:
@@ -402,6 +415,24 @@ class QuestionAnswers:
         if Intent.FEE in question.intents:
             parts.append(str(t(ctx.lang, "topic_fees")))
         return " ".join(parts) or str(t(ctx.lang, "ask_the_catalog"))
+
+
+def _home_markets(ctx: ChatContext) -> tuple[str, ...]:
+    """The marketplaces a question that names none is about: the chat's, else US (as /fees does)."""
+    return ctx.marketplaces or (DEFAULT_MARKETPLACE,)
+
+
+def _prefer_markets(hits: list[SearchHit], markets: tuple[str, ...]) -> list[SearchHit]:
+    """Rules written for one of `markets` before rules that only reach it (Italy's fee before the EU's;
+    Amazon US's referral fees before Mexico's when no marketplace is named), and sure ones first."""
+
+    def weight(hit: SearchHit) -> float:
+        own = any(market in hit.rule.marketplaces for market in markets)
+        # Between close matches, the better-sourced rule answers first.
+        sure = LOW_CONFIDENCE_WEIGHT if hit.rule.low_confidence() else 1.0
+        return hit.score * (MARKET_BOOST if own else 1.0) * sure
+
+    return sorted(hits, key=lambda hit: (-weight(hit), hit.rule.id))
 
 
 def _year_span(year: int) -> tuple[dt.date, dt.date]:

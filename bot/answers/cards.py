@@ -47,11 +47,13 @@ LOOK_AHEAD_DAYS = 3 * 366
 
 @dataclass(frozen=True)
 class ChatContext:
-    """Who is asking: their language, their time zone and their today."""
+    """Who is asking: their language, their time zone, their today and the marketplaces they follow."""
 
     lang: str
     zone: ZoneInfo
     today: dt.date
+    # Marketplace codes of the chat's subscriptions ("*" left out): /fees uses them when none is named.
+    marketplaces: tuple[str, ...] = ()
 
 
 def relative_days(day: dt.date, ctx: ChatContext) -> Html:
@@ -182,9 +184,12 @@ def rule_line(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
 def _tier_text(version: FeeVersion, currency: str, lang: str) -> Html:
     parts: list[Html] = []
     last = len(version.tiers) - 1
-    prefix = "tier_marginal" if version.style is TierStyle.MARGINAL else "tier_whole"
     for index, tier in enumerate(version.tiers):
         rate = format_rate(tier.rate)
+        # whole_then_marginal: the bands above `marginal_from` are charged by portion.
+        start = version.marginal_from
+        by_portion = version.style is TierStyle.MARGINAL or (start is not None and tier.above >= start)
+        prefix = "tier_marginal" if by_portion else "tier_whole"
         if last == 0:
             parts.append(t(lang, "tier_flat", rate=rate))
         elif index == 0:

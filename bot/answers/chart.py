@@ -30,7 +30,7 @@ from bot.answers.cards import describe_tiers
 from bot.catalog.fees import charge, version_span
 from bot.catalog.schema import FeeSchedule
 from bot.i18n import Html, escape, join, t, to_plain_text
-from bot.money import CENT, format_money
+from bot.money import format_money, minor_unit
 
 __all__ = [
     "ChartFonts",
@@ -47,7 +47,9 @@ __all__ = [
 
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 8, 5, 100  # 800 x 500 px: readable on a phone, small to send
 SAMPLES = 400  # evenly spaced prices; boundaries and minimum-fee kinks are added exactly
-MIN_TOP = Decimal(50)  # the x axis reaches at least 50 units of the currency ...
+# The x axis reaches at least this far (about $50 in each currency: a display choice, not a fee) ...
+MIN_TOP = {"JPY": Decimal(5000), "MXN": Decimal(1000)}
+MIN_TOP_DEFAULT = Decimal(50)
 TOP_FACTOR = Decimal("1.5")  # ... and half as far again as the last tier boundary
 LATIN_FAMILY = "DejaVu Sans"  # ships with matplotlib, so every machine draws the same glyphs
 # Families that draw Simplified Chinese well, tried first when installed (any CJK font is used otherwise).
@@ -169,28 +171,33 @@ def _boundaries(schedule: FeeSchedule, indices: Iterable[int]) -> list[Decimal]:
 
 
 def chart_top(schedule: FeeSchedule, indices: Iterable[int], max_price: Decimal | None = None) -> Decimal:
-    """The right end of the price axis: `max_price`, or 1.5x the last tier boundary but at least 50."""
+    """The right end of the price axis: `max_price`, or 1.5x the last tier boundary but at least
+    about $50 in the schedule's currency (50 dollars, pounds or euros; 5,000 yen)."""
     if max_price is not None:
         if max_price <= 0:
             raise ValueError(f"max_price must be positive, got {max_price}")
         return max_price
     last = max(_boundaries(schedule, indices), default=Decimal(0))
-    return max(MIN_TOP, (last * TOP_FACTOR).quantize(CENT, rounding=ROUND_HALF_UP))
+    unit = minor_unit(schedule.currency)
+    least = MIN_TOP.get(schedule.currency, MIN_TOP_DEFAULT)
+    return max(least, (last * TOP_FACTOR).quantize(unit, rounding=ROUND_HALF_UP))
 
 
 def sample_prices(schedule: FeeSchedule, indices: Sequence[int], top: Decimal) -> tuple[Decimal, ...]:
-    """Cent prices from 0.01 to `top`: an even grid, each tier boundary and the cent above it, and
-    the price where a minimum fee stops applying, so steps and kinks are drawn where they are."""
-    prices = {CENT, top}
-    prices.update((top * step / SAMPLES).quantize(CENT, rounding=ROUND_HALF_UP) for step in range(1, SAMPLES))
+    """Prices in the currency's smallest unit (cents; whole yen) from one unit to `top`: an even grid,
+    each tier boundary and the unit above it, and the price where a minimum fee stops applying, so
+    steps and kinks are drawn where they are."""
+    unit = minor_unit(schedule.currency)
+    prices = {unit, top}
+    prices.update((top * step / SAMPLES).quantize(unit, rounding=ROUND_HALF_UP) for step in range(1, SAMPLES))
     for boundary in _boundaries(schedule, indices):
-        prices.update({boundary, boundary + CENT})
+        prices.update({boundary, boundary + unit})
     for index in indices:
         version = schedule.versions[index]
         for tier in version.tiers:
             if version.minimum_fee and tier.rate:
-                prices.add((version.minimum_fee / tier.rate).quantize(CENT, rounding=ROUND_HALF_UP))
-    return tuple(sorted(price for price in prices if CENT <= price <= top))
+                prices.add((version.minimum_fee / tier.rate).quantize(unit, rounding=ROUND_HALF_UP))
+    return tuple(sorted(price for price in prices if unit <= price <= top))
 
 
 def fee_series(schedule: FeeSchedule, *, today: dt.date, max_price: Decimal | None = None) -> list[FeeSeries]:

@@ -7,6 +7,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -53,9 +54,9 @@ def chat(
         if line.strip() in {"/quit", "/exit", "quit", "exit"}:
             return
         if not today_fixed:
-            ctx = ChatContext(ctx.lang, ctx.zone, clock.today(ctx.zone))
+            ctx = replace(ctx, today=clock.today(ctx.zone))
         reply = answers.reply(line, ctx)
         print(reply.plain, file=out)
         print(file=out)
         if reply.language:
-            ctx = ChatContext(reply.language, ctx.zone, ctx.today)
+            ctx = replace(ctx, lang=reply.language)

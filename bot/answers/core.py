@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.answers.ask import Answered, QuestionAnswers, short_card
 from bot.answers.calculators import answer_coupon, answer_inform, answer_lowinv, answer_temuprice
@@ -212,7 +212,7 @@ class Answers:
     def reply(self, text: str, ctx: ChatContext) -> Reply:
         """The reply to `text`; a bad input gets a usage line in the chat's language, never an exception."""
         if ctx.lang not in LANGUAGES:
-            ctx = ChatContext(normalize_language(ctx.lang), ctx.zone, ctx.today)
+            ctx = replace(ctx, lang=normalize_language(ctx.lang))
         text = text.strip()
         try:
             if len(text) > MAX_INPUT:

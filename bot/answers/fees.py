@@ -51,16 +51,16 @@ def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
             day = parse_date(word)
         elif found_platform and category_words:
             platform = found_platform
-        elif find_marketplace(word) and category_words:
-            marketplace = find_marketplace(word)
+        elif find_marketplace(catalog, word) and category_words:
+            marketplace = find_marketplace(catalog, word)
         else:
             category_words.append(word)
     price = parse_price(words[price_at]) if price_at is not None else None
     for word in words[category_end + 1 :] if price_at is not None else []:
         if is_date(word):
             day = parse_date(word)
-        elif find_marketplace(word):
-            marketplace = find_marketplace(word)
+        elif find_marketplace(catalog, word):
+            marketplace = find_marketplace(catalog, word)
         elif find_platform(catalog, word):
             platform = find_platform(catalog, word)
         elif looks_like_number(word):
@@ -78,39 +78,54 @@ def _category_names(category: Category) -> list[str]:
     return [category.id, category.name.en, category.name.zh, *category.aliases]
 
 
+@dataclass(frozen=True)
+class FoundSchedule:
+    schedule: FeeSchedule
+    category: Category
+    market: str  # the marketplace asked about (DE), which may share a schedule (EU)
+    note: Html | None  # set when a catch-all category stood in for the one asked about
+
+
 def find_schedule(
-    catalog: Catalog, request: FeeRequest, lang: str
-) -> tuple[FeeSchedule, Category, Html | None]:
-    """The schedule the request means, with a note when a catch-all category stood in for it."""
+    catalog: Catalog, request: FeeRequest, lang: str, subscribed: tuple[str, ...] = ()
+) -> FoundSchedule:
+    """The schedule the request means: its marketplace, else a subscribed one, else US, else any."""
     wanted = request.category_words.casefold().strip()
     platforms = [request.platform] if request.platform else _platform_order(catalog)
+    named = dict(catalog.category_index.get(wanted, ()))  # platform id -> category id
     for platform_id in platforms:
-        categories = catalog.platforms[platform_id].categories
-        match = next((c for c in categories if wanted in (n.casefold() for n in _category_names(c))), None)
-        if match is None:
+        if platform_id not in named:
             continue
-        schedule = _schedule_for(catalog, platform_id, match, request.marketplace)
-        if schedule is not None:
-            return schedule, match, None
+        match = next(c for c in catalog.platforms[platform_id].categories if c.id == named[platform_id])
+        found = _schedule_for(catalog, platform_id, match, request.marketplace, subscribed)
+        if found is not None:
+            return FoundSchedule(found[0], match, found[1], None)
     if request.platform:
         catch_all = next((c for c in catalog.platforms[request.platform].categories if c.catch_all), None)
         known_elsewhere = _known_anywhere(catalog, wanted)
         if catch_all is not None and known_elsewhere:
-            schedule = _schedule_for(catalog, request.platform, catch_all, request.marketplace)
-            if schedule is not None:
+            found = _schedule_for(catalog, request.platform, catch_all, request.marketplace, subscribed)
+            if found is not None:
                 note = t(
                     lang, "fees_catch_all", wanted=request.category_words, category=catch_all.name.get(lang)
                 )
-                return schedule, catch_all, note
+                return FoundSchedule(found[0], catch_all, found[1], note)
     if _known_anywhere(catalog, wanted):
         raise UserInputError(
             "fees_no_schedule",
             category=request.category_words,
             where=" ".join(filter(None, [request.platform, request.marketplace])),
+            markets=", ".join(_markets_of(catalog, wanted)) or "—",
         )
     raise UserInputError(
         "fees_unknown_category", category=request.category_words, suggestions=_suggest(catalog, wanted)
     )
+
+
+def _markets_of(catalog: Catalog, wanted: str) -> list[str]:
+    """The marketplaces with a schedule for any category named `wanted`, for a helpful refusal."""
+    found = catalog.category_index.get(wanted, ())
+    return sorted({market for key in found for market in catalog.category_markets.get(key, ())})
 
 
 def _refuse_word_after_category(catalog: Catalog, words: list[str]) -> None:
@@ -128,24 +143,22 @@ def _platform_order(catalog: Catalog) -> list[str]:
 
 
 def _known_anywhere(catalog: Catalog, wanted: str) -> bool:
-    return any(
-        wanted in (n.casefold() for n in _category_names(c))
-        for platform in catalog.platforms.values()
-        for c in platform.categories
-    )
+    return wanted in catalog.category_index
 
 
 def _schedule_for(
-    catalog: Catalog, platform: str, category: Category, marketplace: str | None
-) -> FeeSchedule | None:
-    """The category's schedule in `marketplace`; without one, US first, else the platform's first."""
-    markets = [marketplace] if marketplace else [DEFAULT_MARKETPLACE]
-    found = [catalog.fee_schedules.get((platform, market, category.id)) for market in markets]
-    if found[0] is None and marketplace is None:
-        found = [
-            s for (p, _, c), s in sorted(catalog.fee_schedules.items()) if p == platform and c == category.id
-        ]
-    return found[0] if found else None
+    catalog: Catalog, platform: str, category: Category, marketplace: str | None, subscribed: tuple[str, ...]
+) -> tuple[FeeSchedule, str] | None:
+    """The category's schedule in `marketplace`; without one, the chat's marketplaces, US, the first."""
+    if marketplace:
+        named = catalog.fee_schedules.get((platform, marketplace, category.id))
+        return (named, marketplace) if named is not None else None
+    for market in (*subscribed, DEFAULT_MARKETPLACE):
+        found = catalog.fee_schedules.get((platform, market, category.id))
+        if found is not None:
+            return found, market
+    markets = catalog.category_markets.get((platform, category.id), ())
+    return (catalog.fee_schedules[(platform, markets[0], category.id)], markets[0]) if markets else None
 
 
 def _suggest(catalog: Catalog, wanted: str) -> str:
@@ -236,25 +249,29 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
         raise UserInputError("fees_missing_category")
     if request.price is None:
         _refuse_word_after_category(catalog, request.category_words.split())
-    schedule, category, note = find_schedule(catalog, request, ctx.lang)
+    found = find_schedule(catalog, request, ctx.lang, ctx.marketplaces)
+    schedule, category = found.schedule, found.category
     rule = catalog.schedule_rule[schedule.id]
     platform = catalog.platform_of(rule).info
     lang, currency = ctx.lang, schedule.currency
     day = request.day or ctx.today
+    market = _market_label(found.market, schedule)
     heading = t(
         lang,
         "fees_heading",
         platform=platform.name.get(lang),
-        market=schedule.marketplace,
+        market=market,
         category=category.name.get(lang),
     )
     lines: list[Html] = [heading]
-    if note:
-        lines.append(note)
+    if found.note:
+        lines.append(found.note)
+    if request.marketplace is None:
+        lines += _market_hint(catalog, found, ctx)
     if request.price is None:
         lines += schedule_versions(schedule, lang, "• ")
         lines += [Html(""), t(lang, "fees_add_price", category=category.id)]
-        title = f"{platform.name.get(lang)} {schedule.marketplace} · {category.name.get(lang)}"
+        title = f"{platform.name.get(lang)} {market} · {category.name.get(lang)}"
         return FeeAnswer(join(lines + _rule_footer(rule.id, rule.confidence, lang)), schedule, title)
     price = request.price
     comparison = compare(schedule, price, day)
@@ -275,6 +292,7 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
         )
     )
     lines.append(Html("  " + _charge_text(current, currency, lang)))
+    lines += _extra_lines(current, currency, lang)
     since = (
         t(lang, "since_date", date=current.since.isoformat())
         if current.since
@@ -311,6 +329,54 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
     if current.version.note:
         lines.append(escape(current.version.note.get(lang)))
     return FeeAnswer(join(lines + _rule_footer(rule.id, rule.confidence, lang)))
+
+
+def _market_label(market: str, schedule: FeeSchedule) -> str:
+    """ "DE (EU)" when a marketplace uses a shared schedule, else the code alone."""
+    return market if market == schedule.marketplace else f"{market} ({schedule.marketplace})"
+
+
+def _market_hint(catalog: Catalog, found: FoundSchedule, ctx: ChatContext) -> list[Html]:
+    """Say which marketplace was assumed, and which others have this category."""
+    platform_id = catalog.rule_platform[catalog.schedule_rule[found.schedule.id].id]
+    # Shared schedules count once, by their own marketplace (EU, not DE, FR, IT and ES).
+    markets = catalog.category_markets.get((platform_id, found.category.id), ())
+    others = [market for market in markets if market != found.schedule.marketplace]
+    lines = []
+    if found.market in ctx.marketplaces:
+        lines.append(t(ctx.lang, "fees_market_subscribed", market=found.market))
+    if others:
+        lines.append(t(ctx.lang, "fees_other_markets", markets=", ".join(others), category=found.category.id))
+    return lines
+
+
+def _extra_lines(current: FeeCharge, currency: str, lang: str) -> list[Html]:
+    """Fees beside the referral fee: a closing fee per item, a digital services fee on the fee."""
+    lines = []
+    for extra in current.extras:
+        fee = extra.extra
+        if fee.share_of_fee is not None:
+            how = t(
+                lang,
+                "fee_extra_share",
+                rate=format_rate(fee.share_of_fee),
+                fee=format_money(current.fee, currency),
+            )
+        else:
+            how = t(lang, "fee_extra_per_item")
+        line = t(
+            lang,
+            "fees_extra",
+            label=fee.label.get(lang),
+            amount=format_money(extra.amount, currency),
+            how=how,
+        )
+        if fee.condition is not None:
+            line = Html(line + t(lang, "fees_extra_condition", condition=fee.condition.get(lang)))
+        lines.append(line)
+    if any(extra.extra.condition is None for extra in current.extras):
+        lines.append(t(lang, "fees_total", total=format_money(current.total, currency)))
+    return lines
 
 
 def _signed(amount: Decimal, currency: str) -> str:

@@ -14,21 +14,6 @@ MAX_PRICE = Decimal("1000000")
 MAX_COUNT = 100_000_000
 MAX_DAYS = 3660
 
-# Sellers write marketplaces as codes or in Chinese; this maps both to the catalog's codes.
-MARKETPLACE_NAMES = {
-    "us": "US", "usa": "US", "美国": "US", "美国站": "US",
-    "uk": "UK", "gb": "UK", "英国": "UK", "英国站": "UK",
-    "de": "DE", "德国": "DE", "德国站": "DE",
-    "fr": "FR", "法国": "FR", "法国站": "FR",
-    "it": "IT", "意大利": "IT",
-    "es": "ES", "西班牙": "ES",
-    "mx": "MX", "墨西哥": "MX",
-    "jp": "JP", "日本": "JP", "日本站": "JP",
-    "sg": "SG", "新加坡": "SG",
-    "ro": "RO", "罗马尼亚": "RO",
-    "eu": "EU", "欧盟": "EU", "欧洲": "EU",
-    "cn": "CN", "中国": "CN",
-}  # fmt: skip
 
 _PRICE = re.compile(r"^(?:us\$|\$|usd|£|€|¥|￥)?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:usd|美元|美金|刀)?$")
 _DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
@@ -127,5 +112,9 @@ def find_platform(catalog: Catalog, word: str) -> str | None:
     return None
 
 
-def find_marketplace(word: str) -> str | None:
-    return MARKETPLACE_NAMES.get(word.strip().casefold())
+def find_marketplace(catalog: Catalog, word: str) -> str | None:
+    """The marketplace code a word names ("uk", "英国站", "amazon.de" -> UK, UK, DE), case-insensitive.
+
+    The words are data (policies/marketplaces.toml); any code the catalog's rules use counts too.
+    """
+    return catalog.marketplace_words.get(word.strip().casefold())

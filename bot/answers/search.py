@@ -40,6 +40,7 @@ STOP_BIGRAMS = frozenset(
 
 # A lone particle or pronoun between spaces or punctuation says nothing about a rule.
 STOP_CHARS = frozenset("的了吗呢吧啊是在有和与或我你他她它这那")
+PARTICLES = frozenset("的了吗呢吧啊是")
 
 FIELD_WEIGHTS = {"title": 3.0, "keywords": 3.0, "names": 2.0, "summary": 1.5, "detail": 0.5}
 K1, B = 1.2, 0.75
@@ -64,9 +65,9 @@ def tokenize(text: str) -> list[str]:
                 if piece not in STOP_CHARS:
                     tokens.append(piece)
             else:
-                tokens.extend(
-                    p for p in (piece[i : i + 2] for i in range(len(piece) - 1)) if p not in STOP_BIGRAMS
-                )
+                pairs = (piece[i : i + 2] for i in range(len(piece) - 1))
+                # A pair across a particle ("的佣", "收的") joins two words by accident.
+                tokens.extend(p for p in pairs if p not in STOP_BIGRAMS and not PARTICLES.intersection(p))
         elif piece not in STOP_WORDS:
             tokens.append(_stem(piece))
     return tokens
@@ -84,18 +85,24 @@ class SearchIndex:
     def __init__(self, catalog: Catalog) -> None:
         self._rules: list[Rule] = list(catalog.rules.values())
         weighted_counts: list[dict[str, float]] = []
+        lengths: list[float] = []
         for rule in self._rules:
             counts: dict[str, float] = defaultdict(float)
+            length = 0.0
             for field_name, text in _fields(catalog, rule):
                 for token in tokenize(text):
                     counts[token] += FIELD_WEIGHTS[field_name]
+                    # The names of every category a fee rule covers would make a long schedule look
+                    # like a long text and bury it: BM25's length counts what the rule says, not names.
+                    length += FIELD_WEIGHTS[field_name] if field_name != "names" else 0.0
             weighted_counts.append(counts)
+            lengths.append(length)
         total = len(self._rules) or 1
-        average = sum(sum(c.values()) for c in weighted_counts) / total or 1.0
+        average = sum(lengths) / total or 1.0
         frequency: Counter[str] = Counter(token for counts in weighted_counts for token in counts)
         self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for doc, counts in enumerate(weighted_counts):
-            norm = K1 * (1 - B + B * sum(counts.values()) / average)
+            norm = K1 * (1 - B + B * lengths[doc] / average)
             for token, tf in counts.items():
                 idf = math.log(1 + (total - frequency[token] + 0.5) / (frequency[token] + 0.5))
                 self._postings[token].append((doc, idf * tf * (K1 + 1) / (tf + norm)))

@@ -25,7 +25,7 @@ from bot.catalog.vocabulary import (
     find_categories,
     tokens_of,
 )
-from bot.markets import reaches
+from bot.markets import reached_markets, reaches
 
 __all__ = ["Question", "Understanding"]
 
@@ -44,6 +44,8 @@ _MONTH_DAY = re.compile(r"(?<![0-9])([0-9]{1,2})\s?月\s?([0-9]{1,2})\s?[日号]
 # A number in scientific notation ("1e309") is meant as a price but is none: it is passed on as written,
 # so the seller hears why it cannot be used.
 _SCIENTIFIC = re.compile(r"(?<![0-9a-z.])(-?[0-9]+(?:\.[0-9]+)?e[+-]?[0-9]+)(?![0-9a-z])")
+# A platform with at most this many fee categories charges its catch-all as its general rate.
+GENERAL_RATE_CATEGORIES = 5
 # Marketplace codes that are words too: "tell us", "is it", "de minimis".
 AMBIGUOUS_CODES = STOP_WORDS | {"de"}
 # A month alone ("1月", "in january", "sept"): its next occurrence, this month included.
@@ -110,6 +112,10 @@ class Understanding:
         )
         self._intent_words = {token.text for token in tokens_of(" ".join(self.vocabulary.intents.phrases()))}
         # A word the catalog itself uses is not a misspelling of a product word ("charges" is not "charger").
+        self._markets = {
+            market for rule in catalog.rules.values() for market in reached_markets(rule.marketplaces)
+        }
+        self._markets |= {market for (_, market, _) in catalog.fee_schedules}
         self._known_word = known_word
         self._closest_word = closest_word
 
@@ -119,7 +125,7 @@ class Understanding:
         platform_hits = self._platforms.find(tokens, fuzzy=True, skip=self._not_a_name)
         # A word that names a marketplace as well as an authority ("欧盟", "EU") asks about that market:
         # Amazon's and Temu's EU rules as much as the EU's own.
-        platform_hits = [hit for hit in platform_hits if find_marketplace(hit.phrase) is None]
+        platform_hits = [hit for hit in platform_hits if find_marketplace(self.catalog, hit.phrase) is None]
         platform = platform_hits[0].value if platform_hits else None
         taken = {i for hit in platform_hits for i in range(hit.start, hit.end)}
         marketplace, market_spans = self._marketplace(tokens, taken, platform_hits)
@@ -138,8 +144,8 @@ class Understanding:
         free = [token for i, token in enumerate(tokens) if i not in taken]
         categories = find_categories(self.vocabulary, free, platform, skip=self._not_a_name)
         category = categories[0][1] if categories else None
-        if category is None and platform in self.vocabulary.catch_all:
-            # "tiktok uk commission £10": no category named, the platform's catch-all category applies.
+        if category is None and platform is not None and self._general_rate(platform):
+            # "tiktok uk commission £10": no category named, the platform's general rate applies.
             category = CategoryMatch(platform, self.vocabulary.catch_all[platform], "", 0.0)
         size_tiers = self._size_tiers.find(free)
         year, period = _when(folded, today)
@@ -183,6 +189,12 @@ class Understanding:
         fixes = (self._closest_word(token.text) for token in tokens if not token.is_cjk)
         return [fix for fix in fixes if fix is not None]
 
+    def _general_rate(self, platform: str) -> bool:
+        """Whether the platform's catch-all category is its general rate with a few exceptions (TikTok
+        Shop), not one category among many (Amazon's "Everything Else")."""
+        categories = self.catalog.platforms[platform].categories
+        return platform in self.vocabulary.catch_all and len(categories) <= GENERAL_RATE_CATEGORIES
+
     def _reaches(self, platform: str, marketplace: str) -> bool:
         """Whether some rule of the platform concerns the marketplace."""
         return any(reaches(rule.marketplaces, marketplace) for rule in self.catalog.rules_of(platform))
@@ -205,8 +217,10 @@ class Understanding:
                 span = tokens[index : index + length]
                 if length > 1 and not all(token.is_cjk for token in span):
                     continue
-                found = find_marketplace("".join(token.text for token in span))
-                if found is None:
+                found = find_marketplace(self.catalog, "".join(token.text for token in span))
+                # A marketplace no rule concerns names where goods come from ("de minimis china"), not a
+                # store to filter by.
+                if found is None or found not in self._markets:
                     continue
                 word = span[0]
                 # "us" and "it" are English words first: in lower case they name a marketplace only

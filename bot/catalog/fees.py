@@ -6,10 +6,18 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.catalog.schema import FeeSchedule, FeeVersion, Tier, TierStyle
-from bot.money import round_cents
+from bot.catalog.schema import ExtraFee, FeeSchedule, FeeVersion, Tier, TierStyle
+from bot.money import round_money
 
-__all__ = ["FeeCharge", "FeeComparison", "SliceCharge", "charge", "compare", "version_span"]
+__all__ = [
+    "ExtraCharge",
+    "FeeCharge",
+    "FeeComparison",
+    "SliceCharge",
+    "charge",
+    "compare",
+    "version_span",
+]
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,14 @@ class SliceCharge:
 
 
 @dataclass(frozen=True)
+class ExtraCharge:
+    """A fee beside the referral fee on this sale (a closing fee, a digital services fee)."""
+
+    extra: ExtraFee
+    amount: Decimal  # rounded to the currency's smallest unit
+
+
+@dataclass(frozen=True)
 class FeeCharge:
     version: FeeVersion
     since: dt.date | None
@@ -30,7 +46,13 @@ class FeeCharge:
     slices: tuple[SliceCharge, ...]
     percentage_fee: Decimal
     minimum_applied: bool
-    fee: Decimal  # rounded half-up to cents
+    fee: Decimal  # rounded half-up to the currency's smallest unit (cents; whole yen)
+    extras: tuple[ExtraCharge, ...] = ()
+
+    @property
+    def total(self) -> Decimal:
+        """The fee plus the extra fees every seller pays (conditional ones are shown, not added)."""
+        return self.fee + sum((e.amount for e in self.extras if e.extra.condition is None), Decimal(0))
 
 
 @dataclass(frozen=True)
@@ -61,20 +83,43 @@ def _in_force_index(schedule: FeeSchedule, day: dt.date) -> int | None:
     return None
 
 
-def _slices(version: FeeVersion, price: Decimal) -> tuple[SliceCharge, ...]:
-    if version.style is TierStyle.WHOLE_PRICE:
-        for tier in version.tiers:
-            if tier.up_to is None or price <= tier.up_to:
-                return (SliceCharge(tier, price, price * tier.rate),)
-        raise AssertionError("the last tier is open-ended by validation")
+def _whole_price_slice(tiers: list[Tier], price: Decimal) -> SliceCharge:
+    for tier in tiers:
+        if tier.up_to is None or price <= tier.up_to:
+            return SliceCharge(tier, price, price * tier.rate)
+    raise AssertionError("the last tier is open-ended by validation")
+
+
+def _marginal_slices(tiers: list[Tier], price: Decimal) -> list[SliceCharge]:
     slices = []
-    for tier in version.tiers:
+    for tier in tiers:
         if price <= tier.above:
             break
         top = price if tier.up_to is None else min(price, tier.up_to)
         portion = top - tier.above
         slices.append(SliceCharge(tier, portion, portion * tier.rate))
-    return tuple(slices)
+    return slices
+
+
+def _slices(version: FeeVersion, price: Decimal) -> tuple[SliceCharge, ...]:
+    if version.style is TierStyle.WHOLE_PRICE:
+        return (_whole_price_slice(version.tiers, price),)
+    if version.style is TierStyle.MARGINAL:
+        return tuple(_marginal_slices(version.tiers, price))
+    start = version.marginal_from
+    assert start is not None  # validation pairs the style with marginal_from
+    if price <= start:
+        return (_whole_price_slice(version.tiers, price),)
+    above = [tier for tier in version.tiers if tier.above >= start]
+    return (_whole_price_slice(version.tiers, start), *_marginal_slices(above, price))
+
+
+def _extras(version: FeeVersion, fee: Decimal, currency: str) -> tuple[ExtraCharge, ...]:
+    found = []
+    for extra in version.extra_fees:
+        amount = extra.per_item if extra.per_item is not None else fee * (extra.share_of_fee or 0)
+        found.append(ExtraCharge(extra, round_money(amount, currency)))
+    return tuple(found)
 
 
 def charge(schedule: FeeSchedule, index: int, price: Decimal) -> FeeCharge:
@@ -84,8 +129,9 @@ def charge(schedule: FeeSchedule, index: int, price: Decimal) -> FeeCharge:
     slices = _slices(version, price)
     percentage_fee = sum((part.fee for part in slices), Decimal(0))
     minimum_applied = percentage_fee < version.minimum_fee
-    fee = round_cents(max(percentage_fee, version.minimum_fee) + version.fixed_fee)
-    return FeeCharge(version, since, until, price, slices, percentage_fee, minimum_applied, fee)
+    fee = round_money(max(percentage_fee, version.minimum_fee) + version.fixed_fee, schedule.currency)
+    extras = _extras(version, fee, schedule.currency)
+    return FeeCharge(version, since, until, price, slices, percentage_fee, minimum_applied, fee, extras)
 
 
 def compare(schedule: FeeSchedule, price: Decimal, day: dt.date) -> FeeComparison:

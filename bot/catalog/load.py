@@ -15,10 +15,21 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.catalog.schema import Category, Event, FeeSchedule, PolicyFile, Recurrence, Rule, WatchPage
+from bot.catalog.schema import (
+    Category,
+    Event,
+    FeeSchedule,
+    Marketplace,
+    MarketplacesFile,
+    PolicyFile,
+    Recurrence,
+    Rule,
+    WatchPage,
+)
 from bot.catalog.vocabulary import VOCABULARY_FILE, Vocabulary, WordsFile, build_vocabulary
 
 __all__ = [
+    "MARKETPLACES_FILE",
     "Catalog",
     "CatalogError",
     "Occurrence",
@@ -27,6 +38,12 @@ __all__ = [
     "default_policies_dir",
     "load_catalog",
 ]
+
+
+# The words for each marketplace (optional).
+MARKETPLACES_FILE = "marketplaces.toml"
+# The policy files that are not a platform: marketplace words and sellers' words (both optional).
+NOT_PLATFORMS = frozenset({MARKETPLACES_FILE, VOCABULARY_FILE})
 
 
 def default_policies_dir() -> Path:
@@ -95,8 +112,26 @@ class Catalog:
     files: tuple[str, ...] = ()
     fee_schedules: dict[tuple[str, str, str], FeeSchedule] = field(default_factory=dict)
     schedule_rule: dict[str, Rule] = field(default_factory=dict)
+    marketplaces: dict[str, Marketplace] = field(default_factory=dict)
+    marketplace_words: dict[str, str] = field(default_factory=dict)  # casefolded word -> code
     # Sellers' words (policies/words.toml with the categories' names): for understanding questions.
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
+    # Built from the fields above (see __post_init__) so that /fees looks names up instead of scanning.
+    category_index: dict[str, tuple[tuple[str, str], ...]] = field(init=False, repr=False, compare=False)
+    category_markets: dict[tuple[str, str], tuple[str, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names: dict[str, dict[tuple[str, str], None]] = {}
+        for platform in self.platforms.values():
+            for category in platform.categories:
+                for name in [category.id, category.name.en, category.name.zh, *category.aliases]:
+                    names.setdefault(name.casefold(), {})[(platform.id, category.id)] = None
+        markets: dict[tuple[str, str], set[str]] = {}
+        for (platform_id, _, category_id), schedule in self.fee_schedules.items():
+            markets.setdefault((platform_id, category_id), set()).add(schedule.marketplace)
+        # A frozen dataclass sets derived fields once, here, through object.__setattr__.
+        object.__setattr__(self, "category_index", {name: tuple(found) for name, found in names.items()})
+        object.__setattr__(self, "category_markets", {key: tuple(sorted(m)) for key, m in markets.items()})
 
     def platform_of(self, rule: Rule) -> Platform:
         return self.platforms[self.rule_platform[rule.id]]
@@ -146,6 +181,20 @@ class Catalog:
                 counts[key] = counts.get(key, 0) + 1
         return [(platform, market, count) for (platform, market), count in sorted(counts.items())]
 
+    def schedules_by_marketplace(self) -> list[tuple[str, str, int, int, str, tuple[str, ...]]]:
+        """(platform, marketplace, schedules, versions, currency, marketplaces sharing them), sorted."""
+        groups: dict[tuple[str, str], dict[str, FeeSchedule]] = {}
+        for (platform, _, _), schedule in self.fee_schedules.items():
+            groups.setdefault((platform, schedule.marketplace), {})[schedule.id] = schedule
+        rows = []
+        for (platform, market), found in sorted(groups.items()):
+            schedules = list(found.values())
+            currencies = "/".join(sorted({s.currency for s in schedules}))
+            shared = tuple(sorted({m for s in schedules for m in s.applies_to}))
+            versions = sum(len(s.versions) for s in schedules)
+            rows.append((platform, market, len(schedules), versions, currencies, shared))
+        return rows
+
     def summary(self) -> list[tuple[str, int, int, int]]:
         """(platform, rules, events, fee schedules) for each platform."""
         rows = []
@@ -181,7 +230,7 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
     problems: list[PolicyProblem] = []
     if not folder.is_dir():
         raise CatalogError([PolicyProblem(str(folder), None, "", "no such directory")])
-    paths = sorted(path for path in folder.glob("*.toml") if path.name != VOCABULARY_FILE)
+    paths = sorted(path for path in folder.glob("*.toml") if path.name not in NOT_PLATFORMS)
     if not paths:
         raise CatalogError([PolicyProblem(str(folder), None, "", "no *.toml policy files found")])
     parsed: list[tuple[str, PolicyFile]] = []
@@ -190,12 +239,21 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
         if policy is not None:
             parsed.append((path.name, policy))
     catalog = _assemble(parsed, problems)
+    markets = _load_marketplaces(folder / MARKETPLACES_FILE, problems)
     # With a platform file unreadable its categories are unknown: do not blame the words file for that.
-    words = _load_words(folder / VOCABULARY_FILE, catalog if len(parsed) == len(paths) else None, problems)
-    catalog = replace(catalog, vocabulary=build_vocabulary(words, [policy for _, policy in parsed]))
+    sellers_words = _load_words(
+        folder / VOCABULARY_FILE, catalog if len(parsed) == len(paths) else None, problems
+    )
+    catalog = replace(catalog, vocabulary=build_vocabulary(sellers_words, [policy for _, policy in parsed]))
     if problems:
         raise CatalogError(problems)
-    return catalog
+    # Every code the rules and schedules use is understood, even one the marketplaces file lacks.
+    used = {m for rule in catalog.rules.values() for m in rule.marketplaces} | {
+        market for (_, market, _) in catalog.fee_schedules
+    }
+    words = {code.casefold(): code for code in used - {"ALL"}}
+    words.update((word.casefold(), m.code) for m in markets for word in [m.code, *m.words])
+    return replace(catalog, marketplaces={m.code: m for m in markets}, marketplace_words=words)
 
 
 def _read_toml(path: Path, problems: list[PolicyProblem]) -> dict[str, Any] | None:
@@ -206,6 +264,35 @@ def _read_toml(path: Path, problems: list[PolicyProblem]) -> dict[str, Any] | No
     except (OSError, UnicodeDecodeError) as error:
         problems.append(PolicyProblem(path.name, None, "", f"cannot read: {error}"))
     return None
+
+
+def _load_marketplaces(path: Path, problems: list[PolicyProblem]) -> list[Marketplace]:
+    """The marketplace words; none when the file is absent (codes are still understood)."""
+    if not path.exists():
+        return []
+    data = _read_toml(path, problems)
+    if data is None:
+        return []
+    try:
+        markets = MarketplacesFile.model_validate(data).marketplaces
+    except ValidationError as error:
+        for detail in error.errors():
+            problems.append(PolicyProblem(path.name, None, _locate(data, detail["loc"])[1], _message(detail)))
+        return []
+    seen: dict[str, str] = {}
+    for index, market in enumerate(markets):
+        for word in [market.code, *market.words]:
+            other = seen.setdefault(word.casefold(), market.code)
+            if other != market.code:
+                problems.append(
+                    PolicyProblem(
+                        path.name,
+                        None,
+                        f"marketplaces[{index}]",
+                        f"{word!r} names both {other} and {market.code}",
+                    )
+                )
+    return markets
 
 
 def _load_words(path: Path, catalog: Catalog | None, problems: list[PolicyProblem]) -> WordsFile | None:
@@ -333,18 +420,19 @@ def _assemble(parsed: list[tuple[str, PolicyFile]], problems: list[PolicyProblem
                             file_name, rule.id, f"{where}.id", f"duplicate schedule id {schedule.id!r}"
                         )
                     )
-                key = (policy.platform, schedule.marketplace, schedule.category)
-                if key in schedules:
-                    problems.append(
-                        PolicyProblem(
-                            file_name,
-                            rule.id,
-                            where,
-                            f"a second schedule for {schedule.category} in {schedule.marketplace} "
-                            f"(first: {schedules[key].id}); add a version to it instead",
+                for market in [schedule.marketplace, *schedule.applies_to]:
+                    key = (policy.platform, market, schedule.category)
+                    if key in schedules:
+                        problems.append(
+                            PolicyProblem(
+                                file_name,
+                                rule.id,
+                                where,
+                                f"a second schedule for {schedule.category} in {market} "
+                                f"(first: {schedules[key].id}); add a version to it instead",
+                            )
                         )
-                    )
-                schedules[key] = schedule
+                    schedules[key] = schedule
                 schedule_rule[schedule.id] = rule
     for rule_id, rule in rules.items():
         if rule.superseded_by is not None and rule.superseded_by not in rules:

@@ -196,6 +196,28 @@ class Tier(Strict):
 class TierStyle(StrEnum):
     WHOLE_PRICE = "whole_price"  # one rate, chosen by the band the price falls in, on the whole price
     MARGINAL = "marginal"  # each slice of the price at its own band's rate
+    # Whole-price bands up to `marginal_from`; above it, the fee at `marginal_from` plus each further
+    # slice at its own band's rate (Amazon JP shoes: 12.4% up to ¥7,500, 6.4% on the portion above).
+    WHOLE_THEN_MARGINAL = "whole_then_marginal"
+
+
+class ExtraFee(Strict):
+    """A fee charged beside the referral fee: a fixed amount per item, or a share of the fee.
+
+    Examples: the media closing fee ($1.80 per item), the UK digital services fee (2% of the fees).
+    Shown in the /fees answer; added to the total only when `condition` is absent.
+    """
+
+    label: Text
+    per_item: Amount | None = None
+    share_of_fee: Amount | None = Field(default=None, le=1)
+    condition: Text | None = None  # who pays it (e.g. sellers established in the UK)
+
+    @model_validator(mode="after")
+    def _check(self) -> ExtraFee:
+        if (self.per_item is None) == (self.share_of_fee is None):
+            raise ValueError("give exactly one of per_item and share_of_fee")
+        return self
 
 
 class FeeVersion(Strict):
@@ -207,6 +229,8 @@ class FeeVersion(Strict):
     tiers: list[Tier] = Field(min_length=1)
     minimum_fee: Amount = Decimal(0)
     fixed_fee: Amount = Decimal(0)  # added to every order, e.g. TikTok Shop US's $0.30 before 2024-04-01
+    marginal_from: Amount | None = None  # only with style whole_then_marginal: a tier boundary
+    extra_fees: list[ExtraFee] = []
     note: Text | None = None
 
     @model_validator(mode="after")
@@ -229,6 +253,10 @@ class FeeVersion(Strict):
             raise ValueError("tiers: the last tier must be open-ended (no up_to)")
         if self.until is not None and self.effective_from is not None and self.until <= self.effective_from:
             raise ValueError("until must be after effective_from")
+        if (self.style is TierStyle.WHOLE_THEN_MARGINAL) != (self.marginal_from is not None):
+            raise ValueError("marginal_from goes with style whole_then_marginal, and only with it")
+        if self.marginal_from is not None and self.marginal_from not in {t.up_to for t in self.tiers}:
+            raise ValueError("marginal_from must be the up_to of one of the tiers")
         return self
 
 
@@ -238,6 +266,8 @@ class FeeSchedule(Strict):
     id: Identifier
     category: Identifier
     marketplace: str = Field(pattern=MARKETPLACE_PATTERN)
+    # Other marketplaces that use this schedule as it is (Amazon's EU schedule: DE, FR, IT, ES).
+    applies_to: list[Annotated[str, Field(pattern=MARKETPLACE_PATTERN)]] = []
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     basis: Text  # what the price means, e.g. total sales price = item + shipping + gift wrap
     versions: list[FeeVersion] = Field(min_length=1)
@@ -410,6 +440,20 @@ class WatchPage(Strict):
     url: str = Field(pattern=r"^https?://\S+$")
     about: Text  # what to look for on it
     ref: str | None = Field(default=None, pattern=REF_PATTERN)
+
+
+class Marketplace(Strict):
+    """A marketplace and the words sellers use for it (codes, Chinese names, store domains)."""
+
+    code: str = Field(pattern=MARKETPLACE_PATTERN)
+    name: Text
+    words: list[str] = Field(min_length=1)
+
+
+class MarketplacesFile(Strict):
+    """`policies/marketplaces.toml`: the marketplace words, shared by every platform."""
+
+    marketplaces: list[Marketplace] = Field(min_length=1)
 
 
 class PolicyFile(Strict):

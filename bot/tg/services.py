@@ -13,7 +13,7 @@ from bot.answers.core import ChatContext
 from bot.answers.live import LiveCatalog
 from bot.clock import Clock
 from bot.config import TelegramConfig
-from bot.store import ChatSettings, Store
+from bot.store import ANY, ChatSettings, Store
 from bot.tg.throttle import Throttle
 
 SERVICES_KEY = "policybot.services"
@@ -32,7 +32,12 @@ class Services:
 
     def chat_context(self, settings: ChatSettings) -> ChatContext:
         zone = ZoneInfo(settings.time_zone)
-        return ChatContext(settings.language, zone, self.clock.today(zone))
+        return ChatContext(settings.language, zone, self.clock.today(zone), self.subscribed_markets(settings))
+
+    def subscribed_markets(self, settings: ChatSettings) -> tuple[str, ...]:
+        """The chat's subscribed marketplace codes, without "*" (all), each once, sorted."""
+        subscriptions = self.store.subscriptions(settings.chat_id)
+        return tuple(sorted({s.marketplace for s in subscriptions if s.marketplace != ANY}))
 
     def is_operator(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.config.admins

@@ -161,7 +161,7 @@ def _parse_typed(catalog: Catalog, words: list[str], lang: str) -> Wizard | Html
     wizard = Wizard(platform)
     markets = set(platform_markets(catalog, platform))
     for word in words[1:]:
-        market, topic = find_marketplace(word), find_topic(word)
+        market, topic = find_marketplace(catalog, word), find_topic(word)
         if word.casefold() in {"all", "全部", "*"}:
             continue
         if market is not None and market in markets:
