@@ -298,3 +298,12 @@ def test_platform_names_rank_only_when_they_are_a_topic_and_superseded_rules_wei
     # Still found when asked for by what it was.
     first = answers.index.search("first order postal duty $25 per item", limit=3)
     assert "us-customs-us-china-postal-duty-first-order-2025" in [hit.rule.id for hit in first]
+
+
+def test_a_price_in_another_currency_is_read_in_the_schedules_and_said_so(answers: Answers) -> None:
+    reply = ask(answers, "dress 25 euro fee amazon us")
+    assert "You gave the price in EUR; the US schedule is in USD" in reply and "$4.25 (17%)" in reply
+    assert "⚠️" not in ask(answers, "亚马逊德国站 连衣裙 20欧元 佣金", "zh")
+    question = answers.questions.understanding.read("日本站 T恤 2000日元 佣金", TODAY)
+    assert (question.price, question.currency, question.year) == ("2000", "JPY", None)
+    assert answers.questions.understanding.read("¥25 dress fee", TODAY).currency is None  # yen or yuan

@@ -184,6 +184,18 @@ class QuestionAnswers:
         request = parse_fee_request(self.catalog, words + extra)
         schedule = find_schedule(self.catalog, request, ctx.lang, ctx.marketplaces).schedule
         rule = self.catalog.schedule_rule[schedule.id]
+        if question.currency is not None and question.currency != schedule.currency:
+            # "25欧元" on a dollar schedule: the number is read in the schedule's currency, and said so.
+            note.insert(
+                0,
+                t(
+                    ctx.lang,
+                    "ask_other_currency",
+                    given=question.currency,
+                    currency=schedule.currency,
+                    market=schedule.marketplace,
+                ),
+            )
         buttons: list[Button] = []
         if question.price is not None:
             buttons.append(Button(t(ctx.lang, "button_other_price"), f"ask:f:{button_key(schedule.id)}"))

@@ -31,19 +31,28 @@ __all__ = ["Question", "Understanding"]
 
 _NUMBER = r"-?[0-9][0-9,]*(?:\.[0-9]+)?"
 # A price is a number with a currency sign before it or a currency word after it.
-_PRICE_BEFORE = re.compile(rf"(?:us\$|\$|usd|£|€|¥|￥)\s?({_NUMBER})(?![0-9a-z])")
+_PRICE_BEFORE = re.compile(rf"(?P<unit>us\$|\$|usd|£|€|¥|￥)\s?(?P<n>{_NUMBER})(?![0-9a-z])")
 _PRICE_AFTER = re.compile(
-    rf"(?<![0-9a-z.$£€¥￥])({_NUMBER})\s?"
-    r"(?:美元|美金|刀|块钱|块|元|欧元|英镑|usd|eur|gbp|dollars?|bucks|euros?|pounds?)(?![a-z])"
+    rf"(?<![0-9a-z.$£€¥￥])(?P<n>{_NUMBER})\s?"
+    r"(?P<unit>美元|美金|刀|块钱|块|日元|円|人民币|元|欧元|欧|英镑|镑|加元|比索|usd|eur|gbp|jpy|cad|mxn|rmb|cny|yen|"
+    r"dollars?|bucks|euros?|pounds?|pesos?)(?![a-z])"
 )
 # Any other number; a year, a date or a number glued to letters ("1e309", "3c") is not one.
-_BARE_NUMBER = re.compile(rf"(?<![0-9a-z.$£€¥￥\-])({_NUMBER})(?![0-9a-z.]|\s?[年月日号])")
+_BARE_NUMBER = re.compile(rf"(?<![0-9a-z.$£€¥￥\-])(?P<n>{_NUMBER})(?![0-9a-z.]|\s?[年月日号])")
 _YEAR = re.compile(r"(?<![0-9])(20[0-9]{2})(?![0-9])\s?年?")
 _ISO_DATE = re.compile(r"(?<![0-9])(20[0-9]{2})-([0-9]{1,2})-([0-9]{1,2})(?![0-9])")
 _MONTH_DAY = re.compile(r"(?<![0-9])([0-9]{1,2})\s?月\s?([0-9]{1,2})\s?[日号]")
+# The currency a price names, where it says one (¥ and 块 may be yen or yuan: none).
+CURRENCIES = {
+    "us$": "USD", "$": "USD", "usd": "USD", "美元": "USD", "美金": "USD", "刀": "USD", "dollar": "USD",
+    "dollars": "USD", "bucks": "USD", "£": "GBP", "gbp": "GBP", "英镑": "GBP", "镑": "GBP", "pound": "GBP",
+    "pounds": "GBP", "€": "EUR", "eur": "EUR", "欧元": "EUR", "欧": "EUR", "euro": "EUR", "euros": "EUR",
+    "日元": "JPY", "円": "JPY", "jpy": "JPY", "yen": "JPY", "人民币": "CNY", "元": "CNY", "rmb": "CNY",
+    "cny": "CNY", "加元": "CAD", "cad": "CAD", "比索": "MXN", "mxn": "MXN", "peso": "MXN", "pesos": "MXN",
+}  # fmt: skip
 # A number in scientific notation ("1e309") is meant as a price but is none: it is passed on as written,
 # so the seller hears why it cannot be used.
-_SCIENTIFIC = re.compile(r"(?<![0-9a-z.])(-?[0-9]+(?:\.[0-9]+)?e[+-]?[0-9]+)(?![0-9a-z])")
+_SCIENTIFIC = re.compile(r"(?<![0-9a-z.])(?P<n>-?[0-9]+(?:\.[0-9]+)?e[+-]?[0-9]+)(?![0-9a-z])")
 # A platform with at most this many fee categories charges its catch-all as its general rate.
 GENERAL_RATE_CATEGORIES = 5
 # Marketplace codes that are words too: "tell us", "is it", "de minimis".
@@ -72,6 +81,8 @@ class Question:
     category: CategoryMatch | None
     # The price as the seller wrote its number ("25", "-5"), for the same parser /fees uses.
     price: str | None
+    # The currency the price was given in, where the question says ("25欧元": EUR; "25", "¥25": None).
+    currency: str | None
     # Every number in order (prices included, years and dates not), for calculators.
     numbers: tuple[str, ...]
     year: int | None
@@ -149,7 +160,7 @@ class Understanding:
             category = CategoryMatch(platform, self.vocabulary.catch_all[platform], "", 0.0)
         size_tiers = self._size_tiers.find(free)
         year, period = _when(folded, today)
-        price, numbers = _numbers(folded)
+        price, currency, numbers = _numbers(folded)
         # A bare number is the price when the question is about a category's fee ("amazon 服装 18 佣金").
         bare_price = Intent.FEE in intents or len(numbers) == 1
         if price is None and category is not None and numbers and bare_price:
@@ -172,6 +183,7 @@ class Understanding:
             marketplace=marketplace,
             category=category,
             price=price,
+            currency=currency if price is not None else None,
             numbers=tuple(numbers),
             year=year,
             period=period,
@@ -275,7 +287,11 @@ def _when(folded: str, today: dt.date) -> tuple[int | None, tuple[dt.date, dt.da
             return day.year, (day, day)
         except ValueError:
             pass
-    year_match = _YEAR.search(folded)
+    prices = [m.span("n") for pattern in (_PRICE_BEFORE, _PRICE_AFTER) for m in pattern.finditer(folded)]
+    # "2000日元" is a price, not the year 2000.
+    year_match = next(
+        (m for m in _YEAR.finditer(folded) if not any(s <= m.start(1) < e for s, e in prices)), None
+    )
     year = int(year_match.group(1)) if year_match else None
     if year is None:
         year = next((today.year + delta for word, delta in RELATIVE_YEARS.items() if word in folded), None)
@@ -314,24 +330,27 @@ def _month(folded: str) -> int | None:
     return None
 
 
-def _numbers(folded: str) -> tuple[str | None, list[str]]:
-    """The first price with a currency, and every number in order (years and dates left out)."""
-    found: list[tuple[int, str, bool]] = []
+def _numbers(folded: str) -> tuple[str | None, str | None, list[str]]:
+    """The first price with a currency (and that currency, where it says one), and every number in order
+    (years and dates left out)."""
+    found: list[tuple[int, str, str | None]] = []  # (where, number, its currency word; None: no price)
     covered: list[tuple[int, int]] = []
     patterns = ((_SCIENTIFIC, True), (_PRICE_BEFORE, True), (_PRICE_AFTER, True), (_BARE_NUMBER, False))
     for pattern, is_price in patterns:
         for match in pattern.finditer(folded):
-            start, end = match.span(1)
+            start, end = match.span("n")
             if any(s <= start < e for s, e in covered):
                 continue
             covered.append((start, end))
-            found.append((start, match.group(1), is_price))
+            unit = match.groupdict().get("unit") or "" if is_price else None
+            found.append((start, match.group("n"), unit))
     dates = [m.span() for m in (*_ISO_DATE.finditer(folded), *_MONTH_DAY.finditer(folded))]
     years = [m.span(1) for m in _YEAR.finditer(folded)]
     kept = [
-        (start, number, is_price)
-        for start, number, is_price in sorted(found)
-        if not any(s <= start < e for s, e in dates) and (is_price or not any(s == start for s, _ in years))
+        (start, number, unit)
+        for start, number, unit in sorted(found)
+        if not any(s <= start < e for s, e in dates)
+        and (unit is not None or not any(s == start for s, _ in years))
     ]
-    price = next((number for _, number, is_price in kept if is_price), None)
-    return price, [number for _, number, _ in kept]
+    price, unit = next(((number, unit) for _, number, unit in kept if unit is not None), (None, None))
+    return price, CURRENCIES.get(unit or ""), [number for _, number, _ in kept]
