@@ -274,7 +274,8 @@ class QuestionAnswers:
     def _latest(self, question: Question, hits: list[SearchHit], ctx: ChatContext) -> Occurrence | None:
         """The latest change on record among the rules the question is about."""
         rules = [hit.rule for hit in hits] or self.catalog.rules_of(question.platform)
-        rules = [rule for rule in rules if self._fits(rule, question)]
+        # A cancelled or replaced rule changed nothing: it is no "latest change".
+        rules = [rule for rule in rules if self._fits(rule, question) and not rule.withdrawn]
         if Intent.FEE in question.intents:
             rules = [rule for rule in rules if rule.topic == "fees"] or rules
         found = [
