@@ -79,3 +79,34 @@ def test_fees_are_never_negative_and_grow_with_price(catalog: Catalog, price: De
         # lawn mowers: 15% up to $500, 8% of the whole price above): then the higher band's rate is lower.
         if higher.fee < result.current.fee:
             assert higher.slices[0].tier.rate < result.current.slices[0].tier.rate, schedule.id
+
+
+SELLER_WORDS = st.sampled_from(
+    ["amazon", "亚马逊", "temu", "tiktok", "抖音", "shein", "速卖通", "us", "US", "美国站", "英国", "德国",
+     "dress", "连衣裙", "T恤", "necklace", "耳环", "phone case", "数据线", "aparel", "jewlery", "fee", "佣金",
+     "多少", "how much", "when", "什么时候", "exempt", "免收", "豁免", "小额豁免", "新规", "upcoming", "2027",
+     "明年", "next month", "3月15日", "2月30日", "$25", "25美元", "25刀", "25 dollars", "1e309", "-5", "$$$",
+     "99999", "99999年", "0", "$0", "1,000,000.01", "coupon", "low inventory", "小号标准", "10 days", "😀",
+     "<b>", "&amp;"]
+)  # fmt: skip
+QUESTIONS = st.lists(st.one_of(SELLER_WORDS, st.text(max_size=8)), min_size=1, max_size=8).map(" ".join)
+
+
+@SETTINGS
+@given(text=QUESTIONS, lang=st.sampled_from(["en", "zh"]))
+def test_seller_questions_get_answers_and_valid_buttons(answers: Answers, text: str, lang: str) -> None:
+    """Questions built from sellers' words, good and bad, never fail and never carry an oversized button."""
+    reply = answers.reply(text, context(lang))
+    assert reply.plain.strip()
+    assert reply.html != t(lang, "internal_error")
+    assert len(reply.buttons) <= 3
+    for button in reply.buttons:
+        assert len(button.data.encode()) <= 64
+        pressed = answers.press(button.data, context(lang))
+        assert pressed.plain.strip() and pressed.html != t(lang, "internal_error")
+
+
+@SETTINGS
+@given(data=st.text(max_size=70))
+def test_any_button_data_gets_a_reply(answers: Answers, data: str) -> None:
+    assert answers.press(data, context("zh")).plain.strip()

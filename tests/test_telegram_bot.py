@@ -138,6 +138,43 @@ async def test_private_chat_in_english_and_a_typo(bot: Bot) -> None:
     assert bot.store.chat(EN_USER).language == "en"  # type: ignore[union-attr]
 
 
+async def test_a_question_gets_the_answer_and_next_step_buttons(bot: Bot) -> None:
+    """A fee question in Chinese gets the /fees number and buttons; pressing them answers in Chinese."""
+    answer = await bot.say(ZH_USER, "亚马逊服装18美元佣金多少", language_code="zh-hans", chat_type="private")
+    assert "$1.80（10%）" in answer[0]
+    sent = bot.server.sent_messages(ZH_USER)[-1]
+    buttons = [b for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+    assert [b["text"] for b in buttons] == ["其他价格的费用", "完整规则"]
+    assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
+    await bot.press(ZH_USER, ZH_USER, buttons[1]["callback_data"])
+    assert "来源" in bot.last_text(ZH_USER) and "amazon-us-apparel-referral-fee-2024" in bot.last_text(
+        ZH_USER
+    )
+    # The other button is still under the answer (message_id: not the bot's latest message any more).
+    answer_id = next(m for m in bot.server.chat_messages(ZH_USER) if m.get("reply_markup"))["message_id"]
+    bot.server.callback(ZH_USER, ZH_USER, buttons[0]["callback_data"], answer_id)
+    await bot.server.wait_for(lambda: bot.server.calls_to("sendPhoto"), timeout=20)
+    assert "≤$15.00 收 5%" in "\n".join(bot.texts(ZH_USER)[-2:])
+
+
+async def test_an_exemption_question_and_its_dates_button(bot: Bot) -> None:
+    answer = await bot.say(
+        EN_USER,
+        "which products are exempt from the low inventory fee",
+        language_code="en",
+        chat_type="private",
+    )
+    assert "365 days" in answer[0] and "70% or more" in answer[0]
+    sent = bot.server.sent_messages(EN_USER)[-1]
+    buttons = {b["text"]: b["callback_data"] for row in sent["reply_markup"]["inline_keyboard"] for b in row}
+    assert "Exemptions" not in buttons  # already shown
+    await bot.press(EN_USER, EN_USER, buttons["Dates"])
+    assert "2024-04-01" in bot.last_text(EN_USER)
+    # A button of a rule no longer in the catalog (or forged) gets a note, not silence.
+    bot.server.callback(EN_USER, EN_USER, "ask:d:zzzzzzzzzzzzz", check_button=False)
+    await bot.server.wait_for(lambda: "no longer valid" in bot.last_text(EN_USER), timeout=10)
+
+
 async def test_subscribe_through_the_buttons(bot: Bot) -> None:
     await bot.say(ZH_USER, "/subscribe", language_code="zh-hans", chat_type="private")
     assert "第1步" in bot.last_text(ZH_USER)

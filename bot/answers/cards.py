@@ -33,6 +33,10 @@ __all__ = [
     "relative_days",
     "rule_card",
     "rule_caveats",
+    "rule_dates",
+    "rule_exemptions",
+    "rule_figures",
+    "rule_heading",
     "rule_line",
     "rule_status",
     "schedule_versions",
@@ -408,3 +412,54 @@ def _card_event(event: Event, rule: Rule, catalog: Catalog, ctx: ChatContext) ->
     else:
         line = Html(line + Html(" (") + relative_days(event.date, ctx) + Html(")"))
     return line
+
+
+def rule_heading(rule: Rule, catalog: Catalog, ctx: ChatContext) -> list[Html]:
+    """Title, where and what, and status: the top of every answer about one rule."""
+    platform = catalog.platform_of(rule).info
+    return [
+        Html(f"<b>{escape(rule.title.get(ctx.lang))}</b>"),
+        t(
+            ctx.lang,
+            "card_header",
+            platform=platform.name.get(ctx.lang),
+            markets=", ".join(rule.marketplaces),
+            topic=t(ctx.lang, f"topic_{rule.topic}"),
+            rule_id=rule.id,
+        ),
+        Html(rule_status(rule, ctx) + rule_caveats(rule, ctx)),
+    ]
+
+
+def rule_exemptions(rule: Rule, ctx: ChatContext) -> list[Html]:
+    """The rule's exemptions (with the figures that say how long or how much), or [] when it has none."""
+    lines = _bullets("card_exemptions", [escape(item.get(ctx.lang)) for item in rule.exemptions], ctx.lang)
+    if lines:
+        lines += _bullets("card_figures", [_figure(number, ctx.lang) for number in rule.numbers], ctx.lang)
+    return lines
+
+
+def rule_dates(rule: Rule, catalog: Catalog, ctx: ChatContext) -> list[Html]:
+    """The rule's dates, nearest to today first (a yearly event at its next date)."""
+
+    def distance(event: Event) -> int:
+        day = event.next_date(ctx.today) or event.last_date() or event.date
+        return abs((day - ctx.today).days)
+
+    events = sorted(rule.events, key=lambda event: (distance(event), event.date))
+    if not events:
+        return []
+    zones = ", ".join(catalog.rule_zones(rule))
+    heading = t(ctx.lang, "card_dates_zone", zones=zones)
+    return [Html(""), heading, *(Html(f"• {_card_event(event, rule, catalog, ctx)}") for event in events)]
+
+
+def rule_figures(rule: Rule, catalog: Catalog, ctx: ChatContext) -> list[Html]:
+    """The rule's figures, fee schedules and fee tables: what "how much" asks for."""
+    lang = ctx.lang
+    lines = _bullets("card_figures", [_figure(number, lang) for number in rule.numbers], lang)
+    schedules = [_schedule_line(schedule, catalog, rule, ctx) for schedule in rule.fee_schedules]
+    lines += _bullets("card_fees", schedules, lang)
+    tables = [_table_row(row, table, lang) for table in rule.tables for row in table.rows]
+    lines += _bullets("card_tables", tables, lang)
+    return lines

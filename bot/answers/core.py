@@ -12,27 +12,25 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from bot.answers.ask import Answered, QuestionAnswers, short_card
 from bot.answers.calculators import answer_coupon, answer_inform, answer_lowinv, answer_temuprice
 from bot.answers.cards import (
     ChatContext,
     event_line,
-    next_occurrence,
-    relative_days,
     rule_card,
-    rule_caveats,
     rule_line,
-    rule_status,
 )
 from bot.answers.fba import answer_fba, looks_like_fba_question
 from bot.answers.fees import answer_fees
 from bot.answers.parsing import MAX_DAYS, find_platform, parse_count
+from bot.answers.reply import Button, Chart, Reply
 from bot.answers.search import SearchIndex
 from bot.catalog.load import Catalog
-from bot.catalog.schema import REF_PATTERN, FeeSchedule, Rule
+from bot.catalog.schema import REF_PATTERN
 from bot.errors import UserInputError
-from bot.i18n import LANGUAGES, Html, escape, join, normalize_language, t, to_plain_text
+from bot.i18n import LANGUAGES, Html, join, normalize_language, t
 
-__all__ = ["COMMANDS", "Answers", "Chart", "ChatContext", "Reply"]
+__all__ = ["COMMANDS", "Answers", "Button", "Chart", "ChatContext", "Reply"]
 
 log = logging.getLogger(__name__)
 
@@ -41,26 +39,6 @@ HISTORY_LIMIT = 25
 LIST_LIMIT = 40
 SEARCH_RESULTS = 3
 MAX_INPUT = 1000
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A fee-against-price chart the adapter may draw and send with the reply."""
-
-    schedule: FeeSchedule
-    title: str
-
-
-@dataclass(frozen=True)
-class Reply:
-    html: Html
-    # Set when the reply changes the chat's language (/lang), for the adapter to store.
-    language: str | None = None
-    chart: Chart | None = None
-
-    @property
-    def plain(self) -> str:
-        return to_plain_text(self.html)
 
 
 Handler = Callable[["Answers", list[str], ChatContext], Reply | Html]
@@ -237,6 +215,7 @@ class Answers:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.index = SearchIndex(catalog)
+        self.questions = QuestionAnswers(catalog, self.index)
 
     def reply(self, text: str, ctx: ChatContext) -> Reply:
         """The reply to `text`; a bad input gets a usage line in the chat's language, never an exception."""
@@ -255,6 +234,20 @@ class Answers:
             result = t(ctx.lang, "internal_error")
         return result if isinstance(result, Reply) else Reply(result)
 
+    def ask(self, text: str, ctx: ChatContext) -> Answered:
+        """A question's reply and the rules it is about (for measuring); may raise UserInputError."""
+        return self.questions.answer(text.strip()[:MAX_INPUT], ctx)
+
+    def press(self, data: str, ctx: ChatContext) -> Reply:
+        """The reply to a button under an answer; an old or forged button gets a short note."""
+        try:
+            return self.questions.press(data, ctx)
+        except UserInputError as error:
+            return Reply(t(ctx.lang, error.key, **error.values))
+        except Exception:
+            log.exception("button %r failed", data[:64])
+            return Reply(t(ctx.lang, "internal_error"))
+
     def _dispatch(self, text: str, ctx: ChatContext) -> Reply | Html:
         if not text:
             return t(ctx.lang, "empty_message")
@@ -264,7 +257,7 @@ class Answers:
                 raise UserInputError("unknown_command", command=text.split()[0][:40])
             if looks_like_fba_question(text):
                 return answer_fba(self.catalog, text, ctx)
-            return self.search_reply(text, ctx)
+            return self.questions.answer(text, ctx).reply
         name, rest = match.group(1).casefold(), match.group(2)
         command = COMMANDS.get(name)
         if command is None:
@@ -277,36 +270,6 @@ class Answers:
             return join([t(ctx.lang, "search_nothing", query=query), t(ctx.lang, "search_suggest")])
         lines = [t(ctx.lang, "search_title", query=query)]
         for hit in hits:
-            lines += [Html(""), _short_card(self, hit.rule, ctx)]
+            lines += [Html(""), short_card(self.catalog, hit.rule, ctx)]
         lines += [Html(""), t(ctx.lang, "search_more")]
         return join(lines)
-
-
-def _short_card(answers: Answers, rule: Rule, ctx: ChatContext) -> Html:
-    """Title, status, summary and next date: enough to tell whether it is the rule you meant."""
-    catalog = answers.catalog
-    platform = catalog.platform_of(rule).info.name.get(ctx.lang)
-    lines = [
-        Html(f"<b>{escape(rule.title.get(ctx.lang))}</b>"),
-        t(
-            ctx.lang,
-            "short_card_header",
-            platform=platform,
-            markets=", ".join(rule.marketplaces),
-            rule_id=rule.id,
-        ),
-        Html(rule_status(rule, ctx) + rule_caveats(rule, ctx)),
-        escape(rule.summary.get(ctx.lang)),
-    ]
-    upcoming = next_occurrence(rule, catalog, ctx)
-    if upcoming is not None:
-        lines.append(
-            t(
-                ctx.lang,
-                "short_card_next",
-                label=upcoming.event.label.get(ctx.lang),
-                date=upcoming.date.isoformat(),
-                relative=relative_days(upcoming.date, ctx),
-            )
-        )
-    return join(lines)

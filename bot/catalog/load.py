@@ -26,6 +26,7 @@ from bot.catalog.schema import (
     Rule,
     WatchPage,
 )
+from bot.catalog.vocabulary import VOCABULARY_FILE, Vocabulary, WordsFile, build_vocabulary
 
 __all__ = [
     "MARKETPLACES_FILE",
@@ -39,8 +40,10 @@ __all__ = [
 ]
 
 
-# The one policy file that is not a platform: the words for each marketplace (optional).
+# The words for each marketplace (optional).
 MARKETPLACES_FILE = "marketplaces.toml"
+# The policy files that are not a platform: marketplace words and sellers' words (both optional).
+NOT_PLATFORMS = frozenset({MARKETPLACES_FILE, VOCABULARY_FILE})
 
 
 def default_policies_dir() -> Path:
@@ -111,6 +114,8 @@ class Catalog:
     schedule_rule: dict[str, Rule] = field(default_factory=dict)
     marketplaces: dict[str, Marketplace] = field(default_factory=dict)
     marketplace_words: dict[str, str] = field(default_factory=dict)  # casefolded word -> code
+    # Sellers' words (policies/words.toml with the categories' names): for understanding questions.
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)
     # Built from the fields above (see __post_init__) so that /fees looks names up instead of scanning.
     category_index: dict[str, tuple[tuple[str, str], ...]] = field(init=False, repr=False, compare=False)
     category_markets: dict[tuple[str, str], tuple[str, ...]] = field(init=False, repr=False, compare=False)
@@ -225,7 +230,7 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
     problems: list[PolicyProblem] = []
     if not folder.is_dir():
         raise CatalogError([PolicyProblem(str(folder), None, "", "no such directory")])
-    paths = sorted(path for path in folder.glob("*.toml") if path.name != MARKETPLACES_FILE)
+    paths = sorted(path for path in folder.glob("*.toml") if path.name not in NOT_PLATFORMS)
     if not paths:
         raise CatalogError([PolicyProblem(str(folder), None, "", "no *.toml policy files found")])
     parsed: list[tuple[str, PolicyFile]] = []
@@ -235,6 +240,11 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
             parsed.append((path.name, policy))
     catalog = _assemble(parsed, problems)
     markets = _load_marketplaces(folder / MARKETPLACES_FILE, problems)
+    # With a platform file unreadable its categories are unknown: do not blame the words file for that.
+    sellers_words = _load_words(
+        folder / VOCABULARY_FILE, catalog if len(parsed) == len(paths) else None, problems
+    )
+    catalog = replace(catalog, vocabulary=build_vocabulary(sellers_words, [policy for _, policy in parsed]))
     if problems:
         raise CatalogError(problems)
     # Every code the rules and schedules use is understood, even one the marketplaces file lacks.
@@ -283,6 +293,42 @@ def _load_marketplaces(path: Path, problems: list[PolicyProblem]) -> list[Market
                     )
                 )
     return markets
+
+
+def _load_words(path: Path, catalog: Catalog | None, problems: list[PolicyProblem]) -> WordsFile | None:
+    """policies/words.toml (optional): product words must name a category some platform has."""
+    if not path.exists():
+        return None
+    data = _read_toml(path, problems)
+    if data is None:
+        return None
+    try:
+        words = WordsFile.model_validate(data)
+    except ValidationError as error:
+        for detail in error.errors():
+            field_path = ".".join(str(part) for part in detail["loc"])
+            problems.append(PolicyProblem(path.name, None, field_path, _message(detail)))
+        return None
+    if catalog is None:
+        return words
+    # A category's own names say which category they are: a product word may not point elsewhere.
+    names: dict[str, str] = {}
+    for platform in catalog.platforms.values():
+        for category in platform.categories:
+            for name in (category.id, category.name.en, category.name.zh, *category.aliases):
+                names.setdefault(name.casefold(), category.id)
+    for category_id, product_words in words.products.items():
+        where = f"products.{category_id}"
+        if category_id not in {category for category in names.values()}:
+            problems.append(PolicyProblem(path.name, None, where, f"unknown category {category_id!r}"))
+            continue
+        for word in product_words:
+            owner = names.get(word.casefold())
+            if owner is not None and owner != category_id:
+                problems.append(
+                    PolicyProblem(path.name, None, where, f"{word!r} is a name of category {owner!r}")
+                )
+    return words
 
 
 def _load_file(path: Path, problems: list[PolicyProblem]) -> PolicyFile | None:

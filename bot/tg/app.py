@@ -28,7 +28,7 @@ from bot.monitoring.metrics import Metrics
 from bot.reminders.pacing import ArrivalWindow
 from bot.store import Store
 from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats
-from bot.tg.chat import answer_message
+from bot.tg.chat import answer_message, on_answer_button
 from bot.tg.monitoring import (
     METRICS_KEY,
     MONITORING_CONFIG_KEY,
@@ -199,6 +199,7 @@ def build_application(
     application.add_handler(CallbackQueryHandler(on_settings_button, pattern=r"^set:"))
     application.add_handler(CallbackQueryHandler(on_reminder_button, pattern=r"^rem:"))
     application.add_handler(CallbackQueryHandler(on_watch_button, pattern=r"^watch:"))
+    application.add_handler(CallbackQueryHandler(on_answer_button, pattern=r"^ask:"))
     application.add_handler(CallbackQueryHandler(on_stale_button))
     # A file sent to the bot is a seller's SKU list (Fee Preview report, CSV, .xlsx).
     application.add_handler(MessageHandler(filters.Document.ALL & ~filters.UpdateType.EDITED, on_document))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from telegram import Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import ContextTypes
 
@@ -56,9 +56,33 @@ async def answer_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await send_reply(context, settings, reply)
 
 
+async def on_answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A next-step button under a free-text answer (ask:...): its answer comes as a new message."""
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    settings = chat_settings(update, context)
+    if settings is None or query.data is None:
+        return
+    if not await within_flood_limit(update, context, settings):
+        return
+    svc = services(context)
+    await send_reply(context, settings, svc.live.answers.press(query.data, svc.chat_context(settings)))
+
+
+def reply_markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The reply's next steps as one row of inline buttons (callback data within Telegram's 64 bytes)."""
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(button.label, callback_data=button.data) for button in reply.buttons]]
+    )
+
+
 async def send_reply(context: ContextTypes.DEFAULT_TYPE, settings: ChatSettings, reply: Reply) -> None:
     svc = services(context)
-    sent = await send_html(context.bot, svc.store, settings.chat_id, reply.html)
+    sent = await send_html(context.bot, svc.store, settings.chat_id, reply.html, reply_markup(reply))
     if reply.chart is not None and sent is not None:
         today, lang, chart = svc.today(settings), settings.language, reply.chart
         # Drawing takes a moment of CPU: keep the event loop free for other chats meanwhile.
