@@ -510,3 +510,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, ClockError) as error:
         print(f"policybot: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`policybot ask ... | head`): stop quietly, as cat does
+        sys.stdout = None  # nothing more can be written; no flush at exit
+        return 0

@@ -290,3 +290,11 @@ def test_a_category_alias_starting_with_a_digit_is_not_a_price(answers: Answers,
     assert "$1.80 (6%)" in ask(answers, "/fees 3C数码 30 tiktok", en)
     assert "$1.80 (6%)" in ask(answers, "/fees 3c 30 tiktok", en)
     assert "is not a number" in ask(answers, "/fees apparel 18abc", en)
+
+
+def test_rule_status_with_only_a_deadline_names_the_key_date(answers: Answers) -> None:
+    """A rule whose only date is a deadline (the EU handling fee) says that date, not "no date on record"."""
+    before = ask(answers, "/rule eu-handling-fee-2026", context("en", dt.date(2026, 10, 1))).splitlines()[2]
+    assert "Key date" in before and "2026-11-01" in before and "in 31 days" in before
+    after = ask(answers, "/rule eu-handling-fee-2026", context("zh", dt.date(2026, 12, 1))).splitlines()[2]
+    assert "关键日期" in after and "2026-11-01" in after and "30 天前" in after

@@ -178,3 +178,19 @@ def test_export_ics_of_one_chat(tmp_path: Path) -> None:
     assert "BEGIN:VCALENDAR" in result.stdout and "Temu" in result.stdout and "亚马逊" not in result.stdout
     missing = run("export-ics", "--db", str(db), "--chat", "6")
     assert missing.returncode == 2 and "no chat 6" in missing.stderr
+
+
+def test_a_reader_that_goes_away_ends_the_output_quietly() -> None:
+    """`policybot ask ... | head`: the closed pipe stops the output without a traceback."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "ask", "/rules"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "POLICYBOT_NOW": "2026-12-01T09:00:00+08:00"},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # nobody reads: the first write meets a broken pipe
+    with process.stderr:
+        errors = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0
+    assert "Traceback" not in errors and "BrokenPipe" not in errors

@@ -140,6 +140,16 @@ def rule_status(rule: Rule, ctx: ChatContext) -> Html:
         return t(ctx.lang, "status_in_force", since=start.isoformat())
     if end:
         return t(ctx.lang, "status_until", until=end.isoformat())
+    if single:  # only other kinds of date (a deadline, an announcement): the next one, else the last
+        ahead = [event for event in single if event.date >= ctx.today]
+        key = min(ahead, key=lambda e: e.date) if ahead else max(single, key=lambda e: e.date)
+        return t(
+            ctx.lang,
+            "status_key_date",
+            label=key.label.get(ctx.lang),
+            date=key.date.isoformat(),
+            relative=relative_days(key.date, ctx),
+        )
     return _recurring_status(rule, ctx)
 
 
