@@ -720,6 +720,11 @@ def test_sources_come_from_the_rules_the_policy_watch_lists_and_the_config(catal
     assert only_listed and all(
         source.platform == listed[source.url] and source.rule_id is None for source in only_listed
     )
+    # ... and what to look for on it, which a config page for the same URL keeps.
+    abouts = {page.url: page.about for _, page in catalog.watch_pages()}
+    assert all(source.about == abouts[source.url] for source in only_listed)
+    kept = sources_from(catalog, [Source(only_listed[0].url, interval=dt.timedelta(hours=2))])
+    assert next(s for s in kept if s.key == only_listed[0].key).about == abouts[only_listed[0].url]
     assert len({source.key for source in found}) == len(found)
     assert all(not source.url.startswith("report:") for source in found)
     first = found[0]

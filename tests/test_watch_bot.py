@@ -24,7 +24,8 @@ from bot.config import TelegramConfig, WatchConfig, WatchPage
 from bot.i18n import to_plain_text
 from bot.store import Store, Subscription
 from bot.tg.app import build_application
-from bot.tg.watching import watch_job
+from bot.tg.watching import changed_page_text, record_page_change, watch_job
+from bot.watch.watcher import CheckResult, Source, sources_from
 
 ADMIN = 900
 SELLER = 901
@@ -174,3 +175,20 @@ def test_a_bad_watched_page_in_the_config_is_named(tmp_path: Path) -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 2 and "watch.pages[0]" in result.stderr
+
+
+def test_the_operators_message_says_what_to_look_for_on_a_listed_page(tmp_path: Path) -> None:
+    """A page a policy file lists to watch carries its `about` into the operators' message and the change."""
+    catalog = LiveCatalog(POLICIES).catalog
+    platform, listed = catalog.watch_pages()[0]
+    source = next(s for s in sources_from(catalog, []) if s.url == listed.url)
+    result = CheckResult(source, "changed", diff="- old\n+ new")
+    for lang in ("en", "zh"):
+        text = to_plain_text(changed_page_text(result, lang))
+        assert listed.about.get(lang) in text and listed.url in text and "+ new" in text
+    with Store(tmp_path / "bot.db", clock=Clock(NOW)) as store:
+        change = record_page_change(store, result)
+    assert listed.about.en in change.summary_en and listed.about.zh in change.summary_zh
+    assert change.platform == platform
+    plain = CheckResult(Source("https://seller.example.com/news", platform="temu"), "changed", diff="x")
+    assert "What to look for" not in to_plain_text(changed_page_text(plain, "en"))

@@ -72,6 +72,7 @@ def watched_sources(svc: Services, config: WatchConfig) -> list[Source]:
 
 def record_page_change(store: Store, result: CheckResult) -> Change:
     source = result.source
+    about = source.about
     change = Change(
         id=None,
         at=store.clock.now(),
@@ -81,8 +82,8 @@ def record_page_change(store: Store, result: CheckResult) -> Change:
         kind="page_changed",
         topic=None,
         marketplaces=(),
-        summary_en=f"An official policy page changed: {source.url}",
-        summary_zh=f"官方政策页面有变化：{source.url}",
+        summary_en=f"An official policy page changed: {source.url}" + (f" ({about.en})" if about else ""),
+        summary_zh=f"官方政策页面有变化：{source.url}" + (f"（{about.zh}）" if about else ""),
         detail={"url": source.url, "selector": source.selector, "diff": result.diff},
     )
     return record_change(store, change)
@@ -119,6 +120,14 @@ async def watch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         await report(context, result)
 
 
+def changed_page_text(result: CheckResult, lang: str) -> Html:
+    """The operators' message about a changed page: where, what to look for on it, and the diff."""
+    source = result.source
+    about = t(lang, "watch_about", about=source.about.get(lang)) if source.about else Html("")
+    platform = source.platform or "-"
+    return t(lang, "watch_changed", url=source.url, platform=platform, about=about, diff=result.diff[:3000])
+
+
 async def report(context: ContextTypes.DEFAULT_TYPE, result: CheckResult) -> None:
     """Tell the operators what needs them: a changed page (to publish or ignore), a failing source."""
     svc = services(context)
@@ -139,9 +148,7 @@ async def report(context: ContextTypes.DEFAULT_TYPE, result: CheckResult) -> Non
                     ]
                 ]
             )
-            platform = result.source.platform or "-"
-            text = t(lang, "watch_changed", url=result.source.url, platform=platform, diff=result.diff[:3000])
-            messages.append((text, keyboard))
+            messages.append((changed_page_text(result, lang), keyboard))
         if result.alert == "failing":
             messages.append((t(lang, "watch_failing", url=result.source.url, error=result.error or ""), None))
         elif result.alert == "recovered":

@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot.catalog.load import Catalog
+from bot.catalog.schema import Text
 from bot.store import Store
 from bot.watch.fetch import (
     AddressGuard,
@@ -87,6 +88,7 @@ class Source:
     platform: str | None = None
     interval: dt.timedelta = DEFAULT_INTERVAL
     rule_id: str | None = None
+    about: Text | None = None  # what to look for (a policy file's page to watch), shown to the operators
 
     def __post_init__(self) -> None:
         try:
@@ -154,7 +156,7 @@ def sources_from(catalog: Catalog, pages: Iterable[Source]) -> list[Source]:
             found.setdefault(source.key, source)
     for platform, listed in catalog.watch_pages():
         try:
-            source = Source(url=listed.url, platform=platform)
+            source = Source(url=listed.url, platform=platform, about=listed.about)
         except InvalidSource as error:
             logger.warning("%s: page to watch not watched: %s", platform, error)
             continue
@@ -163,7 +165,10 @@ def sources_from(catalog: Catalog, pages: Iterable[Source]) -> list[Source]:
         known = found.get(page.key)
         if known is not None:
             page = dataclasses.replace(
-                page, platform=page.platform or known.platform, rule_id=page.rule_id or known.rule_id
+                page,
+                platform=page.platform or known.platform,
+                rule_id=page.rule_id or known.rule_id,
+                about=page.about or known.about,
             )
         found[page.key] = page
     return list(found.values())
