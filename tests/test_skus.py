@@ -243,6 +243,37 @@ def test_category_words_and_product_groups(catalog: Catalog) -> None:
     assert mapper.find("") is None
 
 
+def test_seller_category_typos_map_only_when_close_and_whole(catalog: Catalog) -> None:
+    mapper = CategoryMapper(catalog)
+    # One letter off in a long word: the same category words the questions use, misspelt.
+    assert mapper.find("Jewelery") == "jewelry"
+    assert mapper.find("Electornics") == "consumer-electronics"
+    assert mapper.find("Sneaker") == "footwear"
+    # Below SAFE_TYPO_SCORE (a transposition scores 87.5): listed, not guessed.
+    assert mapper.find("Jewlery") is None
+    # A category word inside a longer cell is not that category.
+    assert mapper.find("Health and Beauty") is None
+    assert mapper.find("Clothing, Shoes & Jewelry") is None
+    assert mapper.find("Kitchen Tools") is None
+    # A close word of another platform's category ("electronic" is TikTok Shop's) is not an Amazon one.
+    assert mapper.find("Electric") is None
+
+
+def test_seller_category_needs_a_schedule_in_the_marketplace(catalog: Catalog) -> None:
+    mapper = CategoryMapper(catalog)
+    assert mapper.find("Fine Art", "US") == "fine-art"
+    assert mapper.find("Fine Art", "DE") is None  # no fine-art schedule for amazon.de in the catalog
+    assert mapper.find("Apparel", "MX") is None
+    assert mapper.find("Apparel", "DE") == "apparel"
+
+
+def test_unmapped_rows_are_listed_in_the_impact(catalog: Catalog) -> None:
+    rows = [sku("J", "20.00", group="Jewelery"), sku("H", "20.00", group="Health and Beauty")]
+    change = next(c for c in fee_changes(catalog) if c.day == dt.date(2026, 1, 15))
+    result = impact_of(FeeModel(catalog), change, rows)
+    assert [row.sku for row in result.unmapped] == ["H"]
+
+
 def test_product_group_table_names_real_categories(catalog: Catalog) -> None:
     import tomllib
 

@@ -175,7 +175,7 @@ class FeeModel:
         self._schedule_cache: dict[tuple[str, str], FeeSchedule | None] = {}
 
     def category(self, sku: SkuRow) -> str | None:
-        return self.mapper.find(sku.category)
+        return self.mapper.find(sku.category, sku.marketplace)
 
     def schedule(self, sku: SkuRow) -> FeeSchedule | None:
         key = (sku.marketplace, sku.category)
