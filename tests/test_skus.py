@@ -481,3 +481,18 @@ def test_variations_sharing_fee_inputs_each_count(catalog: Catalog) -> None:
     ]
     assert [c.sku.sku for c in result.crossings] == ["blue", "red", "green"]
     assert result.without_units == 1
+
+
+def test_impact_leaves_the_garbage_collector_as_it_found_it(catalog: Catalog) -> None:
+    import gc
+
+    change = next(c for c in fee_changes(catalog) if c.day == dt.date(2026, 1, 15))
+    assert gc.isenabled()
+    impact_of(FeeModel(catalog), change, [sku("A", "20.00")])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        impact_of(FeeModel(catalog), change, [sku("A", "20.00")])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
