@@ -10,18 +10,18 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import context
+from conftest import POLICIES, context
 from openpyxl import Workbook
 
 from bot.answers.cards import ChatContext
-from bot.catalog.load import Catalog
+from bot.catalog.load import Catalog, load_catalog
 from bot.cli import main
 from bot.i18n import t, to_plain_text
 from bot.reminders.outbox import Delivery
 from bot.reminders.text import render_digest
 from bot.skus.categories import CategoryMapper
 from bot.skus.impact import FeeChange, FeeModel, fee_changes, impact_of
-from bot.skus.personal import ImpactLines
+from bot.skus.personal import ImpactLineCache, ImpactLines
 from bot.skus.read import SkuFile, SkuFileError, SkuRow, read_sku_file
 from bot.skus.records import SkuRecords
 from bot.skus.text import choose_change, impact_detail, impact_line
@@ -447,6 +447,42 @@ def _delivery(kind: str, payload: dict[str, str], event_date: dt.date | None) ->
         event_date=event_date, payload=payload, status="sending", late=False, attempts=1, last_error=None,
         message_id=None,
     )  # fmt: skip
+
+
+def test_cached_impact_line_follows_reimports_erases_and_reloads(tmp_path: Path, catalog: Catalog) -> None:
+    # By hand as above, 100 units each: 9.99 / 10.00 / 50.01: +$92.00; then 50.01 (+0.52) and, unmapped but
+    # sized, $5 (+0.14; 2.29 -> 2.43) and one without size (no FBA fee): +$66.00, 2 SKUs.
+    rule, day, today = "amazon-us-fba-fee-update-2026", dt.date(2026, 1, 15), dt.date(2026, 1, 8)
+    boundaries = SkuFile("csv", [sku("under", "9.99"), sku("at-10", "10.00"), sku("over-50", "50.01")], [])
+    # The same file name and row count, imported within the same second: only the content differs.
+    same_shape = SkuFile(
+        "csv", [sku("a", "50.01"), sku("b", "50.01", weight=None), sku("c", "5", "Sundries")], []
+    )
+    cache = ImpactLineCache()
+    with Store(tmp_path / "bot.sqlite3") as store:
+        assert cache.lines_for(store, catalog, 1, "en", today) is None  # no SKUs: today's text
+        records = SkuRecords(store)
+        records.replace(1, boundaries, "skus.csv")
+        lines = cache.lines_for(store, catalog, 1, "en", today)
+        assert lines is not None and "+$92.00/month, 3 SKUs" in to_plain_text(lines(rule, day) or "")
+        again = cache.lines_for(store, catalog, 1, "en", today)
+        assert again is not None and again(rule, day) == lines(rule, day)
+        assert again(rule, None) == lines(rule, day)  # a change alert about the rule: the same change
+        assert cache.computed == 1, "later reminders of the change reuse the line"
+        records.replace(1, same_shape, "skus.csv")
+        after_import = cache.lines_for(store, catalog, 1, "en", today)
+        assert after_import is not None and "+$66.00/month, 2 SKUs" in to_plain_text(
+            after_import(rule, day) or ""
+        )
+        zh = cache.lines_for(store, catalog, 1, "zh", today)
+        assert zh is not None and "每月 +$66.00" in to_plain_text(zh(rule, day) or "")
+        reloaded = load_catalog(POLICIES)  # a /reload: a new catalog object, computed again
+        computed = cache.computed
+        after_reload = cache.lines_for(store, reloaded, 1, "en", today)
+        assert after_reload is not None and after_reload(rule, day) == after_import(rule, day)
+        assert cache.computed == computed + 1
+        records.delete(1)
+        assert cache.lines_for(store, reloaded, 1, "en", today) is None
 
 
 def test_reminder_of_the_2026_card_carries_the_impact_line(catalog: Catalog) -> None:
