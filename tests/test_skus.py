@@ -532,3 +532,19 @@ def test_impact_leaves_the_garbage_collector_as_it_found_it(catalog: Catalog) ->
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_europe_surcharge_is_not_included_without_an_eu_rate_card(catalog: Catalog) -> None:
+    # R-A2 adds 1.5% to the FBA fee in Germany from 2026-04-17; we hold no EU card, so no fee to add to.
+    german = SkuRow(
+        row=2, sku="de-1", category="Apparel", price=Decimal("20.00"), marketplace="DE", currency="EUR",
+        longest=Decimal(6), median=Decimal(4), shortest=Decimal("0.5"), weight_lb=Decimal("0.125"),
+        monthly_units=100,
+    )  # fmt: skip
+    result = impact_of(
+        FeeModel(catalog), change_on(catalog, dt.date(2026, 4, 17)), [german, sku("us", "20.00")]
+    )
+    assert [row.sku for row in result.not_included["surcharge"]] == ["de-1"]
+    assert [item.sku.sku for item in result.affected] == ["us"]  # the US SKU pays R-A1's 3.5%
+    text = to_plain_text(impact_detail(result, context()))
+    assert "Fuel surcharge not included for 1 SKUs" in text and "de-1" in text
