@@ -109,6 +109,38 @@ def test_fee_preview_european_variant() -> None:
     assert (row.marketplace, row.price, row.size_tier) == ("DE", Decimal("12.00"), "Small envelope")
 
 
+def test_fee_preview_variants_not_available_unmeasured_and_unicode_text() -> None:
+    rows = [
+        fee_preview_row("A1", "Apparel", "15.00", SMALL, "2", "ounces"),
+        # Not measured yet: "--" for the sides and tier, 0 for the weight; no sale price: "--".
+        fee_preview_row("B2", "Home", "24.99", ("--", "--", "--"), "0", "pounds").replace(
+            "Small Standard", "--"
+        ),
+        fee_preview_row("C3", "Toy", "9.99", ("0", "0", "0"), "--", "--"),
+    ]
+    rows[1] = rows[1].replace("\t24.99\t24.99\t", "\t24.99\t--\t")
+    data = fee_preview(rows)
+    first, second, third = read_sku_file(data, "Fee Preview.txt").rows
+    assert first.longest == Decimal(6) and first.weight_lb == Decimal("0.125")
+    assert second.price == Decimal("24.99")  # "--" sale price: the listed price
+    assert (second.longest, second.weight_lb, second.size_tier) == (None, None, None)
+    assert (third.longest, third.weight_lb) == (None, None)  # 0 x 0 x 0 is not measured, not tiny
+    # Opened in Excel and saved as "Unicode Text": UTF-16 with a BOM, the same rows.
+    unicode_text = data.decode().encode("utf-16")
+    assert read_sku_file(unicode_text, "Fee Preview.txt").rows == [first, second, third]
+    # An amazon-store column with the store's domain.
+    mexico = b"sku\tamazon-store\tproduct-group\tyour-price\nM1\tamazon.com.mx\tToy\t199\n"
+    assert read_sku_file(mexico, "report.txt").rows[0].marketplace == "MX"
+
+
+def test_unmeasured_sku_has_its_fba_fee_not_included(catalog: Catalog) -> None:
+    rows = read_sku_file(
+        fee_preview([fee_preview_row("Z", "Apparel", "20.00", ("0", "0", "0"), "0", "pounds")]), "f.txt"
+    ).rows
+    result = impact_of(FeeModel(catalog), change_on(catalog, dt.date(2026, 1, 15)), rows)
+    assert [row.sku for row in result.not_included["fba"]] == ["Z"] and not result.affected
+
+
 def test_csv_chinese_headers_in_gbk() -> None:
     text = "SKU,类目,售价,站点,月销量,长,宽,高,尺寸单位,重量,重量单位\n"
     text += "女装-01,服装,19.99,美国,120,10,8,1,cm,200,克\n"
