@@ -128,6 +128,10 @@ def test_fee_preview_variants_not_available_unmeasured_and_unicode_text() -> Non
     # Opened in Excel and saved as "Unicode Text": UTF-16 with a BOM, the same rows.
     unicode_text = data.decode().encode("utf-16")
     assert read_sku_file(unicode_text, "Fee Preview.txt").rows == [first, second, third]
+    # Amazon's report in Windows-1252 (not UTF-8): names keep their accents; a GBK CSV stays GBK.
+    latin = fee_preview([fee_preview_row("D4", "Beauty", "12.00", SMALL, "2", "ounces")])
+    latin = latin.replace(b"Item D4", "Crème brûlée".encode("cp1252"))
+    assert read_sku_file(latin, "Fee Preview.txt").rows[0].name == "Crème brûlée"
     # An amazon-store column with the store's domain.
     mexico = b"sku\tamazon-store\tproduct-group\tyour-price\nM1\tamazon.com.mx\tToy\t199\n"
     assert read_sku_file(mexico, "report.txt").rows[0].marketplace == "MX"

@@ -127,6 +127,10 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
     return found, ignored
 
 
+# Header names only Amazon's reports have: a tab-separated file with one of them is Amazon's export.
+_AMAZON_REPORT_COLUMNS = (b"fnsku", b"product-group", b"expected-fulfillment-fee", b"estimated-fee-total")
+
+
 def _is_utf16(data: bytes) -> bool:
     """Excel's "Unicode Text" (a Fee Preview report opened and saved in Excel): UTF-16 with a BOM."""
     return data[:2] in (b"\xff\xfe", b"\xfe\xff")
@@ -138,13 +142,19 @@ def _decode(data: bytes) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             raise SkuFileError("skus_encoding") from None
-    # Chinese Excel saves CSV as GBK (GB18030 is its superset); everything else we meet is UTF-8.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise SkuFileError("skus_encoding")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    # Amazon's own tab-separated reports that are not UTF-8 are Windows-1252 (names such as "Crème");
+    # a Chinese Excel CSV is GBK (GB18030 is its superset). The header, plain ASCII, tells them apart.
+    first = data.split(b"\n", 1)[0].lower()
+    if b"\t" in first and first.isascii() and any(mark in first for mark in _AMAZON_REPORT_COLUMNS):
+        return data.decode("cp1252", errors="replace")
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise SkuFileError("skus_encoding") from None
 
 
 def _text_rows(data: bytes) -> tuple[str, Iterator[list[str]]]:
