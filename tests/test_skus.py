@@ -21,9 +21,9 @@ from bot.reminders.outbox import Delivery
 from bot.reminders.text import render_digest
 from bot.skus.categories import CategoryMapper
 from bot.skus.impact import FeeChange, FeeModel, fee_changes, impact_of
-from bot.skus.personal import ImpactLineCache, ImpactLines
+from bot.skus.personal import ImpactLineCache, ImpactLines, coming_lines
 from bot.skus.read import SkuFile, SkuFileError, SkuRow, read_sku_file
-from bot.skus.records import SkuRecords
+from bot.skus.records import SkuRecords, skus_version
 from bot.skus.text import choose_change, impact_detail, impact_line
 from bot.store import ChatSettings, Store
 
@@ -519,6 +519,36 @@ def test_cached_impact_line_follows_reimports_erases_and_reloads(tmp_path: Path,
         assert cache.computed == computed + 1
         records.delete(1)
         assert cache.lines_for(store, reloaded, 1, "en", today) is None
+
+
+def test_lines_computed_at_import_are_used_only_for_that_import(tmp_path: Path, catalog: Catalog) -> None:
+    rule, day, today = "amazon-us-fba-fee-update-2026", dt.date(2026, 1, 15), dt.date(2026, 1, 8)
+    boundaries = [sku("under", "9.99"), sku("at-10", "10.00"), sku("over-50", "50.01")]
+    cache = ImpactLineCache(max_chats=1)
+    with Store(tmp_path / "bot.sqlite3") as store:
+        records = SkuRecords(store)
+        records.replace(1, SkuFile("csv", boundaries, []), "skus.csv")
+        version = skus_version(store, 1)
+        ahead = coming_lines(catalog, boundaries, "en", today)
+        assert dt.date(2026, 4, 17) in {key[0] for key in ahead} and (dt.date(2024, 1, 15), "en") not in ahead
+        assert not cache.holds_current(store, 1)
+        cache.put(store, catalog, 1, version, ahead)
+        assert cache.holds_current(store, 1)
+        lines = cache.lines_for(store, catalog, 1, "en", today)
+        assert lines is not None and "+$92.00/month" in to_plain_text(lines(rule, day) or "")
+        assert cache.computed == 0, "the reminder read the line computed at import"
+        # Lines of an import another one replaced meanwhile are dropped, not shown for the new SKUs.
+        records.replace(1, SkuFile("csv", boundaries[2:], []), "skus.csv")
+        cache.put(store, catalog, 1, version, ahead)
+        assert not cache.holds_current(store, 1)
+        lines = cache.lines_for(store, catalog, 1, "en", today)
+        assert lines is not None and "+$52.00/month, 1 SKUs" in to_plain_text(lines(rule, day) or "")
+        assert cache.computed == 1
+        # One chat kept at most here: another chat's lines push this one's out.
+        records.replace(2, SkuFile("csv", boundaries[:1], []), "skus.csv")
+        assert (other := cache.lines_for(store, catalog, 2, "en", today)) is not None and other(rule, day)
+        assert (again := cache.lines_for(store, catalog, 1, "en", today)) is not None and again(rule, day)
+        assert cache.computed == 3
 
 
 def test_reminder_of_the_2026_card_carries_the_impact_line(catalog: Catalog) -> None:

@@ -8,6 +8,7 @@ from test_skus import SMALL, fee_preview, fee_preview_row
 from test_telegram_bot import ADMIN, GROUP, MEMBER, NOW, Bot, bot  # noqa: F401  (the fixture)
 
 from bot.reminders.outbox import Outbox
+from bot.skus.personal import IMPACT_LINES
 from bot.tg.reminders import wake_dispatch
 
 SELLER = 601
@@ -140,7 +141,10 @@ async def test_fee_preview_document_then_impact(bot: Bot) -> None:  # noqa: F811
     # 3.58 x 1% = 0.04 x 100 x 10 = +$40.00 a month.
     replies = await send_file(bot, SELLER, report(("50.01",)), "Fee Preview.txt")
     assert "Imported 100 SKUs" in replies[0]
+    await bot.server.wait_for(lambda: IMPACT_LINES.holds_current(bot.store, SELLER), timeout=20)
+    computed = IMPACT_LINES.computed
     assert "+$40.00/month, 100 SKUs affected" in await remind_now(bot, due[0].id)
+    assert IMPACT_LINES.computed == computed, "the line was computed at import, off the event loop"
     # So does a catalog reload: the test surcharge becomes 2%: 0.0716 -> 0.07 x 1000 = +$70.00 a month.
     amazon.write_text(amazon.read_text(encoding="utf-8").replace('rate = "0.01"', 'rate = "0.02"'), "utf-8")
     await bot.say(ADMIN, "/reload")

@@ -25,7 +25,7 @@ from bot.skus.records import SkuRecords, skus_version
 from bot.skus.text import impact_line
 from bot.store import Store
 
-__all__ = ["IMPACT_LINES", "ImpactLineCache", "ImpactLines", "change_for"]
+__all__ = ["IMPACT_LINES", "ImpactLineCache", "ImpactLines", "change_for", "coming_lines"]
 
 # What reminders and alerts call: (rule id, event day or None for a changed rule) -> the line, or None.
 LineSource = Callable[[str, dt.date | None], Html | None]
@@ -102,10 +102,7 @@ class ImpactLineCache:
         chat = self._chats.get(chat_id)
         if chat is None or chat.version != version or chat.catalog is not catalog:
             chat = _ChatLines(version, catalog)
-        self._chats[chat_id] = chat
-        self._chats.move_to_end(chat_id)
-        while len(self._chats) > self._max_chats:
-            self._chats.popitem(last=False)
+        self._keep(chat_id, chat)
         changes = self._changes_of(catalog)
         # Loaded on the first line this render misses, then shared by its other lines.
         computing: list[ImpactLines] = []
@@ -125,10 +122,48 @@ class ImpactLineCache:
 
         return line
 
+    def put(
+        self,
+        store: Store,
+        catalog: Catalog,
+        chat_id: int,
+        version: tuple[object, ...] | None,
+        lines: dict[tuple[dt.date, str], Html | None],
+    ) -> None:
+        """Lines computed ahead (`coming_lines`, right after an import) for the SKUs of `version`
+        (`skus_version` when they were stored); dropped if another import or an erase came since."""
+        if version is not None and skus_version(store, chat_id) == version:
+            self._keep(chat_id, _ChatLines(version, catalog, dict(lines)))
+
+    def holds_current(self, store: Store, chat_id: int) -> bool:
+        """Whether lines of the chat's SKUs as stored now are kept (an import's lines are computed after
+        its reply)."""
+        chat = self._chats.get(chat_id)
+        return chat is not None and bool(chat.lines) and chat.version == skus_version(store, chat_id)
+
+    def _keep(self, chat_id: int, chat: _ChatLines) -> None:
+        self._chats[chat_id] = chat
+        self._chats.move_to_end(chat_id)
+        while len(self._chats) > self._max_chats:
+            self._chats.popitem(last=False)
+
     def _changes_of(self, catalog: Catalog) -> list[FeeChange]:
         if self._changes is None or self._changes[0] is not catalog:
             self._changes = (catalog, fee_changes(catalog))
         return self._changes[1]
+
+
+def coming_lines(
+    catalog: Catalog, rows: list[SkuRow], lang: str, today: dt.date, policies: Path | None = None
+) -> dict[tuple[dt.date, str], Html | None]:
+    """The lines of every fee change from today on, for `ImpactLineCache.put`: pure, for a worker thread,
+    so the reminders after an import do not compute them in the event loop."""
+    lines = ImpactLines(catalog, rows, lang, today, policies)
+    return {
+        (change.day, lang): lines(change.rules[0].id, change.day)
+        for change in fee_changes(catalog)
+        if change.day >= today
+    }
 
 
 # The bot's one cache (reminders and alerts are rendered in its event loop, one at a time).
