@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.catalog.load import load_catalog  # noqa: E402
 from bot.skus.impact import FeeModel, fee_changes, impact_of  # noqa: E402
+from bot.skus.personal import ImpactLineCache  # noqa: E402
 from bot.skus.read import read_sku_file  # noqa: E402
 from bot.skus.records import SkuRecords  # noqa: E402
 from bot.store import Store  # noqa: E402
@@ -94,6 +95,16 @@ def main() -> int:
                 f"(median {statistics.median(walls):.2f} s wall); {len(result.affected):,} SKUs affected, "
                 f"{total:+,.2f} USD/month, {len(result.crossings):,} band crossings"
             )
+        del rows, result  # as in the bot: the reminder's render loads the chat's SKUs itself
+        # A reminder's impact line as the dispatcher renders it: the first render computes, later ones
+        # (other reminders and alerts of the change) read the cache.
+        cache, rule = ImpactLineCache(), changes[dt.date(2026, 1, 15)].rules[0].id
+        for label in ("first", "cached"):
+            started = time.perf_counter()
+            lines = cache.lines_for(store, catalog, 1, "en", dt.date(2026, 1, 8))
+            assert lines is not None and lines(rule, dt.date(2026, 1, 15)) is not None
+            print(f"reminder impact line, {label} render: {time.perf_counter() - started:.4f} s")
+            del lines  # the first render's SKUs go with it (not timed: the dispatcher does it after sending)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS of the process, catalog and file included): {rss:.0f} MB")
     return 0

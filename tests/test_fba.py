@@ -205,3 +205,34 @@ def test_a_broken_rate_card_names_file_rule_and_field(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "amazon.toml rule amazon-us-fba-fulfillment-fees field fba_rate_cards[0].rows[1].up_to" in message
     assert "is not a weight" in message
+
+
+def test_europe_surcharge_is_named_and_not_applied_without_a_rate_card(answers: Answers) -> None:
+    # R-A2 (1.5% in 10 European stores, one low-authority source) has no EU rate card to be a share of.
+    text = answers.reply("/fba 10x8x1 in 6 oz 18 de", context(today=Y2026)).plain
+    assert "no FBA rate card on record for DE" in text
+    assert "1.5% from 2026-04-17" in text and "/rule R-A2" in text and "Not applied" in text
+    assert "low confidence" in text
+    zh = answers.reply("/fba 10x8x1 in 6 oz 18 英国", context("zh", today=Y2026)).plain
+    assert "UK" in zh and "1.5%" in zh and "未计入" in zh and "低可信度" in zh
+    # Before the surcharge was announced to start it is still named (it is ahead), and the US reply,
+    # which applies R-A1, does not mention R-A2.
+    assert "R-A2" in answers.reply("/fba 10x8x1 in 6 oz 18 de", context(today=dt.date(2026, 1, 1))).plain
+    assert "R-A2" not in answers.reply("/fba 10x8x1 in 6 oz 18", context(today=Y2026)).plain
+    # A marketplace without card or surcharge: only the missing card.
+    jp = answers.reply("/fba 10x8x1 in 6 oz 18 jp", context(today=Y2026)).plain
+    assert "JP" in jp and "Not applied" not in jp
+
+
+def test_console_chat_answers_fba(answers: Answers) -> None:
+    import io
+
+    from bot.answers.console import chat
+    from bot.clock import Clock
+
+    questions = iter(["/fba 12x9x3 in 3 lb 25 2025-06-01", "FBA 10x8x1 inch 6 oz $18", "/quit"])
+    out = io.StringIO()
+    chat(answers, context(today=Y2026), True, Clock(), read=lambda _prompt: next(questions), out=out)
+    text = out.getvalue()
+    assert "$6.62" in text  # large standard 2.75+ to 3 lb, 2025 (cross-checked)
+    assert "$4.35" in text  # the free-text question, with the 3.5% surcharge

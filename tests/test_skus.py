@@ -10,20 +10,20 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import context
+from conftest import POLICIES, context
 from openpyxl import Workbook
 
 from bot.answers.cards import ChatContext
-from bot.catalog.load import Catalog
+from bot.catalog.load import Catalog, load_catalog
 from bot.cli import main
 from bot.i18n import t, to_plain_text
 from bot.reminders.outbox import Delivery
 from bot.reminders.text import render_digest
 from bot.skus.categories import CategoryMapper
 from bot.skus.impact import FeeChange, FeeModel, fee_changes, impact_of
-from bot.skus.personal import ImpactLines
+from bot.skus.personal import ImpactLineCache, ImpactLines, coming_lines
 from bot.skus.read import SkuFile, SkuFileError, SkuRow, read_sku_file
-from bot.skus.records import SkuRecords
+from bot.skus.records import SkuRecords, skus_version
 from bot.skus.text import choose_change, impact_detail, impact_line
 from bot.store import ChatSettings, Store
 
@@ -107,6 +107,42 @@ def test_fee_preview_european_variant() -> None:
     data = (header + "\nS1\tF\tB\tDE\tName\tBeauty\t12.00\t\tEUR\tSmall envelope\t2.00\n").encode()
     row = read_sku_file(data, "report.txt").rows[0]
     assert (row.marketplace, row.price, row.size_tier) == ("DE", Decimal("12.00"), "Small envelope")
+
+
+def test_fee_preview_variants_not_available_unmeasured_and_unicode_text() -> None:
+    rows = [
+        fee_preview_row("A1", "Apparel", "15.00", SMALL, "2", "ounces"),
+        # Not measured yet: "--" for the sides and tier, 0 for the weight; no sale price: "--".
+        fee_preview_row("B2", "Home", "24.99", ("--", "--", "--"), "0", "pounds").replace(
+            "Small Standard", "--"
+        ),
+        fee_preview_row("C3", "Toy", "9.99", ("0", "0", "0"), "--", "--"),
+    ]
+    rows[1] = rows[1].replace("\t24.99\t24.99\t", "\t24.99\t--\t")
+    data = fee_preview(rows)
+    first, second, third = read_sku_file(data, "Fee Preview.txt").rows
+    assert first.longest == Decimal(6) and first.weight_lb == Decimal("0.125")
+    assert second.price == Decimal("24.99")  # "--" sale price: the listed price
+    assert (second.longest, second.weight_lb, second.size_tier) == (None, None, None)
+    assert (third.longest, third.weight_lb) == (None, None)  # 0 x 0 x 0 is not measured, not tiny
+    # Opened in Excel and saved as "Unicode Text": UTF-16 with a BOM, the same rows.
+    unicode_text = data.decode().encode("utf-16")
+    assert read_sku_file(unicode_text, "Fee Preview.txt").rows == [first, second, third]
+    # Amazon's report in Windows-1252 (not UTF-8): names keep their accents; a GBK CSV stays GBK.
+    latin = fee_preview([fee_preview_row("D4", "Beauty", "12.00", SMALL, "2", "ounces")])
+    latin = latin.replace(b"Item D4", "Crème brûlée".encode("cp1252"))
+    assert read_sku_file(latin, "Fee Preview.txt").rows[0].name == "Crème brûlée"
+    # An amazon-store column with the store's domain.
+    mexico = b"sku\tamazon-store\tproduct-group\tyour-price\nM1\tamazon.com.mx\tToy\t199\n"
+    assert read_sku_file(mexico, "report.txt").rows[0].marketplace == "MX"
+
+
+def test_unmeasured_sku_has_its_fba_fee_not_included(catalog: Catalog) -> None:
+    rows = read_sku_file(
+        fee_preview([fee_preview_row("Z", "Apparel", "20.00", ("0", "0", "0"), "0", "pounds")]), "f.txt"
+    ).rows
+    result = impact_of(FeeModel(catalog), change_on(catalog, dt.date(2026, 1, 15)), rows)
+    assert [row.sku for row in result.not_included["fba"]] == ["Z"] and not result.affected
 
 
 def test_csv_chinese_headers_in_gbk() -> None:
@@ -241,6 +277,37 @@ def test_category_words_and_product_groups(catalog: Catalog) -> None:
     assert mapper.find("Home") == "home-kitchen"
     assert mapper.find("Sundries") is None  # no fee category of ours: listed, never guessed
     assert mapper.find("") is None
+
+
+def test_seller_category_typos_map_only_when_close_and_whole(catalog: Catalog) -> None:
+    mapper = CategoryMapper(catalog)
+    # One letter off in a long word: the same category words the questions use, misspelt.
+    assert mapper.find("Jewelery") == "jewelry"
+    assert mapper.find("Electornics") == "consumer-electronics"
+    assert mapper.find("Sneaker") == "footwear"
+    # Below SAFE_TYPO_SCORE (a transposition scores 87.5): listed, not guessed.
+    assert mapper.find("Jewlery") is None
+    # A category word inside a longer cell is not that category.
+    assert mapper.find("Health and Beauty") is None
+    assert mapper.find("Clothing, Shoes & Jewelry") is None
+    assert mapper.find("Kitchen Tools") is None
+    # A close word of another platform's category ("electronic" is TikTok Shop's) is not an Amazon one.
+    assert mapper.find("Electric") is None
+
+
+def test_seller_category_needs_a_schedule_in_the_marketplace(catalog: Catalog) -> None:
+    mapper = CategoryMapper(catalog)
+    assert mapper.find("Fine Art", "US") == "fine-art"
+    assert mapper.find("Fine Art", "DE") is None  # no fine-art schedule for amazon.de in the catalog
+    assert mapper.find("Apparel", "MX") is None
+    assert mapper.find("Apparel", "DE") == "apparel"
+
+
+def test_unmapped_rows_are_listed_in_the_impact(catalog: Catalog) -> None:
+    rows = [sku("J", "20.00", group="Jewelery"), sku("H", "20.00", group="Health and Beauty")]
+    change = next(c for c in fee_changes(catalog) if c.day == dt.date(2026, 1, 15))
+    result = impact_of(FeeModel(catalog), change, rows)
+    assert [row.sku for row in result.unmapped] == ["H"]
 
 
 def test_product_group_table_names_real_categories(catalog: Catalog) -> None:
@@ -418,6 +485,72 @@ def _delivery(kind: str, payload: dict[str, str], event_date: dt.date | None) ->
     )  # fmt: skip
 
 
+def test_cached_impact_line_follows_reimports_erases_and_reloads(tmp_path: Path, catalog: Catalog) -> None:
+    # By hand as above, 100 units each: 9.99 / 10.00 / 50.01: +$92.00; then 50.01 (+0.52) and, unmapped but
+    # sized, $5 (+0.14; 2.29 -> 2.43) and one without size (no FBA fee): +$66.00, 2 SKUs.
+    rule, day, today = "amazon-us-fba-fee-update-2026", dt.date(2026, 1, 15), dt.date(2026, 1, 8)
+    boundaries = SkuFile("csv", [sku("under", "9.99"), sku("at-10", "10.00"), sku("over-50", "50.01")], [])
+    # The same file name and row count, imported within the same second: only the content differs.
+    same_shape = SkuFile(
+        "csv", [sku("a", "50.01"), sku("b", "50.01", weight=None), sku("c", "5", "Sundries")], []
+    )
+    cache = ImpactLineCache()
+    with Store(tmp_path / "bot.sqlite3") as store:
+        assert cache.lines_for(store, catalog, 1, "en", today) is None  # no SKUs: today's text
+        records = SkuRecords(store)
+        records.replace(1, boundaries, "skus.csv")
+        lines = cache.lines_for(store, catalog, 1, "en", today)
+        assert lines is not None and "+$92.00/month, 3 SKUs" in to_plain_text(lines(rule, day) or "")
+        again = cache.lines_for(store, catalog, 1, "en", today)
+        assert again is not None and again(rule, day) == lines(rule, day)
+        assert again(rule, None) == lines(rule, day)  # a change alert about the rule: the same change
+        assert cache.computed == 1, "later reminders of the change reuse the line"
+        records.replace(1, same_shape, "skus.csv")
+        after_import = cache.lines_for(store, catalog, 1, "en", today)
+        assert after_import is not None and "+$66.00/month, 2 SKUs" in to_plain_text(
+            after_import(rule, day) or ""
+        )
+        zh = cache.lines_for(store, catalog, 1, "zh", today)
+        assert zh is not None and "每月 +$66.00" in to_plain_text(zh(rule, day) or "")
+        reloaded = load_catalog(POLICIES)  # a /reload: a new catalog object, computed again
+        computed = cache.computed
+        after_reload = cache.lines_for(store, reloaded, 1, "en", today)
+        assert after_reload is not None and after_reload(rule, day) == after_import(rule, day)
+        assert cache.computed == computed + 1
+        records.delete(1)
+        assert cache.lines_for(store, reloaded, 1, "en", today) is None
+
+
+def test_lines_computed_at_import_are_used_only_for_that_import(tmp_path: Path, catalog: Catalog) -> None:
+    rule, day, today = "amazon-us-fba-fee-update-2026", dt.date(2026, 1, 15), dt.date(2026, 1, 8)
+    boundaries = [sku("under", "9.99"), sku("at-10", "10.00"), sku("over-50", "50.01")]
+    cache = ImpactLineCache(max_chats=1)
+    with Store(tmp_path / "bot.sqlite3") as store:
+        records = SkuRecords(store)
+        records.replace(1, SkuFile("csv", boundaries, []), "skus.csv")
+        version = skus_version(store, 1)
+        ahead = coming_lines(catalog, boundaries, "en", today)
+        assert dt.date(2026, 4, 17) in {key[0] for key in ahead} and (dt.date(2024, 1, 15), "en") not in ahead
+        assert not cache.holds_current(store, 1)
+        cache.put(store, catalog, 1, version, ahead)
+        assert cache.holds_current(store, 1)
+        lines = cache.lines_for(store, catalog, 1, "en", today)
+        assert lines is not None and "+$92.00/month" in to_plain_text(lines(rule, day) or "")
+        assert cache.computed == 0, "the reminder read the line computed at import"
+        # Lines of an import another one replaced meanwhile are dropped, not shown for the new SKUs.
+        records.replace(1, SkuFile("csv", boundaries[2:], []), "skus.csv")
+        cache.put(store, catalog, 1, version, ahead)
+        assert not cache.holds_current(store, 1)
+        lines = cache.lines_for(store, catalog, 1, "en", today)
+        assert lines is not None and "+$52.00/month, 1 SKUs" in to_plain_text(lines(rule, day) or "")
+        assert cache.computed == 1
+        # One chat kept at most here: another chat's lines push this one's out.
+        records.replace(2, SkuFile("csv", boundaries[:1], []), "skus.csv")
+        assert (other := cache.lines_for(store, catalog, 2, "en", today)) is not None and other(rule, day)
+        assert (again := cache.lines_for(store, catalog, 1, "en", today)) is not None and again(rule, day)
+        assert cache.computed == 3
+
+
 def test_reminder_of_the_2026_card_carries_the_impact_line(catalog: Catalog) -> None:
     # The reminder a week before 2026-01-15, for a chat whose SKUs sit at the band boundaries:
     # (0.14 + 0.26 + 0.52) x 100 units = +$92.00 a month, by hand from the policy files.
@@ -450,3 +583,34 @@ def test_variations_sharing_fee_inputs_each_count(catalog: Catalog) -> None:
     ]
     assert [c.sku.sku for c in result.crossings] == ["blue", "red", "green"]
     assert result.without_units == 1
+
+
+def test_impact_leaves_the_garbage_collector_as_it_found_it(catalog: Catalog) -> None:
+    import gc
+
+    change = next(c for c in fee_changes(catalog) if c.day == dt.date(2026, 1, 15))
+    assert gc.isenabled()
+    impact_of(FeeModel(catalog), change, [sku("A", "20.00")])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        impact_of(FeeModel(catalog), change, [sku("A", "20.00")])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_europe_surcharge_is_not_included_without_an_eu_rate_card(catalog: Catalog) -> None:
+    # R-A2 adds 1.5% to the FBA fee in Germany from 2026-04-17; we hold no EU card, so no fee to add to.
+    german = SkuRow(
+        row=2, sku="de-1", category="Apparel", price=Decimal("20.00"), marketplace="DE", currency="EUR",
+        longest=Decimal(6), median=Decimal(4), shortest=Decimal("0.5"), weight_lb=Decimal("0.125"),
+        monthly_units=100,
+    )  # fmt: skip
+    result = impact_of(
+        FeeModel(catalog), change_on(catalog, dt.date(2026, 4, 17)), [german, sku("us", "20.00")]
+    )
+    assert [row.sku for row in result.not_included["surcharge"]] == ["de-1"]
+    assert [item.sku.sku for item in result.affected] == ["us"]  # the US SKU pays R-A1's 3.5%
+    text = to_plain_text(impact_detail(result, context()))
+    assert "Fuel surcharge not included for 1 SKUs" in text and "de-1" in text

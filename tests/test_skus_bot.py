@@ -8,6 +8,7 @@ from test_skus import SMALL, fee_preview, fee_preview_row
 from test_telegram_bot import ADMIN, GROUP, MEMBER, NOW, Bot, bot  # noqa: F401  (the fixture)
 
 from bot.reminders.outbox import Outbox
+from bot.skus.personal import IMPACT_LINES
 from bot.tg.reminders import wake_dispatch
 
 SELLER = 601
@@ -42,7 +43,7 @@ confidence = "high"
 """
 
 
-def report() -> bytes:
+def report(prices: tuple[str, ...] = ("9.99", "10.00", "50.01")) -> bytes:
     """300 SKUs, all small standard 2 oz, 10 units a month each, at the 2026 band boundaries.
 
     By hand from policies/amazon.toml (2025 card -> 2026 card): $9.99: 2.29 -> 2.43 (+0.14);
@@ -51,7 +52,7 @@ def report() -> bytes:
     2.43 -> 0.09, 3.32 -> 0.12, 3.58 -> 0.13: (0.09 + 0.12 + 0.13) x 1000 = +$340.00 a month.
     """
     rows = []
-    for price in ("9.99", "10.00", "50.01"):
+    for price in prices:
         for n in range(100):
             line = fee_preview_row(f"{price}-{n}", "Sundries", price, SMALL, "2", "ounces")
             rows.append(line)
@@ -71,6 +72,18 @@ async def send_file(running: Bot, chat_id: int, data: bytes, name: str, **option
     await server.wait_for(lambda: len(server.sent_messages(chat_id)) > before, timeout=20)
     await running.settle()
     return running.texts(chat_id)[before:]
+
+
+async def remind_now(running: Bot, delivery_id: int) -> str:
+    """The dispatcher sends this reminder again, now; its text as the chat received it."""
+    running.store.db.execute(
+        "UPDATE deliveries SET status = 'pending', due_at = ? WHERE id = ?", [NOW.isoformat(), delivery_id]
+    )
+    running.store.db.conn.commit()
+    count = len(running.server.sent_messages(SELLER))
+    wake_dispatch(running.app)
+    await running.server.wait_for(lambda: len(running.server.sent_messages(SELLER)) > count, timeout=20)
+    return running.texts(SELLER)[-1]
 
 
 async def test_fee_preview_document_then_impact(bot: Bot) -> None:  # noqa: F811
@@ -122,15 +135,24 @@ async def test_fee_preview_document_then_impact(bot: Bot) -> None:  # noqa: F811
         d for d in outbox.pending_for_chat(SELLER, limit=500) if d.key.startswith("test-future-surcharge/")
     ]
     assert due, "the new rule's date is planned as reminders"
-    bot.store.db.execute("UPDATE deliveries SET due_at = ? WHERE id = ?", [NOW.isoformat(), due[0].id])
-    bot.store.db.conn.commit()
-    count = len(bot.server.sent_messages(SELLER))
-    wake_dispatch(bot.app)
-    await bot.server.wait_for(lambda: len(bot.server.sent_messages(SELLER)) > count, timeout=20)
-    assert line in bot.texts(SELLER)[-1]
+    assert line in await remind_now(bot, due[0].id)
+
+    # The line is cached per change; a new import changes it at once. 100 SKUs at $50.01, by hand:
+    # 3.58 x 1% = 0.04 x 100 x 10 = +$40.00 a month.
+    replies = await send_file(bot, SELLER, report(("50.01",)), "Fee Preview.txt")
+    assert "Imported 100 SKUs" in replies[0]
+    await bot.server.wait_for(lambda: IMPACT_LINES.holds_current(bot.store, SELLER), timeout=20)
+    computed = IMPACT_LINES.computed
+    assert "+$40.00/month, 100 SKUs affected" in await remind_now(bot, due[0].id)
+    assert IMPACT_LINES.computed == computed, "the line was computed at import, off the event loop"
+    # So does a catalog reload: the test surcharge becomes 2%: 0.0716 -> 0.07 x 1000 = +$70.00 a month.
+    amazon.write_text(amazon.read_text(encoding="utf-8").replace('rate = "0.01"', 'rate = "0.02"'), "utf-8")
+    await bot.say(ADMIN, "/reload")
+    await bot.settle()
+    assert "+$70.00/month, 100 SKUs affected" in await remind_now(bot, due[0].id)
 
     erased = await bot.say(SELLER, "/skus delete")
-    assert "Erased 300 SKUs" in erased[0]
+    assert "Erased 100 SKUs" in erased[0]
     assert "no SKUs yet" in (await bot.say(SELLER, "/impact"))[0]
 
 

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from bot.answers.cards import ChatContext
 from bot.answers.parsing import find_marketplace, parse_date, parse_price
 from bot.catalog.fba import FbaFee, FbaQuote, Package, card_on, cards_of, quote, to_inches, to_pounds
-from bot.catalog.fba_schema import WeightBasis
+from bot.catalog.fba_schema import SurchargeBase, WeightBasis
 from bot.catalog.load import Catalog
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
@@ -249,6 +249,27 @@ def _change_lines(catalog: Catalog, request: FbaRequest, result: FbaQuote, lang:
     ]
 
 
+def _surcharges_not_applied(catalog: Catalog, marketplace: str, day: dt.date, lang: str) -> list[Html]:
+    """Surcharges on the FBA fee in force on `day` or later in a marketplace we hold no card for (R-A2 in
+    Europe): named, and said not to be applied, since the fee they are a share of is unknown."""
+    return [
+        t(
+            lang,
+            "fba_surcharge_not_applied",
+            label=surcharge.label.get(lang),
+            rate=format_rate(surcharge.rate),
+            date=surcharge.effective_from.isoformat(),
+            confidence=t(lang, f"confidence_{rule.confidence.value}"),
+            ref=rule.ref or rule.id,
+        )
+        for rule in catalog.rules.values()
+        for surcharge in rule.surcharges
+        if surcharge.applies_to is SurchargeBase.FBA_FULFILLMENT
+        and marketplace in surcharge.marketplaces
+        and (surcharge.until is None or day < surcharge.until)
+    ]
+
+
 def answer_fba(catalog: Catalog, text: str, ctx: ChatContext) -> Html:
     """The reply to /fba ... or to free text asking for an FBA fee."""
     request = parse_fba_request(catalog, text)
@@ -256,7 +277,12 @@ def answer_fba(catalog: Catalog, text: str, ctx: ChatContext) -> Html:
     day = request.day or ctx.today
     cards = cards_of(catalog, request.marketplace)
     if not cards:
-        return t(lang, "fba_no_marketplace", marketplace=request.marketplace)
+        return join(
+            [
+                t(lang, "fba_no_marketplace", marketplace=request.marketplace),
+                *_surcharges_not_applied(catalog, request.marketplace, day, lang),
+            ]
+        )
     result = quote(catalog, request.marketplace, request.package, request.price, day)
     if result is None or card_on(catalog, request.marketplace, day) is None:
         first = cards[0][1].effective_from

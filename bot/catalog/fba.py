@@ -213,18 +213,26 @@ def _classify_quickly(card: FbaRateCard, package: Package) -> TierChoice:
     raise AssertionError("the last tier has no limits by validation")  # pragma: no cover
 
 
-_BAND_STARTS: dict[int, tuple[FbaRateCard, tuple[tuple[Decimal, bool], ...]]] = {}
+# Per card: its band starts, and the band of each price seen (a SKU file repeats a few hundred prices).
+_BAND_STARTS: dict[int, tuple[FbaRateCard, tuple[tuple[Decimal, bool], ...], dict[Decimal, int]]] = {}
+_PRICES_KEPT = 100_000  # past this many distinct prices a card's price memo starts over
 
 
 def _band_index(card: FbaRateCard, price: Decimal) -> int:
     cached = _BAND_STARTS.get(id(card))
     if cached is None or cached[0] is not card:
         starts = tuple((band.from_, band.from_inclusive) for band in card.bands)
-        cached = _BAND_STARTS[id(card)] = (card, starts)
-    chosen = 0
-    for index, (start, inclusive) in enumerate(cached[1]):
-        if price > start or (inclusive and price == start):
-            chosen = index
+        cached = _BAND_STARTS[id(card)] = (card, starts, {})
+    known = cached[2]
+    chosen = known.get(price)
+    if chosen is None:
+        chosen = 0
+        for index, (start, inclusive) in enumerate(cached[1]):
+            if price > start or (inclusive and price == start):
+                chosen = index
+        if len(known) >= _PRICES_KEPT:
+            known.clear()
+        known[price] = chosen
     return chosen
 
 

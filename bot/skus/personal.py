@@ -2,20 +2,33 @@
 
 "For your SKUs: +$312/month, 14 SKUs affected; /impact 2026-01-15". A chat without SKUs, a rule that
 changes no fee we compute, or a change that touches none of the chat's SKUs: no line, today's text.
+
+Computing a line takes about a second for a chat with 50,000 SKUs, and the dispatcher renders reminders
+one after another, so `ImpactLineCache` keeps each chat's lines per change until the chat's SKUs (an
+import or an erase) or the catalog (a reload) change. A render that hits the cache reads one row of
+SQLite, not the chat's SKUs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.catalog.load import Catalog
 from bot.i18n import Html
 from bot.skus.impact import ChangeImpact, FeeChange, FeeModel, fee_changes, impact_of
 from bot.skus.read import SkuRow
+from bot.skus.records import SkuRecords, skus_version
 from bot.skus.text import impact_line
+from bot.store import Store
 
-__all__ = ["ImpactLines", "change_for"]
+__all__ = ["IMPACT_LINES", "ImpactLineCache", "ImpactLines", "change_for", "coming_lines"]
+
+# What reminders and alerts call: (rule id, event day or None for a changed rule) -> the line, or None.
+LineSource = Callable[[str, dt.date | None], Html | None]
 
 
 def change_for(
@@ -49,3 +62,109 @@ class ImpactLines:
         if change.day not in self._done:
             self._done[change.day] = impact_of(self._model, change, self._rows)
         return impact_line(self._done[change.day], self._lang)
+
+
+@dataclass
+class _ChatLines:
+    """One chat's lines under one version of its SKUs and one catalog (kept, so its id is not reused)."""
+
+    version: tuple[object, ...]
+    catalog: Catalog
+    lines: dict[tuple[dt.date, str], Html | None] = field(default_factory=dict)
+
+
+class ImpactLineCache:
+    """Per chat and fee change, the impact line in each language; the least recently used chats go first.
+
+    Only the lines are kept (a few hundred bytes a chat), never the SKUs or the per-SKU results.
+    """
+
+    def __init__(self, max_chats: int = 10_000) -> None:
+        self._max_chats = max_chats
+        self._chats: OrderedDict[int, _ChatLines] = OrderedDict()
+        self._changes: tuple[Catalog, list[FeeChange]] | None = None
+        self.computed = 0  # impact computations done, for tests and metrics
+
+    def lines_for(
+        self,
+        store: Store,
+        catalog: Catalog,
+        chat_id: int,
+        lang: str,
+        today: dt.date,
+        policies: Path | None = None,
+    ) -> LineSource | None:
+        """The line source of a chat with SKUs, None for a chat without."""
+        version = skus_version(store, chat_id)
+        if version is None:
+            self._chats.pop(chat_id, None)
+            return None
+        chat = self._chats.get(chat_id)
+        if chat is None or chat.version != version or chat.catalog is not catalog:
+            chat = _ChatLines(version, catalog)
+        self._keep(chat_id, chat)
+        changes = self._changes_of(catalog)
+        # Loaded on the first line this render misses, then shared by its other lines.
+        computing: list[ImpactLines] = []
+
+        def line(rule_id: str, day: dt.date | None) -> Html | None:
+            change = change_for(changes, rule_id, day, today)
+            if change is None:
+                return None
+            key = (change.day, lang)
+            if key not in chat.lines:
+                if not computing:
+                    rows = SkuRecords(store).rows(chat_id)
+                    computing.append(ImpactLines(catalog, rows, lang, today, policies))
+                self.computed += 1
+                chat.lines[key] = computing[0](rule_id, change.day)
+            return chat.lines[key]
+
+        return line
+
+    def put(
+        self,
+        store: Store,
+        catalog: Catalog,
+        chat_id: int,
+        version: tuple[object, ...] | None,
+        lines: dict[tuple[dt.date, str], Html | None],
+    ) -> None:
+        """Lines computed ahead (`coming_lines`, right after an import) for the SKUs of `version`
+        (`skus_version` when they were stored); dropped if another import or an erase came since."""
+        if version is not None and skus_version(store, chat_id) == version:
+            self._keep(chat_id, _ChatLines(version, catalog, dict(lines)))
+
+    def holds_current(self, store: Store, chat_id: int) -> bool:
+        """Whether lines of the chat's SKUs as stored now are kept (an import's lines are computed after
+        its reply)."""
+        chat = self._chats.get(chat_id)
+        return chat is not None and bool(chat.lines) and chat.version == skus_version(store, chat_id)
+
+    def _keep(self, chat_id: int, chat: _ChatLines) -> None:
+        self._chats[chat_id] = chat
+        self._chats.move_to_end(chat_id)
+        while len(self._chats) > self._max_chats:
+            self._chats.popitem(last=False)
+
+    def _changes_of(self, catalog: Catalog) -> list[FeeChange]:
+        if self._changes is None or self._changes[0] is not catalog:
+            self._changes = (catalog, fee_changes(catalog))
+        return self._changes[1]
+
+
+def coming_lines(
+    catalog: Catalog, rows: list[SkuRow], lang: str, today: dt.date, policies: Path | None = None
+) -> dict[tuple[dt.date, str], Html | None]:
+    """The lines of every fee change from today on, for `ImpactLineCache.put`: pure, for a worker thread,
+    so the reminders after an import do not compute them in the event loop."""
+    lines = ImpactLines(catalog, rows, lang, today, policies)
+    return {
+        (change.day, lang): lines(change.rules[0].id, change.day)
+        for change in fee_changes(catalog)
+        if change.day >= today
+    }
+
+
+# The bot's one cache (reminders and alerts are rendered in its event loop, one at a time).
+IMPACT_LINES = ImpactLineCache()

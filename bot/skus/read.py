@@ -58,13 +58,15 @@ UNIT_WORDS = {
     "kg": "kg", "kilogram": "kg", "kilograms": "kg", "公斤": "kg", "千克": "kg",
     "g": "g", "gram": "g", "grams": "g", "克": "g",
 }  # fmt: skip
+# What Amazon's reports (and sellers) put in a cell for "no value": read as an empty cell.
+NOT_AVAILABLE = frozenset({"--", "-", "—", "n/a", "na", "none", "null"})
 CURRENCY_MARKETPLACE = {"USD": "US", "GBP": "UK", "CAD": "CA", "MXN": "MX", "JPY": "JP"}
 MARKETPLACE_WORDS = {
     "us": "US", "usa": "US", "amazon.com": "US", "美国": "US", "美国站": "US",
     "uk": "UK", "gb": "UK", "amazon.co.uk": "UK", "英国": "UK", "英国站": "UK",
     "de": "DE", "amazon.de": "DE", "德国": "DE", "fr": "FR", "amazon.fr": "FR", "法国": "FR",
     "it": "IT", "amazon.it": "IT", "意大利": "IT", "es": "ES", "amazon.es": "ES", "西班牙": "ES",
-    "ca": "CA", "amazon.ca": "CA", "加拿大": "CA", "mx": "MX", "墨西哥": "MX",
+    "ca": "CA", "amazon.ca": "CA", "加拿大": "CA", "mx": "MX", "amazon.com.mx": "MX", "墨西哥": "MX",
     "jp": "JP", "amazon.co.jp": "JP", "日本": "JP",
 }  # fmt: skip
 
@@ -125,14 +127,34 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
     return found, ignored
 
 
+# Header names only Amazon's reports have: a tab-separated file with one of them is Amazon's export.
+_AMAZON_REPORT_COLUMNS = (b"fnsku", b"product-group", b"expected-fulfillment-fee", b"estimated-fee-total")
+
+
+def _is_utf16(data: bytes) -> bool:
+    """Excel's "Unicode Text" (a Fee Preview report opened and saved in Excel): UTF-16 with a BOM."""
+    return data[:2] in (b"\xff\xfe", b"\xfe\xff")
+
+
 def _decode(data: bytes) -> str:
-    # Chinese Excel saves CSV as GBK (GB18030 is its superset); everything else we meet is UTF-8.
-    for encoding in ("utf-8-sig", "gb18030"):
+    if _is_utf16(data):
         try:
-            return data.decode(encoding)
+            return data.decode("utf-16")
         except UnicodeDecodeError:
-            continue
-    raise SkuFileError("skus_encoding")
+            raise SkuFileError("skus_encoding") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    # Amazon's own tab-separated reports that are not UTF-8 are Windows-1252 (names such as "Crème");
+    # a Chinese Excel CSV is GBK (GB18030 is its superset). The header, plain ASCII, tells them apart.
+    first = data.split(b"\n", 1)[0].lower()
+    if b"\t" in first and first.isascii() and any(mark in first for mark in _AMAZON_REPORT_COLUMNS):
+        return data.decode("cp1252", errors="replace")
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise SkuFileError("skus_encoding") from None
 
 
 def _text_rows(data: bytes) -> tuple[str, Iterator[list[str]]]:
@@ -179,8 +201,8 @@ def read_sku_file(data: bytes, file_name: str) -> SkuFile:
     lower = file_name.casefold()
     if data[:4] == b"PK\x03\x04" or lower.endswith((".xlsx", ".xlsm")):
         kind, rows = "xlsx", _xlsx_rows(data)
-    elif lower.endswith((".xls", ".pdf", ".png", ".jpg", ".jpeg", ".zip", ".doc", ".docx")) or _looks_binary(
-        data
+    elif lower.endswith((".xls", ".pdf", ".png", ".jpg", ".jpeg", ".zip", ".doc", ".docx")) or (
+        _looks_binary(data) and not _is_utf16(data)
     ):
         raise SkuFileError("skus_wrong_type", name=file_name)
     else:
@@ -238,8 +260,13 @@ class _Cells:
     def column(self, field: str) -> str:
         return self.header[self.columns[field]].strip()
 
-    def number(self, field: str, limit: Decimal) -> Decimal | None:
+    def value(self, field: str) -> str:
+        """The cell's text, empty where the file says "no value" ("--" in Amazon's reports)."""
         raw = self.text(field)
+        return "" if raw.casefold() in NOT_AVAILABLE else raw
+
+    def number(self, field: str, limit: Decimal) -> Decimal | None:
+        raw = self.value(field)
         if not raw:
             return None
         cleaned = re.sub(r"^(?:us\$|\$|£|€|¥|￥)|,", "", raw.casefold())
@@ -258,7 +285,7 @@ class _Cells:
         return value
 
     def unit(self, field: str, allowed: dict[str, Decimal]) -> str | None:
-        raw = self.text(field)
+        raw = self.value(field)
         if not raw:
             return None
         unit = UNIT_WORDS.get(raw.casefold())
@@ -280,18 +307,20 @@ def _row(line: int, values: list[str], columns: dict[str, int], header: list[str
         raise SkuFileError("skus_missing_value", row=line, column=column)
     if price == 0:
         raise SkuFileError("skus_zero_price", row=line, column=cells.column("price"))
-    currency = cells.text("currency").upper() or None
+    currency = cells.value("currency").upper() or None
     marketplace = _marketplace(cells, currency)
     sides = [cells.number(field, MAX_SIDE) for field in ("longest", "median", "shortest")]
     weight = cells.number("weight", MAX_WEIGHT)
     longest = median = shortest = weight_lb = None
-    if all(side is not None for side in sides):
+    # A side or weight of 0 is a product not measured yet, not a package of no size: its FBA fee is
+    # then not included rather than computed for the smallest tier.
+    if all(side is not None and side > 0 for side in sides):
         unit = cells.unit("dimension_unit", LENGTH_UNITS)
         if unit is None:
             raise SkuFileError("skus_missing_unit", row=line, what="unit_of_dimension")
         inches = sorted((to_inches(side, unit) for side in sides if side is not None), reverse=True)
         longest, median, shortest = inches
-    if weight is not None:
+    if weight is not None and weight > 0:
         unit = cells.unit("weight_unit", WEIGHT_UNITS)
         if unit is None:
             raise SkuFileError("skus_missing_unit", row=line, what="unit_of_weight")
@@ -307,7 +336,7 @@ def _row(line: int, values: list[str], columns: dict[str, int], header: list[str
         asin=cells.text("asin")[:20] or None,
         name=cells.text("name")[:200] or None,
         currency=currency,
-        size_tier=cells.text("size_tier")[:60] or None,
+        size_tier=cells.value("size_tier")[:60] or None,
         longest=longest,
         median=median,
         shortest=shortest,
@@ -318,7 +347,7 @@ def _row(line: int, values: list[str], columns: dict[str, int], header: list[str
 
 
 def _marketplace(cells: _Cells, currency: str | None) -> str:
-    raw = cells.text("marketplace")
+    raw = cells.value("marketplace")
     if raw:
         found = MARKETPLACE_WORDS.get(raw.casefold())
         if found is None:

@@ -6,13 +6,31 @@ The file itself is never stored: only the parsed rows and when, from which file 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.skus.read import SkuFile, SkuRow
 from bot.store import Store
 
-__all__ = ["ImportInfo", "SkuRecords"]
+__all__ = ["ImportInfo", "SkuRecords", "skus_version"]
+
+# Bumped by every import and erase in this process, per database file and chat. With the import record
+# (file, row count, time) it tells a cache that a chat's SKUs changed, even for two imports in one second.
+_changes = itertools.count(1)
+_last_change: dict[tuple[str, int], int] = {}
+
+
+def _database_file(store: Store) -> str:
+    return str(store.db.execute("PRAGMA database_list").fetchone()[2])
+
+
+def skus_version(store: Store, chat_id: int) -> tuple[object, ...] | None:
+    """What identifies the chat's stored SKUs (None: it has none); it differs after any import or erase."""
+    info = SkuRecords(store).info(chat_id)
+    if info is None:
+        return None
+    return (info, _last_change.get((_database_file(store), chat_id), 0))
 
 
 @dataclass(frozen=True)
@@ -77,6 +95,7 @@ class SkuRecords:
                 "(chat_id, file_name, kind, rows, imported_at, imported_by) VALUES (?, ?, ?, ?, ?, ?)",
                 [chat_id, file_name[:200], file.kind, len(file.rows), self._now(), actor_id],
             )
+        self._changed(chat_id)
         return len(file.rows)
 
     def delete(self, chat_id: int) -> int:
@@ -88,6 +107,7 @@ class SkuRecords:
             )
             db.execute("DELETE FROM seller_skus WHERE chat_id = ?", [chat_id])
             db.execute("DELETE FROM seller_sku_imports WHERE chat_id = ?", [chat_id])
+        self._changed(chat_id)
         return count
 
     def info(self, chat_id: int) -> ImportInfo | None:
@@ -129,6 +149,9 @@ class SkuRecords:
             )
             for r in cursor
         ]
+
+    def _changed(self, chat_id: int) -> None:
+        _last_change[(_database_file(self._store), chat_id)] = next(_changes)
 
     def _now(self) -> str:
         return self._store.clock.now().astimezone(dt.UTC).isoformat(timespec="seconds")

@@ -26,8 +26,7 @@ from bot.reminders.pacing import ArrivalWindow
 from bot.reminders.planner import plan_all
 from bot.reminders.text import reminder_keyboard, render_digest
 from bot.reminders.tracks import add_track, list_tracks, remove_track
-from bot.skus.personal import ImpactLines
-from bot.skus.records import SkuRecords
+from bot.skus.personal import IMPACT_LINES
 from bot.store import ChatSettings
 from bot.tg.guard import admin_button, command_chat, within_flood_limit
 from bot.tg.send import send_html
@@ -61,11 +60,9 @@ def render_for_chat(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """What a chat receives for the deliveries due to it now: one message, with done/snooze buttons."""
     catalog = svc.live.catalog
-    rows = SkuRecords(svc.store).rows(settings.chat_id)
-    impact = (
-        ImpactLines(catalog, rows, settings.language, svc.today(settings), svc.live.directory)
-        if rows
-        else None
+    # Cached per chat, change and catalog: a chat with 50,000 SKUs costs a second once, not per reminder.
+    impact = IMPACT_LINES.lines_for(
+        svc.store, catalog, settings.chat_id, settings.language, svc.today(settings), svc.live.directory
     )
     html = render_digest(catalog, deliveries, settings, svc.clock.now(), impact)
     return html, reminder_keyboard(deliveries, lang=settings.language, catalog=svc.live.catalog)

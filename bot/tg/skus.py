@@ -18,8 +18,9 @@ from bot.errors import UserInputError
 from bot.i18n import t
 from bot.skus.chart import impact_chart_caption, impact_chart_png
 from bot.skus.impact import FeeModel, impact_of
+from bot.skus.personal import IMPACT_LINES, coming_lines
 from bot.skus.read import MAX_FILE_BYTES, SkuFileError, read_sku_file
-from bot.skus.records import SkuRecords
+from bot.skus.records import SkuRecords, skus_version
 from bot.skus.text import choose_change, impact_detail, impact_overview, import_summary, skus_status
 from bot.tg.guard import command_chat
 from bot.tg.send import send_html
@@ -85,12 +86,19 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     SkuRecords(svc.store).replace(
         settings.chat_id, parsed, name, message.from_user.id if message.from_user else None
     )
+    version = skus_version(svc.store, settings.chat_id)
     user = update.effective_user
     svc.store.audit(
         user.id if user else None, settings.chat_id, "skus_import", f"{len(parsed.rows)} from {name}"
     )
-    model = FeeModel(svc.live.catalog, svc.live.directory)
+    catalog = svc.live.catalog
+    model = FeeModel(catalog, svc.live.directory)
     await send_html(context.bot, svc.store, settings.chat_id, import_summary(parsed, name, model, lang))
+    # The impact lines of the coming changes, off the event loop, so the next reminders only read them.
+    lines = await asyncio.to_thread(
+        coming_lines, catalog, parsed.rows, lang, svc.today(settings), svc.live.directory
+    )
+    IMPACT_LINES.put(svc.store, catalog, settings.chat_id, version, lines)
 
 
 async def cmd_impact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
