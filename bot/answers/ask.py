@@ -42,7 +42,7 @@ from bot.catalog.schema import Calculator, EventKind, Rule
 from bot.catalog.vocabulary import Intent
 from bot.errors import UserInputError
 from bot.i18n import Html, escape, join, t
-from bot.markets import reaches
+from bot.markets import reached_markets, reaches
 
 __all__ = ["Answered", "QuestionAnswers", "button_key", "short_card"]
 
@@ -164,7 +164,9 @@ class QuestionAnswers:
             words.append(question.price)
         if question.period is not None and question.period[0] == question.period[1]:
             words.append(question.period[0].isoformat())
-        extra = [w for w in (question.platform, question.marketplace) if w]
+        # "连衣裙 20英镑": a price in pounds asks about the store that charges in pounds.
+        marketplace = question.marketplace or self._market_of_currency(question, ctx)
+        extra = [w for w in (question.platform, marketplace) if w]
         note: list[Html] = []
         try:
             answer = answer_fees(self.catalog, words + extra, ctx)
@@ -184,6 +186,14 @@ class QuestionAnswers:
         request = parse_fee_request(self.catalog, words + extra)
         schedule = find_schedule(self.catalog, request, ctx.lang, ctx.marketplaces).schedule
         rule = self.catalog.schedule_rule[schedule.id]
+        home = _home_markets(ctx)
+        if not extra and schedule.marketplace not in home:
+            # Nothing named and nothing for the chat's store ("bedding $20" in the US): say so first.
+            where = " ".join(home)
+            note = [
+                t(ctx.lang, "ask_no_fee_there", where=where),
+                t(ctx.lang, "ask_elsewhere", where_hint=where),
+            ]
         if question.currency is not None and question.currency != schedule.currency:
             # "25欧元" on a dollar schedule: the number is read in the schedule's currency, and said so.
             note.insert(
@@ -203,6 +213,24 @@ class QuestionAnswers:
         chart = Chart(answer.chart_schedule, answer.chart_title) if answer.chart_schedule else None
         reply = Reply(join([*note, answer.html]), chart=chart, buttons=tuple(buttons))
         return Answered(reply, (rule,), question)
+
+    def _market_of_currency(self, question: Question, ctx: ChatContext) -> str | None:
+        """The store a price's currency points to, where the category has a schedule in that currency:
+        the chat's own if it is one of them, else the one that covers most (EU for euros), else None."""
+        if question.currency is None or question.category is None:
+            return None
+        category = question.category
+        markets = [
+            market
+            for (platform, market, category_id), schedule in self.catalog.fee_schedules.items()
+            if platform == category.platform
+            and category_id == category.category
+            and schedule.currency == question.currency
+        ]
+        if not markets or any(market in markets for market in _home_markets(ctx)):
+            return None
+        # A region's schedule (EU) speaks for its member stores; otherwise the first in order.
+        return max(markets, key=lambda market: (len(reached_markets([market])), -markets.index(market)))
 
     def _calculator(self, question: Question, hits: list[SearchHit], ctx: ChatContext) -> Answered | None:
         """The best rule feeds a calculator and the question gives its numbers: calculate."""

@@ -211,6 +211,11 @@ class Understanding:
         """Whether some rule of the platform concerns the marketplace."""
         return any(reaches(rule.marketplaces, marketplace) for rule in self.catalog.rules_of(platform))
 
+    def _names_market(self, platform: str, marketplace: str) -> bool:
+        """Whether some rule of the platform is written for the marketplace (rules for ALL do not count)."""
+        rules = self.catalog.rules_of(platform)
+        return any(marketplace in reached_markets(rule.marketplaces) for rule in rules)
+
     def _not_a_name(self, word: str) -> bool:
         """Words never read as a misspelt name: intent words and words the catalog uses as they are."""
         return word in self._intent_words or (self._known_word is not None and self._known_word(word))
@@ -219,7 +224,7 @@ class Understanding:
         self, tokens: Sequence[Token], taken: set[int], platform_hits: Sequence[Found[str]]
     ) -> tuple[str | None, set[int]]:
         """The first marketplace named, so "tell us" or "is it" name none."""
-        after_platform = {hit.end for hit in platform_hits}
+        after_platform = {hit.end: hit.value for hit in platform_hits}
         index = 0
         while index < len(tokens):
             if index in taken:
@@ -227,9 +232,11 @@ class Understanding:
                 continue
             for length in range(min(4, len(tokens) - index), 0, -1):
                 span = tokens[index : index + length]
-                if length > 1 and not all(token.is_cjk for token in span):
+                if length > 1 and any(token.is_cjk for token in span) != all(token.is_cjk for token in span):
                     continue
-                found = find_marketplace(self.catalog, "".join(token.text for token in span))
+                # Chinese words are written together ("英国站"), English ones apart ("united states").
+                joiner = "" if span[0].is_cjk else " "
+                found = find_marketplace(self.catalog, joiner.join(token.text for token in span))
                 # A marketplace no rule concerns names where goods come from ("de minimis china"), not a
                 # store to filter by.
                 if found is None or found not in self._markets:
@@ -238,7 +245,9 @@ class Understanding:
                 # "us" and "it" are English words first: in lower case they name a marketplace only
                 # right after a platform ("amazon us"); "uk", "jp" or "US" always do.
                 ambiguous = length == 1 and word.text in AMBIGUOUS_CODES and not word.original.isupper()
-                if ambiguous and index not in after_platform:
+                # ("amazon my store": Amazon sells in no "MY", so "my" is the word there.)
+                owner = after_platform.get(index)
+                if ambiguous and (owner is None or not self._names_market(owner, found)):
                     continue
                 return found, set(range(index, index + length))
             index += 1
