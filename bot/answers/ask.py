@@ -33,10 +33,12 @@ from bot.answers.cards import (
     rule_heading,
     rule_status,
 )
+from bot.answers.fba import answer_fba, looks_like_fba_question, parse_fba_request
 from bot.answers.fees import DEFAULT_MARKETPLACE, answer_fees, find_schedule, parse_fee_request
 from bot.answers.reply import Button, Chart, Reply
 from bot.answers.search import SearchHit, SearchIndex
 from bot.answers.understand import Question, Understanding
+from bot.catalog.fba import cards_of
 from bot.catalog.load import Catalog, Occurrence
 from bot.catalog.schema import Calculator, EventKind, Rule
 from bot.catalog.vocabulary import Intent
@@ -98,6 +100,8 @@ class QuestionAnswers:
 
     def answer(self, text: str, ctx: ChatContext) -> Answered:
         question = self.understanding.read(text, ctx.today)
+        if looks_like_fba_question(text):
+            return self._fba(text, question, ctx)
         intents = question.intents
         named_category = question.category is not None and question.category.score > 0
         # A platform's catch-all category stands in only for a fee asked at a price.
@@ -231,6 +235,16 @@ class QuestionAnswers:
             return None
         # A region's schedule (EU) speaks for its member stores; otherwise the first in order.
         return max(markets, key=lambda market: (len(reached_markets([market])), -markets.index(market)))
+
+    def _fba(self, text: str, question: Question, ctx: ChatContext) -> Answered:
+        """ "FBA 10x8x1 inch 6 oz $18": the fee from the rate card, about the rule that holds the card."""
+        html = answer_fba(self.catalog, text, ctx)
+        cards = cards_of(self.catalog, parse_fba_request(self.catalog, text).marketplace)
+        # The rule of the newest card first (cards come oldest first).
+        rule_ids = dict.fromkeys(rule.id for rule, _ in reversed(cards))
+        rules = tuple(self.catalog.rules[rule_id] for rule_id in rule_ids)
+        buttons = (Button(t(ctx.lang, "button_card"), f"ask:c:{button_key(rules[0].id)}"),) if rules else ()
+        return Answered(Reply(html, buttons=buttons), rules, question)
 
     def _calculator(self, question: Question, hits: list[SearchHit], ctx: ChatContext) -> Answered | None:
         """The best rule feeds a calculator and the question gives its numbers: calculate."""
