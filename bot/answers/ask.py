@@ -191,7 +191,7 @@ class QuestionAnswers:
         schedule = find_schedule(self.catalog, request, ctx.lang, ctx.marketplaces).schedule
         rule = self.catalog.schedule_rule[schedule.id]
         home = _home_markets(ctx)
-        if not extra and schedule.marketplace not in home:
+        if marketplace is None and not note and schedule.marketplace not in home:
             # Nothing named and nothing for the chat's store ("bedding $20" in the US): say so first.
             where = " ".join(home)
             note = [

@@ -52,7 +52,7 @@ _WEIGHT = re.compile(rf"(?<![\d.]){_NUMBER}\s*([a-z\u4e00-\u9fff]+)", re.I)
 _DATE = re.compile(r"\b(\d{4}-\d{1,2}-\d{1,2})\b")
 _PRICE = re.compile(r"(?:(?<=\s)|^)((?:us\$|\$|usd)?\d[\d,]*(?:\.\d+)?(?:usd|美元|刀)?)(?=\s|$)", re.I)
 # "FBA" or 配送费 anywhere ("10x8x1 in 6 oz $18 fba fee?", "这个 fba 多少"), not inside a word ("fbapro").
-_TRIGGER = re.compile(r"(?<![a-z])(?:fba|配送费)(?![a-z])", re.I)
+_TRIGGER = re.compile(r"(?<![a-z])(?:fba(?![a-z])\s*(?:配送费|运费)?|配送费)", re.I)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,9 @@ CURRENCIES = {
     "日元": "JPY", "円": "JPY", "jpy": "JPY", "yen": "JPY", "人民币": "CNY", "元": "CNY", "rmb": "CNY",
     "cny": "CNY", "加元": "CAD", "cad": "CAD", "比索": "MXN", "mxn": "MXN", "peso": "MXN", "pesos": "MXN",
 }  # fmt: skip
+# A number that names a law ("section 232", "第122条", "§ 321") or a share ("9%") is no price.
+_SECTION = re.compile(r"(?:section|sec\.|§|第)\s?(?P<n>[0-9]+)")
+_PERCENT = re.compile(rf"(?P<n>{_NUMBER})\s?[%％]")
 # A number in scientific notation ("1e309") is meant as a price but is none: it is passed on as written,
 # so the seller hears why it cannot be used.
 _SCIENTIFIC = re.compile(r"(?<![0-9a-z.])(?P<n>-?[0-9]+(?:\.[0-9]+)?e[+-]?[0-9]+)(?![0-9a-z])")
@@ -163,8 +166,10 @@ class Understanding:
         price, currency, numbers = _numbers(folded)
         # A bare number is the price when the question is about a category's fee ("amazon 服装 18 佣金").
         bare_price = Intent.FEE in intents or len(numbers) == 1
-        if price is None and category is not None and numbers and bare_price:
-            price = numbers[0]
+        shares = {match.group("n") for match in _PERCENT.finditer(folded)}
+        amounts = [number for number in numbers if number not in shares]
+        if price is None and category is not None and amounts and bare_price:
+            price = amounts[0]
         # Small numbers are prices and counts, not words of a rule ("coupon 25 22 20"); a year, a bigger
         # figure or a percentage may name one ("EUR 150 duty exemption", "2027", "8%").
         taken |= {i for i, token in enumerate(tokens) if _small_number(token, text)}
@@ -354,6 +359,7 @@ def _numbers(folded: str) -> tuple[str | None, str | None, list[str]]:
             unit = match.groupdict().get("unit") or "" if is_price else None
             found.append((start, match.group("n"), unit))
     dates = [m.span() for m in (*_ISO_DATE.finditer(folded), *_MONTH_DAY.finditer(folded))]
+    dates += [m.span("n") for m in _SECTION.finditer(folded)]  # (law numbers are left out the same way)
     years = [m.span(1) for m in _YEAR.finditer(folded)]
     kept = [
         (start, number, unit)
