@@ -384,3 +384,12 @@ def test_fba_inside_a_word_or_without_dimensions_is_no_fba_fee_question(answers:
     for text in ["fbapro 10x8x1 inch 6 oz $18", "fba fee increase 2026"]:
         answered = answers.ask(text, context("en", today=TODAY))
         assert "FBA fulfillment fee, US:" not in answered.reply.plain, text
+
+
+def test_a_fee_asked_of_a_platform_with_no_fee_rule_says_so_before_other_platforms(answers: Answers) -> None:
+    answered = answers.ask("temu commission rate", context("en", today=TODAY))
+    assert answered.reply.plain.startswith("Nothing about this is on record for Temu.")
+    assert answered.rules and all(answers.catalog.rule_platform[rule.id] != "temu" for rule in answered.rules)
+    # A platform with fee rules answers with them.
+    tiktok = answers.ask("tiktok commission rate", context("en", today=TODAY))
+    assert answers.catalog.rule_platform[tiktok.rules[0].id] == "tiktok-shop"

@@ -200,8 +200,7 @@ class QuestionAnswers:
             ]
         if question.currency is not None and question.currency != schedule.currency:
             # "25欧元" on a dollar schedule: the number is read in the schedule's currency, and said so.
-            note.insert(
-                0,
+            note.append(
                 t(
                     ctx.lang,
                     "ask_other_currency",
@@ -433,8 +432,10 @@ class QuestionAnswers:
         """Whether the named platform's best rule is about the topic, not just sharing a question word
         with it ("does temu charge a deposit": Temu's import charges are no deposit)."""
         if not question.topic_text:
-            # Nothing but question words ("tiktok us fee history"): the platform's own rules answer it.
-            return True
+            # Nothing but question words ("tiktok us fee history"): the platform's own rules answer it,
+            # if it has any about fees where fees are asked ("temu commission": Temu has none on record).
+            asks_fees = Intent.FEE in question.intents
+            return not asks_fees or any(hit.rule.topic == "fees" or hit.rule.fee_schedules for hit in named)
         scores = self.index.scores(question.topic_text)
         topic = self.index.best(scores, 1)
         # Judge on the topic words when they carry the match (they find the same best rule); when the
