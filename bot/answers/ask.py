@@ -305,9 +305,11 @@ class QuestionAnswers:
         lines += [event_line(o, self.catalog, ctx) for o in changes[:LIST_LIMIT]]
         if len(changes) > LIST_LIMIT:
             lines.append(t(ctx.lang, "list_more", count=len(changes) - LIST_LIMIT))
-        # The rules it is about: the best topical match first, else the nearest date's.
-        rank = {hit.rule.id: i for i, hit in enumerate(topical)}
-        ordered = sorted(changes, key=lambda o: rank.get(o.rule.id, len(rank)))
+        # The rules it is about: the best match first (on the topic words, else on the whole question:
+        # "jp referral fee 2026" is about referral fees), then the nearest date's; a cancelled one last.
+        ranking = topical or self.index.search(question.search_text, limit=CANDIDATES)
+        rank = {hit.rule.id: i for i, hit in enumerate(ranking)}
+        ordered = sorted(changes, key=lambda o: (rank.get(o.rule.id, len(rank)), o.rule.withdrawn))
         rule_ids = list(dict.fromkeys(o.rule.id for o in ordered))
         rules = tuple(self.catalog.rules[rule_id] for rule_id in rule_ids)
         return Answered(Reply(join(lines), buttons=self._buttons(rules[0], "", ctx)), rules, question)
