@@ -393,3 +393,13 @@ def test_a_fee_asked_of_a_platform_with_no_fee_rule_says_so_before_other_platfor
     # A platform with fee rules answers with them.
     tiktok = answers.ask("tiktok commission rate", context("en", today=TODAY))
     assert answers.catalog.rule_platform[tiktok.rules[0].id] == "tiktok-shop"
+
+
+def test_a_topic_with_a_year_is_matched_on_the_topic_not_on_the_year(answers: Answers) -> None:
+    # Rules of 2027 that only share the year (CPSC, Orders API) are not about Prime Day.
+    prime = answers.ask("amazon prime day 2027", context("en", today=TODAY))
+    assert prime.rules == () and "Nothing is recorded for Amazon in 2027" in prime.reply.plain
+    assert "The latest on record: Prime Day 2026 ends" in prime.reply.plain
+    # A platform named by its topic ("de minimis" names US customs) keeps that topic.
+    minimis = answers.ask("de minimis 2027", context("en", today=TODAY))
+    assert [rule.id for rule in minimis.rules] == ["us-customs-us-de-minimis-statutory-repeal-2027"]

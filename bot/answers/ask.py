@@ -120,7 +120,13 @@ class QuestionAnswers:
             # "prime day 2026", "amazon fee increase 2025": the rules about it that belong to that span.
             start, end = question.period
             whole_year = question.year if (start, end) == _year_span(question.year or 0) else None
-            in_span = [hit for hit in hits if _in_span(hit.rule, start, end, whole_year)]
+            # Only rules the topic words find count: "amazon prime day 2027" is not about a 2027 rule that
+            # shares the word "day".
+            topical = self.index.search(question.topic_text, limit=CANDIDATES)
+            about = {hit.rule.id for hit in topical if hit.score >= PLATFORM_SHARE * topical[0].score}
+            in_span = [
+                hit for hit in hits if hit.rule.id in about and _in_span(hit.rule, start, end, whole_year)
+            ]
             # A rule titled with the year asked about comes first ("2025年亚马逊涨价吗": the 2025 rule).
             in_span.sort(key=lambda hit: whole_year is None or str(whole_year) not in hit.rule.title.en)
             return (
@@ -267,7 +273,11 @@ class QuestionAnswers:
         """What changes in the span the question names (or the coming days), or plainly that nothing does."""
         start, end = question.period or (ctx.today, ctx.today + dt.timedelta(days=UPCOMING_DAYS))
         # Only the topic words pick rules here: "新规", "2027", "调整" name no rule.
-        topical = self.index.search(question.topic_text, limit=CANDIDATES) if question.topic_text else []
+        # A platform named by a topic ("de minimis 2027" names US customs) is also what it is about.
+        topic = question.topic_text or (
+            question.platform_words if self.index.is_keyword(question.platform_words) else ""
+        )
+        topical = self.index.search(topic, limit=CANDIDATES) if topic else []
         topical_ids = {hit.rule.id for hit in topical}
         occurrences = [
             o

@@ -95,7 +95,7 @@ class Question:
     size_tier: str | None
     # The words left to search rules with: platform and marketplace names out, topic terms in.
     search_text: str
-    # The same without the question's intent words and numbers: what it is about ("" when nothing).
+    # The same without the question's intent words, numbers and dates: what it is about ("" when nothing).
     topic_text: str = ""
     # The words that named the platform ("de minimis" names US customs and is also what it is about).
     platform_words: str = ""
@@ -195,7 +195,7 @@ class Understanding:
             intents=intents,
             size_tier=size_tiers[0].value if size_tiers else None,
             search_text=search_text,
-            topic_text=topic_text if _says_something(_without_dates(topic_text, folded)) else "",
+            topic_text=_topic(topic_text, folded),
             platform_words=" ".join(hit.phrase for hit in platform_hits),
         )
 
@@ -276,6 +276,12 @@ def _without_dates(text: str, folded: str) -> str:
     for start, end in spans:
         chars[start:end] = " " * (end - start)
     return "".join(chars)
+
+
+def _topic(text: str, folded: str) -> str:
+    """What the question is about, without the words that say when ("prime day 2027": prime day)."""
+    undated = _without_dates(text, folded)
+    return undated if _says_something(undated) else ""
 
 
 def _says_something(text: str) -> bool:
