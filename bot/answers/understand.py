@@ -35,7 +35,7 @@ _PRICE_BEFORE = re.compile(rf"(?P<unit>us\$|\$|usd|£|€|¥|￥)\s?(?P<n>{_NUMB
 _PRICE_AFTER = re.compile(
     rf"(?<![0-9a-z.$£€¥￥])(?P<n>{_NUMBER})\s?"
     r"(?P<unit>美元|美金|刀|块钱|块|日元|円|人民币|元|欧元|欧|英镑|镑|加元|比索|usd|eur|gbp|jpy|cad|mxn|rmb|cny|yen|"
-    r"dollars?|bucks|euros?|pounds?|pesos?)(?![a-z])"
+    r"dollars?|bucks|euros?|pounds?|quid|pesos?)(?![a-z])"
 )
 # Any other number; a year, a date or a number glued to letters ("1e309", "3c") is not one.
 _BARE_NUMBER = re.compile(rf"(?<![0-9a-z.$£€¥￥\-])(?P<n>{_NUMBER})(?![0-9a-z.]|\s?[年月日号])")
@@ -46,7 +46,8 @@ _MONTH_DAY = re.compile(r"(?<![0-9])([0-9]{1,2})\s?月\s?([0-9]{1,2})\s?[日号]
 CURRENCIES = {
     "us$": "USD", "$": "USD", "usd": "USD", "美元": "USD", "美金": "USD", "刀": "USD", "dollar": "USD",
     "dollars": "USD", "bucks": "USD", "£": "GBP", "gbp": "GBP", "英镑": "GBP", "镑": "GBP", "pound": "GBP",
-    "pounds": "GBP", "€": "EUR", "eur": "EUR", "欧元": "EUR", "欧": "EUR", "euro": "EUR", "euros": "EUR",
+    "pounds": "GBP", "quid": "GBP", "€": "EUR", "eur": "EUR", "欧元": "EUR", "欧": "EUR", "euro": "EUR",
+    "euros": "EUR",
     "日元": "JPY", "円": "JPY", "jpy": "JPY", "yen": "JPY", "人民币": "CNY", "元": "CNY", "rmb": "CNY",
     "cny": "CNY", "加元": "CAD", "cad": "CAD", "比索": "MXN", "mxn": "MXN", "peso": "MXN", "pesos": "MXN",
 }  # fmt: skip
