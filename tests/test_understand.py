@@ -343,6 +343,8 @@ def test_no_product_word_names_two_categories() -> None:
         ("鞋子 5000日元 佣金", "zh", ["亚马逊 JP", "JP¥620（12.4%）"]),
         ("office supplies 20 cad fee", "en", ["Amazon CA", "15%"]),
         ("hoodie 25 quid fee", "en", ["Amazon UK", "£3.75 (15%)"]),
+        ("dress 25€ fee", "en", ["Amazon EU", "€3.75 (15%)"]),
+        ("鞋子30$佣金", "zh", ["亚马逊 US", "$4.50（15%）"]),
         # Dollars stay in the US (not Canada or Mexico).
         ("dress $25 fee", "en", ["Amazon US", "$4.25 (17%)"]),
     ],

@@ -30,12 +30,12 @@ from bot.markets import reached_markets, reaches
 __all__ = ["Question", "Understanding"]
 
 _NUMBER = r"-?[0-9][0-9,]*(?:\.[0-9]+)?"
-# A price is a number with a currency sign before it or a currency word after it.
+# A price is a number with a currency sign before it or a currency word (or sign: "30$", "25€") after it.
 _PRICE_BEFORE = re.compile(rf"(?P<unit>us\$|\$|usd|£|€|¥|￥)\s?(?P<n>{_NUMBER})(?![0-9a-z])")
 _PRICE_AFTER = re.compile(
     rf"(?<![0-9a-z.$£€¥￥])(?P<n>{_NUMBER})\s?"
     r"(?P<unit>美元|美金|刀|块钱|块|日元|円|人民币|元|欧元|欧|英镑|镑|加元|比索|usd|eur|gbp|jpy|cad|mxn|rmb|cny|yen|"
-    r"dollars?|bucks|euros?|pounds?|quid|pesos?)(?![a-z])"
+    r"dollars?|bucks|euros?|pounds?|quid|pesos?|\$|€|£)(?![a-z])"
 )
 # Any other number; a year, a date or a number glued to letters ("1e309", "3c") is not one.
 _BARE_NUMBER = re.compile(rf"(?<![0-9a-z.$£€¥￥\-])(?P<n>{_NUMBER})(?![0-9a-z.]|\s?[年月日号])")
