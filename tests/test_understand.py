@@ -406,3 +406,14 @@ def test_a_topic_with_a_year_is_matched_on_the_topic_not_on_the_year(answers: An
     # A platform named by its topic ("de minimis" names US customs) keeps that topic.
     minimis = answers.ask("de minimis 2027", context("en", today=TODAY))
     assert [rule.id for rule in minimis.rules] == ["us-customs-us-de-minimis-statutory-repeal-2027"]
+
+
+def test_a_one_character_name_inside_a_word_of_the_rules_names_no_category(answers: Answers) -> None:
+    understanding = answers.questions.understanding
+    assert understanding.read("CPSC证书 费用多少", TODAY).category is None  # 书 in 证书 is no book
+    book = understanding.read("书 20刀 佣金", TODAY).category
+    shoes = understanding.read("卖鞋 30刀 佣金", TODAY).category
+    assert book is not None and book.category == "media"
+    assert shoes is not None and shoes.category == "footwear"
+    certificate = answers.ask("CPSC证书 费用多少", context("zh", today=TODAY))
+    assert certificate.rules[0].id == "amazon-us-cpsc-efiling-2026"

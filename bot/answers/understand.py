@@ -51,6 +51,7 @@ CURRENCIES = {
     "日元": "JPY", "円": "JPY", "jpy": "JPY", "yen": "JPY", "人民币": "CNY", "元": "CNY", "rmb": "CNY",
     "cny": "CNY", "加元": "CAD", "cad": "CAD", "比索": "MXN", "mxn": "MXN", "peso": "MXN", "pesos": "MXN",
 }  # fmt: skip
+_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 # A number that names a law ("section 232", "第122条", "§ 321") or a share ("9%") is no price.
 _SECTION = re.compile(r"(?:section|sec\.|§|第)\s?(?P<n>[0-9]+)")
 _PERCENT = re.compile(rf"(?P<n>{_NUMBER})\s?[%％]")
@@ -158,6 +159,9 @@ class Understanding:
         intents = frozenset(hit.value for hit in intent_hits)
         free = [token for i, token in enumerate(tokens) if i not in taken]
         categories = find_categories(self.vocabulary, free, platform, skip=self._not_a_name)
+        categories = [
+            pair for pair in categories if not self._inside_a_word(free[pair[0].start : pair[0].end], text)
+        ]
         category = categories[0][1] if categories else None
         if category is None and platform is not None and self._general_rate(platform):
             # "tiktok uk commission £10": no category named, the platform's general rate applies.
@@ -199,6 +203,20 @@ class Understanding:
             topic_text=_topic(topic_text, folded),
             platform_words=" ".join(hit.phrase for hit in platform_hits),
         )
+
+    def _inside_a_word(self, span: Sequence[Token], text: str) -> bool:
+        """A one-character Chinese name that is part of a word the rules use names nothing: 书 in 证书
+        (a certificate is no book), 鞋 in 鞋子 is found as 鞋子 already."""
+        if (
+            len(span) != 1
+            or not span[0].is_cjk
+            or span[0].end - span[0].start != 1
+            or self._known_word is None
+        ):
+            return False
+        start, end = span[0].start, span[0].end
+        pairs = (text[max(start - 1, 0) : end], text[start : end + 1])
+        return any(len(pair) == 2 and _CJK_PAIR.fullmatch(pair) and self._known_word(pair) for pair in pairs)
 
     def _spelling_fixes(self, tokens: Sequence[Token]) -> list[str]:
         """A misspelt word of the rules ("invetory") searches as the word it was meant to be."""
