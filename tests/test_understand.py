@@ -417,3 +417,10 @@ def test_a_one_character_name_inside_a_word_of_the_rules_names_no_category(answe
     assert shoes is not None and shoes.category == "footwear"
     certificate = answers.ask("CPSC证书 费用多少", context("zh", today=TODAY))
     assert certificate.rules[0].id == "amazon-us-cpsc-efiling-2026"
+
+
+def test_the_topic_keeps_its_topic_words_and_drops_only_the_dates(answers: Answers) -> None:
+    understanding = answers.questions.understanding
+    assert understanding.read("prime day 2027", TODAY).topic_text.split() == ["prime", "day"]
+    paid = understanding.read("is amazon paying me later now", TODAY).topic_text.split()
+    assert "amazon" not in paid and paid[-3:] == ["settlement", "payout", "回款"]

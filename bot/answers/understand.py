@@ -299,7 +299,8 @@ def _without_dates(text: str, folded: str) -> str:
 
 def _topic(text: str, folded: str) -> str:
     """What the question is about, without the words that say when ("prime day 2027": prime day)."""
-    undated = _without_dates(text, folded)
+    # `text` is the question blanked (as long as `folded`) and then the topic terms: blank dates in the first.
+    undated = _without_dates(text[: len(folded)], folded) + text[len(folded) :]
     return undated if _says_something(undated) else ""
 
 
