@@ -1,8 +1,9 @@
 """The question set (tests/questions.toml): sellers' own words -> the right answer, in both languages.
 
-Targets from issue #10: at least 80 questions, half Chinese and half English; the expected rule first for
-at least 95% of them (top-1), and every fact a question lists in its reply. bench/questions.py prints the
-same figures with latency.
+Targets from issue #10: at least 160 questions, about half Chinese and half English; the expected rule first
+for at least 95% of them (top-1), and every fact a question lists in its reply. bench/questions.py prints the
+same figures with latency. tests/questions_heldout.toml holds questions written before the understanding was
+tuned and never tuned against: only its form is checked here (bench/questions.py --file scores it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bot.answers.core import Answers, ChatContext
 
 TODAY = dt.date(2026, 12, 1)
 QUESTIONS = tomllib.loads((ROOT / "tests" / "questions.toml").read_text(encoding="utf-8"))["questions"]
+HELD_OUT = tomllib.loads((ROOT / "tests" / "questions_heldout.toml").read_text(encoding="utf-8"))["questions"]
 TOP1_TARGET = 0.95
 
 
@@ -47,16 +49,23 @@ def _rank(answers: Answers, question: dict[str, object]) -> int | None:
     return next((i for i, rule_id in enumerate(ids) if rule_id in expected), None)
 
 
-def test_the_set_is_big_enough_and_half_in_each_language() -> None:
-    languages = [_lang(str(q["q"])) for q in QUESTIONS]
-    assert len(QUESTIONS) >= 80
-    assert languages.count("zh") >= 40 and languages.count("en") >= 40
-    assert all(q.get("top") or q.get("contains") for q in QUESTIONS), "each question expects something"
+@pytest.mark.parametrize(("questions", "least"), [(QUESTIONS, 160), (HELD_OUT, 30)], ids=["set", "held-out"])
+def test_the_set_is_big_enough_and_half_in_each_language(
+    questions: list[dict[str, object]], least: int
+) -> None:
+    languages = [_lang(str(q["q"])) for q in questions]
+    assert len(questions) >= least
+    assert languages.count("zh") >= least // 2 - 1 and languages.count("en") >= least // 2 - 1
+    assert all(q.get("top") or q.get("contains") for q in questions), "each question expects something"
+
+
+def test_the_held_out_questions_are_not_in_the_tuned_set() -> None:
+    assert not {str(q["q"]) for q in HELD_OUT} & {str(q["q"]) for q in QUESTIONS}
 
 
 def test_every_expected_rule_exists(answers: Answers) -> None:
-    missing = [rule for q in QUESTIONS for rule in _expected(q) if rule not in answers.catalog.rules]
-    assert not missing
+    expected = [rule for q in [*QUESTIONS, *HELD_OUT] for rule in _expected(q)]
+    assert not [rule for rule in expected if rule not in answers.catalog.rules]
 
 
 def test_top1_accuracy_meets_the_target(answers: Answers) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,12 @@ def ask(answers: Answers, text: str, lang: str = "en") -> str:
         ("necklace", "jewelry"), ("耳环", "jewelry"), ("phone case", "electronics-accessories"),
         ("数据线", "electronics-accessories"), ("Apparel", "apparel"), ("aparel", "apparel"),
         ("necklase", "jewelry"), ("coffee maker", "compact-appliances"), ("coffee", "grocery"),
+        ("冰箱", "full-size-appliances"), ("sunglasses", "eyewear"),
+        ("kindle case", "amazon-device-accessories"), ("游戏手柄", "video-games"),
+        ("ps5", "video-game-consoles"),
+        ("trainers", "footwear"), ("schuhe", "footwear"), ("dog food", "pet-clothing-food"),
+        ("床单", "home-linen"), ("fish oil", "vitamins"), ("油画", "fine-art"),
+        ("双肩包", "luggage"), ("lawn mower", "lawn-mowers"), ("garden hose", "lawn-garden"),
     ],
 )  # fmt: skip
 def test_match_category_exact_product_words_and_misspellings(
@@ -122,6 +129,9 @@ def test_without_a_words_file_categories_still_match(tmp_path: Path) -> None:
         ("连衣裙 25刀", "25"),
         ("fee on a 18.99 usd shirt", "18.99"), ("€12 dress fee", "12"), ("amazon 服装 18 佣金", "18"),
         ("dress fee 1e309", "1e309"), ("dress fee -5", "-5"), ("dress fee $$$", None),
+        # A share or a law's number is no price.
+        ("tiktok 欧洲佣金涨到9%", None), ("section 232 kitchen cabinets", None), ("第122条 家具 关税", None),
+        ("dress 9% off $30 fee", "30"),
     ],
 )  # fmt: skip
 def test_prices_with_or_without_a_currency(answers: Answers, text: str, price: str | None) -> None:
@@ -156,6 +166,12 @@ def test_years_and_dates(
         ("amazn fees", "amazon", None), ("抖音 佣金", "tiktok-shop", None),
         ("amazon 服装 佣金 uk", "amazon", "UK"), ("de minimus rules", None, None),
         ("欧盟 包装法规", None, "EU"), ("eu customs duty 3 euro", None, "EU"),
+        ("美亚 连衣裙", None, "US"), ("日区 佣金", None, "JP"), ("欧区 燃油附加费", None, "EU"),
+        ("united states de minimis", "us-customs", "US"), ("great britain dress fee", None, "UK"),
+        ("tiktok shop viet nam commission", "tiktok-shop", "VN"),
+        ("tiktok my platform fee", "tiktok-shop", "MY"),
+        # Amazon has no rule written for Malaysia: "my" is the English word there.
+        ("amazon my store fees", "amazon", None),
     ],
 )  # fmt: skip
 def test_platforms_and_marketplaces(
@@ -307,3 +323,104 @@ def test_a_price_in_another_currency_is_read_in_the_schedules_and_said_so(answer
     question = answers.questions.understanding.read("日本站 T恤 2000日元 佣金", TODAY)
     assert (question.price, question.currency, question.year) == ("2000", "JPY", None)
     assert answers.questions.understanding.read("¥25 dress fee", TODAY).currency is None  # yen or yuan
+
+
+def test_no_product_word_names_two_categories() -> None:
+    products = tomllib.loads((POLICIES / "words.toml").read_text(encoding="utf-8"))["products"]
+    owners: dict[str, list[str]] = {}
+    for category, words in products.items():
+        for word in words:
+            owners.setdefault(word.casefold(), []).append(category)
+    assert not {word: cats for word, cats in owners.items() if len(cats) > 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "facts"),
+    [
+        # No store named: the price's currency picks the store that charges in it.
+        ("连衣裙 20英镑 佣金", "zh", ["亚马逊 UK", "£2.00（10%）"]),
+        ("dress 25 euros fee", "en", ["Amazon EU", "€3.75 (15%)"]),
+        ("鞋子 5000日元 佣金", "zh", ["亚马逊 JP", "JP¥620（12.4%）"]),
+        ("office supplies 20 cad fee", "en", ["Amazon CA", "15%"]),
+        ("hoodie 25 quid fee", "en", ["Amazon UK", "£3.75 (15%)"]),
+        ("dress 25€ fee", "en", ["Amazon EU", "€3.75 (15%)"]),
+        ("鞋子30$佣金", "zh", ["亚马逊 US", "$4.50（15%）"]),
+        # Dollars stay in the US (not Canada or Mexico).
+        ("dress $25 fee", "en", ["Amazon US", "$4.25 (17%)"]),
+    ],
+)  # fmt: skip
+def test_a_prices_currency_picks_the_store_when_none_is_named(
+    answers: Answers, text: str, lang: str, facts: list[str]
+) -> None:
+    reply = ask(answers, text, lang)
+    assert all(fact in reply for fact in facts), reply
+    assert "⚠️" not in reply
+
+
+def test_a_chats_store_without_the_category_is_said_before_the_fee_elsewhere(answers: Answers) -> None:
+    reply = ask(answers, "bed sheets $20 fee")
+    assert reply.index("No fee schedule for this category is on record for US.") < reply.index("€3.00")
+    assert "The closest rules elsewhere (not US):" in reply
+    zh = ask(answers, "床单 25刀 亚马逊佣金", "zh")
+    assert "US 没有记录这个类目的费率表" in zh
+    # A chat that sells in the UK hears the UK fee, with nothing to excuse.
+    uk = answers.reply("bed sheets £20 fee", context("en", today=TODAY)).plain
+    assert "£3.00" in uk and "No fee schedule" not in uk
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["FBA 10x8x1 inch 6 oz $18", "10x8x1 inch 6 oz $18 fba fee?",
+     "how much is the fba fee for 10x8x1 in 6 oz $18", "fba配送费 10x8x1 inch 6 oz 18刀"],
+)  # fmt: skip
+def test_an_fba_fee_question_is_answered_from_the_rate_card_wherever_fba_stands(
+    answers: Answers, text: str
+) -> None:
+    lang = "zh" if "配送费" in text else "en"
+    answered = answers.ask(text, context(lang, today=TODAY))
+    assert answered.rules[0].id == "amazon-us-fba-fulfillment-fees"
+    assert "$4.20" in answered.reply.plain
+    assert [button.data for button in answered.reply.buttons] == ["ask:c:" + button_key(answered.rules[0].id)]
+
+
+def test_fba_inside_a_word_or_without_dimensions_is_no_fba_fee_question(answers: Answers) -> None:
+    for text in ["fbapro 10x8x1 inch 6 oz $18", "fba fee increase 2026"]:
+        answered = answers.ask(text, context("en", today=TODAY))
+        assert "FBA fulfillment fee, US:" not in answered.reply.plain, text
+
+
+def test_a_fee_asked_of_a_platform_with_no_fee_rule_says_so_before_other_platforms(answers: Answers) -> None:
+    answered = answers.ask("temu commission rate", context("en", today=TODAY))
+    assert answered.reply.plain.startswith("Nothing about this is on record for Temu.")
+    assert answered.rules and all(answers.catalog.rule_platform[rule.id] != "temu" for rule in answered.rules)
+    # A platform with fee rules answers with them.
+    tiktok = answers.ask("tiktok commission rate", context("en", today=TODAY))
+    assert answers.catalog.rule_platform[tiktok.rules[0].id] == "tiktok-shop"
+
+
+def test_a_topic_with_a_year_is_matched_on_the_topic_not_on_the_year(answers: Answers) -> None:
+    # Rules of 2027 that only share the year (CPSC, Orders API) are not about Prime Day.
+    prime = answers.ask("amazon prime day 2027", context("en", today=TODAY))
+    assert prime.rules == () and "Nothing is recorded for Amazon in 2027" in prime.reply.plain
+    assert "The latest on record: Prime Day 2026 ends" in prime.reply.plain
+    # A platform named by its topic ("de minimis" names US customs) keeps that topic.
+    minimis = answers.ask("de minimis 2027", context("en", today=TODAY))
+    assert [rule.id for rule in minimis.rules] == ["us-customs-us-de-minimis-statutory-repeal-2027"]
+
+
+def test_a_one_character_name_inside_a_word_of_the_rules_names_no_category(answers: Answers) -> None:
+    understanding = answers.questions.understanding
+    assert understanding.read("CPSC证书 费用多少", TODAY).category is None  # 书 in 证书 is no book
+    book = understanding.read("书 20刀 佣金", TODAY).category
+    shoes = understanding.read("卖鞋 30刀 佣金", TODAY).category
+    assert book is not None and book.category == "media"
+    assert shoes is not None and shoes.category == "footwear"
+    certificate = answers.ask("CPSC证书 费用多少", context("zh", today=TODAY))
+    assert certificate.rules[0].id == "amazon-us-cpsc-efiling-2026"
+
+
+def test_the_topic_keeps_its_topic_words_and_drops_only_the_dates(answers: Answers) -> None:
+    understanding = answers.questions.understanding
+    assert understanding.read("prime day 2027", TODAY).topic_text.split() == ["prime", "day"]
+    paid = understanding.read("is amazon paying me later now", TODAY).topic_text.split()
+    assert "amazon" not in paid and paid[-3:] == ["settlement", "payout", "回款"]

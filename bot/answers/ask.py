@@ -33,16 +33,18 @@ from bot.answers.cards import (
     rule_heading,
     rule_status,
 )
+from bot.answers.fba import answer_fba, looks_like_fba_question, parse_fba_request
 from bot.answers.fees import DEFAULT_MARKETPLACE, answer_fees, find_schedule, parse_fee_request
 from bot.answers.reply import Button, Chart, Reply
 from bot.answers.search import SearchHit, SearchIndex
 from bot.answers.understand import Question, Understanding
+from bot.catalog.fba import cards_of
 from bot.catalog.load import Catalog, Occurrence
 from bot.catalog.schema import Calculator, EventKind, Rule
 from bot.catalog.vocabulary import Intent
 from bot.errors import UserInputError
 from bot.i18n import Html, escape, join, t
-from bot.markets import reaches
+from bot.markets import reached_markets, reaches
 
 __all__ = ["Answered", "QuestionAnswers", "button_key", "short_card"]
 
@@ -98,6 +100,8 @@ class QuestionAnswers:
 
     def answer(self, text: str, ctx: ChatContext) -> Answered:
         question = self.understanding.read(text, ctx.today)
+        if looks_like_fba_question(text):
+            return self._fba(text, question, ctx)
         intents = question.intents
         named_category = question.category is not None and question.category.score > 0
         # A platform's catch-all category stands in only for a fee asked at a price.
@@ -116,7 +120,13 @@ class QuestionAnswers:
             # "prime day 2026", "amazon fee increase 2025": the rules about it that belong to that span.
             start, end = question.period
             whole_year = question.year if (start, end) == _year_span(question.year or 0) else None
-            in_span = [hit for hit in hits if _in_span(hit.rule, start, end, whole_year)]
+            # Only rules the topic words find count: "amazon prime day 2027" is not about a 2027 rule that
+            # shares the word "day".
+            topical = self.index.search(question.topic_text, limit=CANDIDATES)
+            about = {hit.rule.id for hit in topical if hit.score >= PLATFORM_SHARE * topical[0].score}
+            in_span = [
+                hit for hit in hits if hit.rule.id in about and _in_span(hit.rule, start, end, whole_year)
+            ]
             # A rule titled with the year asked about comes first ("2025年亚马逊涨价吗": the 2025 rule).
             in_span.sort(key=lambda hit: whole_year is None or str(whole_year) not in hit.rule.title.en)
             return (
@@ -164,7 +174,9 @@ class QuestionAnswers:
             words.append(question.price)
         if question.period is not None and question.period[0] == question.period[1]:
             words.append(question.period[0].isoformat())
-        extra = [w for w in (question.platform, question.marketplace) if w]
+        # "连衣裙 20英镑": a price in pounds asks about the store that charges in pounds.
+        marketplace = question.marketplace or self._market_of_currency(question, ctx)
+        extra = [w for w in (question.platform, marketplace) if w]
         note: list[Html] = []
         try:
             answer = answer_fees(self.catalog, words + extra, ctx)
@@ -184,10 +196,17 @@ class QuestionAnswers:
         request = parse_fee_request(self.catalog, words + extra)
         schedule = find_schedule(self.catalog, request, ctx.lang, ctx.marketplaces).schedule
         rule = self.catalog.schedule_rule[schedule.id]
+        home = _home_markets(ctx)
+        if marketplace is None and not note and schedule.marketplace not in home:
+            # Nothing named and nothing for the chat's store ("bedding $20" in the US): say so first.
+            where = " ".join(home)
+            note = [
+                t(ctx.lang, "ask_no_fee_there", where=where),
+                t(ctx.lang, "ask_elsewhere", where_hint=where),
+            ]
         if question.currency is not None and question.currency != schedule.currency:
             # "25欧元" on a dollar schedule: the number is read in the schedule's currency, and said so.
-            note.insert(
-                0,
+            note.append(
                 t(
                     ctx.lang,
                     "ask_other_currency",
@@ -203,6 +222,34 @@ class QuestionAnswers:
         chart = Chart(answer.chart_schedule, answer.chart_title) if answer.chart_schedule else None
         reply = Reply(join([*note, answer.html]), chart=chart, buttons=tuple(buttons))
         return Answered(reply, (rule,), question)
+
+    def _market_of_currency(self, question: Question, ctx: ChatContext) -> str | None:
+        """The store a price's currency points to, where the category has a schedule in that currency:
+        the chat's own if it is one of them, else the one that covers most (EU for euros), else None."""
+        if question.currency is None or question.category is None:
+            return None
+        category = question.category
+        markets = [
+            market
+            for (platform, market, category_id), schedule in self.catalog.fee_schedules.items()
+            if platform == category.platform
+            and category_id == category.category
+            and schedule.currency == question.currency
+        ]
+        if not markets or any(market in markets for market in _home_markets(ctx)):
+            return None
+        # A region's schedule (EU) speaks for its member stores; otherwise the first in order.
+        return max(markets, key=lambda market: (len(reached_markets([market])), -markets.index(market)))
+
+    def _fba(self, text: str, question: Question, ctx: ChatContext) -> Answered:
+        """ "FBA 10x8x1 inch 6 oz $18": the fee from the rate card, about the rule that holds the card."""
+        html = answer_fba(self.catalog, text, ctx)
+        cards = cards_of(self.catalog, parse_fba_request(self.catalog, text).marketplace)
+        # The rule of the newest card first (cards come oldest first).
+        rule_ids = dict.fromkeys(rule.id for rule, _ in reversed(cards))
+        rules = tuple(self.catalog.rules[rule_id] for rule_id in rule_ids)
+        buttons = (Button(t(ctx.lang, "button_card"), f"ask:c:{button_key(rules[0].id)}"),) if rules else ()
+        return Answered(Reply(html, buttons=buttons), rules, question)
 
     def _calculator(self, question: Question, hits: list[SearchHit], ctx: ChatContext) -> Answered | None:
         """The best rule feeds a calculator and the question gives its numbers: calculate."""
@@ -226,7 +273,11 @@ class QuestionAnswers:
         """What changes in the span the question names (or the coming days), or plainly that nothing does."""
         start, end = question.period or (ctx.today, ctx.today + dt.timedelta(days=UPCOMING_DAYS))
         # Only the topic words pick rules here: "新规", "2027", "调整" name no rule.
-        topical = self.index.search(question.topic_text, limit=CANDIDATES) if question.topic_text else []
+        # A platform named by a topic ("de minimis 2027" names US customs) is also what it is about.
+        topic = question.topic_text or (
+            question.platform_words if self.index.is_keyword(question.platform_words) else ""
+        )
+        topical = self.index.search(topic, limit=CANDIDATES) if topic else []
         topical_ids = {hit.rule.id for hit in topical}
         occurrences = [
             o
@@ -264,9 +315,11 @@ class QuestionAnswers:
         lines += [event_line(o, self.catalog, ctx) for o in changes[:LIST_LIMIT]]
         if len(changes) > LIST_LIMIT:
             lines.append(t(ctx.lang, "list_more", count=len(changes) - LIST_LIMIT))
-        # The rules it is about: the best topical match first, else the nearest date's.
-        rank = {hit.rule.id: i for i, hit in enumerate(topical)}
-        ordered = sorted(changes, key=lambda o: rank.get(o.rule.id, len(rank)))
+        # The rules it is about: the best match first (on the topic words, else on the whole question:
+        # "jp referral fee 2026" is about referral fees), then the nearest date's; a cancelled one last.
+        ranking = topical or self.index.search(question.search_text, limit=CANDIDATES)
+        rank = {hit.rule.id: i for i, hit in enumerate(ranking)}
+        ordered = sorted(changes, key=lambda o: (rank.get(o.rule.id, len(rank)), o.rule.withdrawn))
         rule_ids = list(dict.fromkeys(o.rule.id for o in ordered))
         rules = tuple(self.catalog.rules[rule_id] for rule_id in rule_ids)
         return Answered(Reply(join(lines), buttons=self._buttons(rules[0], "", ctx)), rules, question)
@@ -391,8 +444,10 @@ class QuestionAnswers:
         """Whether the named platform's best rule is about the topic, not just sharing a question word
         with it ("does temu charge a deposit": Temu's import charges are no deposit)."""
         if not question.topic_text:
-            # Nothing but question words ("tiktok us fee history"): the platform's own rules answer it.
-            return True
+            # Nothing but question words ("tiktok us fee history"): the platform's own rules answer it,
+            # if it has any about fees where fees are asked ("temu commission": Temu has none on record).
+            asks_fees = Intent.FEE in question.intents
+            return not asks_fees or any(hit.rule.topic == "fees" or hit.rule.fee_schedules for hit in named)
         scores = self.index.scores(question.topic_text)
         topic = self.index.best(scores, 1)
         # Judge on the topic words when they carry the match (they find the same best rule); when the

@@ -20,7 +20,7 @@ from bot.answers.cards import (
     rule_card,
     rule_line,
 )
-from bot.answers.fba import answer_fba, looks_like_fba_question
+from bot.answers.fba import answer_fba
 from bot.answers.fees import answer_fees
 from bot.answers.parsing import MAX_DAYS, find_platform, parse_count
 from bot.answers.reply import Button, Chart, Reply
@@ -255,8 +255,6 @@ class Answers:
         if match is None:
             if text.startswith("/"):
                 raise UserInputError("unknown_command", command=text.split()[0][:40])
-            if looks_like_fba_question(text):
-                return answer_fba(self.catalog, text, ctx)
             return self.questions.answer(text, ctx).reply
         name, rest = match.group(1).casefold(), match.group(2)
         command = COMMANDS.get(name)

@@ -43,14 +43,16 @@ WEIGHT_WORDS = {
 FILLER_WORDS = {
     "fee", "fees", "for", "at", "of", "the", "a", "an", "is", "what", "how", "much", "price", "priced",
     "sale", "selling", "weight", "weighs", "size", "item", "product", "费", "费用", "多少", "是", "售价",
-    "价格", "重量", "尺寸", "商品", "产品", "的",
+    "价格", "重量", "尺寸", "商品", "产品", "的", "费多少", "多少钱", "要多少", "收多少", "是多少",
+    "费用多少", "cost", "costs", "fulfillment", "fulfilment", "?", "？",
 }  # fmt: skip
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _DIMS = re.compile(rf"{_NUMBER}\s*[x×*]\s*{_NUMBER}\s*[x×*]\s*{_NUMBER}\s*([a-z\"\u4e00-\u9fff]*)", re.I)
 _WEIGHT = re.compile(rf"(?<![\d.]){_NUMBER}\s*([a-z\u4e00-\u9fff]+)", re.I)
 _DATE = re.compile(r"\b(\d{4}-\d{1,2}-\d{1,2})\b")
 _PRICE = re.compile(r"(?:(?<=\s)|^)((?:us\$|\$|usd)?\d[\d,]*(?:\.\d+)?(?:usd|美元|刀)?)(?=\s|$)", re.I)
-_TRIGGER = re.compile(r"^\s*(?:fba|FBA费|配送费)\b|^\s*(?:fba|FBA)", re.I)
+# "FBA" or 配送费 anywhere ("10x8x1 in 6 oz $18 fba fee?", "这个 fba 多少"), not inside a word ("fbapro").
+_TRIGGER = re.compile(r"(?<![a-z])(?:fba(?![a-z])\s*(?:配送费|运费)?|配送费)", re.I)
 
 
 @dataclass(frozen=True)
@@ -64,13 +66,14 @@ class FbaRequest:
 
 
 def looks_like_fba_question(text: str) -> bool:
-    """Free text that asks for an FBA fee: it starts with "FBA" and gives three dimensions."""
-    return bool(_TRIGGER.match(text)) and bool(_DIMS.search(text))
+    """Free text that asks for an FBA fee: it says "FBA" (or 配送费) and gives three dimensions."""
+    return bool(_TRIGGER.search(text)) and bool(_DIMS.search(text))
 
 
 def parse_fba_request(catalog: Catalog, text: str) -> FbaRequest:
     """Read dimensions, weight, price, an optional date and marketplace from the words, in any order."""
-    rest = re.sub(r"^\s*(?:/fba(?:@\w+)?|fba|配送费)\s*", "", text, flags=re.I)
+    rest = re.sub(r"^\s*/fba(?:@\w+)?\s*", "", text, flags=re.I)
+    rest = _TRIGGER.sub(" ", rest, count=1)
     dims = _DIMS.search(rest)
     if dims is None:
         raise UserInputError("fba_usage")

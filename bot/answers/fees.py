@@ -46,13 +46,14 @@ def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
     # Options may follow the category even without a price: /fees apparel amazon.
     category_words: list[str] = []
     for word in words[:category_end]:
-        found_platform = find_platform(catalog, word)
+        # A marketplace first, as after a price: "eu" is the EU store here, not the EU's own rules.
+        found_market = find_marketplace(catalog, word)
         if is_date(word):
             day = parse_date(word)
-        elif found_platform and category_words:
-            platform = found_platform
-        elif find_marketplace(catalog, word) and category_words:
-            marketplace = find_marketplace(catalog, word)
+        elif found_market and category_words:
+            marketplace = found_market
+        elif find_platform(catalog, word) and category_words:
+            platform = find_platform(catalog, word)
         else:
             category_words.append(word)
     price = parse_price(words[price_at]) if price_at is not None else None

@@ -30,12 +30,12 @@ from bot.markets import reached_markets, reaches
 __all__ = ["Question", "Understanding"]
 
 _NUMBER = r"-?[0-9][0-9,]*(?:\.[0-9]+)?"
-# A price is a number with a currency sign before it or a currency word after it.
+# A price is a number with a currency sign before it or a currency word (or sign: "30$", "25€") after it.
 _PRICE_BEFORE = re.compile(rf"(?P<unit>us\$|\$|usd|£|€|¥|￥)\s?(?P<n>{_NUMBER})(?![0-9a-z])")
 _PRICE_AFTER = re.compile(
     rf"(?<![0-9a-z.$£€¥￥])(?P<n>{_NUMBER})\s?"
     r"(?P<unit>美元|美金|刀|块钱|块|日元|円|人民币|元|欧元|欧|英镑|镑|加元|比索|usd|eur|gbp|jpy|cad|mxn|rmb|cny|yen|"
-    r"dollars?|bucks|euros?|pounds?|pesos?)(?![a-z])"
+    r"dollars?|bucks|euros?|pounds?|quid|pesos?|\$|€|£)(?![a-z])"
 )
 # Any other number; a year, a date or a number glued to letters ("1e309", "3c") is not one.
 _BARE_NUMBER = re.compile(rf"(?<![0-9a-z.$£€¥￥\-])(?P<n>{_NUMBER})(?![0-9a-z.]|\s?[年月日号])")
@@ -46,10 +46,15 @@ _MONTH_DAY = re.compile(r"(?<![0-9])([0-9]{1,2})\s?月\s?([0-9]{1,2})\s?[日号]
 CURRENCIES = {
     "us$": "USD", "$": "USD", "usd": "USD", "美元": "USD", "美金": "USD", "刀": "USD", "dollar": "USD",
     "dollars": "USD", "bucks": "USD", "£": "GBP", "gbp": "GBP", "英镑": "GBP", "镑": "GBP", "pound": "GBP",
-    "pounds": "GBP", "€": "EUR", "eur": "EUR", "欧元": "EUR", "欧": "EUR", "euro": "EUR", "euros": "EUR",
+    "pounds": "GBP", "quid": "GBP", "€": "EUR", "eur": "EUR", "欧元": "EUR", "欧": "EUR", "euro": "EUR",
+    "euros": "EUR",
     "日元": "JPY", "円": "JPY", "jpy": "JPY", "yen": "JPY", "人民币": "CNY", "元": "CNY", "rmb": "CNY",
     "cny": "CNY", "加元": "CAD", "cad": "CAD", "比索": "MXN", "mxn": "MXN", "peso": "MXN", "pesos": "MXN",
 }  # fmt: skip
+_CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
+# A number that names a law ("section 232", "第122条", "§ 321") or a share ("9%") is no price.
+_SECTION = re.compile(r"(?:section|sec\.|§|第)\s?(?P<n>[0-9]+)")
+_PERCENT = re.compile(rf"(?P<n>{_NUMBER})\s?[%％]")
 # A number in scientific notation ("1e309") is meant as a price but is none: it is passed on as written,
 # so the seller hears why it cannot be used.
 _SCIENTIFIC = re.compile(r"(?<![0-9a-z.])(?P<n>-?[0-9]+(?:\.[0-9]+)?e[+-]?[0-9]+)(?![0-9a-z])")
@@ -92,7 +97,7 @@ class Question:
     size_tier: str | None
     # The words left to search rules with: platform and marketplace names out, topic terms in.
     search_text: str
-    # The same without the question's intent words and numbers: what it is about ("" when nothing).
+    # The same without the question's intent words, numbers and dates: what it is about ("" when nothing).
     topic_text: str = ""
     # The words that named the platform ("de minimis" names US customs and is also what it is about).
     platform_words: str = ""
@@ -154,6 +159,9 @@ class Understanding:
         intents = frozenset(hit.value for hit in intent_hits)
         free = [token for i, token in enumerate(tokens) if i not in taken]
         categories = find_categories(self.vocabulary, free, platform, skip=self._not_a_name)
+        categories = [
+            pair for pair in categories if not self._inside_a_word(free[pair[0].start : pair[0].end], text)
+        ]
         category = categories[0][1] if categories else None
         if category is None and platform is not None and self._general_rate(platform):
             # "tiktok uk commission £10": no category named, the platform's general rate applies.
@@ -163,8 +171,10 @@ class Understanding:
         price, currency, numbers = _numbers(folded)
         # A bare number is the price when the question is about a category's fee ("amazon 服装 18 佣金").
         bare_price = Intent.FEE in intents or len(numbers) == 1
-        if price is None and category is not None and numbers and bare_price:
-            price = numbers[0]
+        shares = {match.group("n") for match in _PERCENT.finditer(folded)}
+        amounts = [number for number in numbers if number not in shares]
+        if price is None and category is not None and amounts and bare_price:
+            price = amounts[0]
         # Small numbers are prices and counts, not words of a rule ("coupon 25 22 20"); a year, a bigger
         # figure or a percentage may name one ("EUR 150 duty exemption", "2027", "8%").
         taken |= {i for i, token in enumerate(tokens) if _small_number(token, text)}
@@ -190,9 +200,23 @@ class Understanding:
             intents=intents,
             size_tier=size_tiers[0].value if size_tiers else None,
             search_text=search_text,
-            topic_text=topic_text if _says_something(_without_dates(topic_text, folded)) else "",
+            topic_text=_topic(topic_text, folded),
             platform_words=" ".join(hit.phrase for hit in platform_hits),
         )
+
+    def _inside_a_word(self, span: Sequence[Token], text: str) -> bool:
+        """A one-character Chinese name that is part of a word the rules use names nothing: 书 in 证书
+        (a certificate is no book), 鞋 in 鞋子 is found as 鞋子 already."""
+        if (
+            len(span) != 1
+            or not span[0].is_cjk
+            or span[0].end - span[0].start != 1
+            or self._known_word is None
+        ):
+            return False
+        start, end = span[0].start, span[0].end
+        pairs = (text[max(start - 1, 0) : end], text[start : end + 1])
+        return any(len(pair) == 2 and _CJK_PAIR.fullmatch(pair) and self._known_word(pair) for pair in pairs)
 
     def _spelling_fixes(self, tokens: Sequence[Token]) -> list[str]:
         """A misspelt word of the rules ("invetory") searches as the word it was meant to be."""
@@ -211,6 +235,11 @@ class Understanding:
         """Whether some rule of the platform concerns the marketplace."""
         return any(reaches(rule.marketplaces, marketplace) for rule in self.catalog.rules_of(platform))
 
+    def _names_market(self, platform: str, marketplace: str) -> bool:
+        """Whether some rule of the platform is written for the marketplace (rules for ALL do not count)."""
+        rules = self.catalog.rules_of(platform)
+        return any(marketplace in reached_markets(rule.marketplaces) for rule in rules)
+
     def _not_a_name(self, word: str) -> bool:
         """Words never read as a misspelt name: intent words and words the catalog uses as they are."""
         return word in self._intent_words or (self._known_word is not None and self._known_word(word))
@@ -219,7 +248,7 @@ class Understanding:
         self, tokens: Sequence[Token], taken: set[int], platform_hits: Sequence[Found[str]]
     ) -> tuple[str | None, set[int]]:
         """The first marketplace named, so "tell us" or "is it" name none."""
-        after_platform = {hit.end for hit in platform_hits}
+        after_platform = {hit.end: hit.value for hit in platform_hits}
         index = 0
         while index < len(tokens):
             if index in taken:
@@ -227,9 +256,11 @@ class Understanding:
                 continue
             for length in range(min(4, len(tokens) - index), 0, -1):
                 span = tokens[index : index + length]
-                if length > 1 and not all(token.is_cjk for token in span):
+                if length > 1 and any(token.is_cjk for token in span) != all(token.is_cjk for token in span):
                     continue
-                found = find_marketplace(self.catalog, "".join(token.text for token in span))
+                # Chinese words are written together ("英国站"), English ones apart ("united states").
+                joiner = "" if span[0].is_cjk else " "
+                found = find_marketplace(self.catalog, joiner.join(token.text for token in span))
                 # A marketplace no rule concerns names where goods come from ("de minimis china"), not a
                 # store to filter by.
                 if found is None or found not in self._markets:
@@ -238,7 +269,9 @@ class Understanding:
                 # "us" and "it" are English words first: in lower case they name a marketplace only
                 # right after a platform ("amazon us"); "uk", "jp" or "US" always do.
                 ambiguous = length == 1 and word.text in AMBIGUOUS_CODES and not word.original.isupper()
-                if ambiguous and index not in after_platform:
+                # ("amazon my store": Amazon sells in no "MY", so "my" is the word there.)
+                owner = after_platform.get(index)
+                if ambiguous and (owner is None or not self._names_market(owner, found)):
                     continue
                 return found, set(range(index, index + length))
             index += 1
@@ -262,6 +295,13 @@ def _without_dates(text: str, folded: str) -> str:
     for start, end in spans:
         chars[start:end] = " " * (end - start)
     return "".join(chars)
+
+
+def _topic(text: str, folded: str) -> str:
+    """What the question is about, without the words that say when ("prime day 2027": prime day)."""
+    # `text` is the question blanked (as long as `folded`) and then the topic terms: blank dates in the first.
+    undated = _without_dates(text[: len(folded)], folded) + text[len(folded) :]
+    return undated if _says_something(undated) else ""
 
 
 def _says_something(text: str) -> bool:
@@ -345,6 +385,7 @@ def _numbers(folded: str) -> tuple[str | None, str | None, list[str]]:
             unit = match.groupdict().get("unit") or "" if is_price else None
             found.append((start, match.group("n"), unit))
     dates = [m.span() for m in (*_ISO_DATE.finditer(folded), *_MONTH_DAY.finditer(folded))]
+    dates += [m.span("n") for m in _SECTION.finditer(folded)]  # (law numbers are left out the same way)
     years = [m.span(1) for m in _YEAR.finditer(folded)]
     kept = [
         (start, number, unit)
