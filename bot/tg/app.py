@@ -43,6 +43,7 @@ from bot.tg.monitoring import (
     start_monitoring,
     stop_monitoring,
 )
+from bot.tg.ordering import ChatOrderedUpdates
 from bot.tg.redact import redact
 from bot.tg.reminders import (
     cmd_calendar,
@@ -168,6 +169,8 @@ def build_application(
         # Telegram's overall limit, shared with the dispatcher; 5xx, timeouts and 429s retried.
         .rate_limiter(reply_limiter(window, groups, store, metrics, updates))
         .get_updates_request(WatchedUpdatesRequest(updates))  # /healthz knows whether polling works
+        # Many chats at once (one slow answer holds up nobody else), each chat's updates in order.
+        .concurrent_updates(ChatOrderedUpdates())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
