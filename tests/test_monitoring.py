@@ -12,12 +12,14 @@ import httpx
 import pytest
 from conftest import POLICIES
 from fake_telegram import FakeBotAPI
+from telegram.error import NetworkError, TimedOut
 from test_run_process import _free_port, ask, start_bot, stop
 
 from bot.answers.live import LiveCatalog
 from bot.clock import Clock
 from bot.config import ConfigError, MonitoringConfig, TelegramConfig, load_config
 from bot.monitoring.server import parse_listen
+from bot.monitoring.updates import UpdatesWatch
 from bot.store import Store
 from bot.tg.app import build_application
 from bot.tg.monitoring import MONITORING_KEY
@@ -203,3 +205,24 @@ def test_monitoring_listen_is_checked(tmp_path: Path) -> None:
     config.write_text('[monitoring]\nlisten = ""\n', encoding="utf-8")
     assert load_config(config).monitoring.listen == ""
     assert load_config(None).monitoring.listen == "127.0.0.1:9090"
+
+
+def test_updates_watch_counts_getupdates_successes_and_a_webhook() -> None:
+    now = [100.0]
+    watch = UpdatesWatch(stale_after=60, clock=lambda: now[0])
+    assert watch.problem() == "no getUpdates has succeeded yet"
+    watch.record("deleteWebhook", None)
+    watch.record("getUpdates", NetworkError("Bad Gateway"))
+    assert watch.problem() == "no getUpdates has succeeded yet (last error: NetworkError: Bad Gateway)"
+    watch.record("getUpdates", None)
+    now[0] += 60  # exactly the limit: still fine
+    watch.record("getUpdates", TimedOut())
+    assert watch.problem() is None
+    now[0] += 1
+    assert watch.problem() == "no successful getUpdates for 61 s (last error: TimedOut: Timed out)"
+    watch.record("sendMessage", None)  # other requests say nothing about updates
+    assert watch.problem() is not None
+    watch.record("setWebhook", None)  # Telegram posts the updates now
+    assert watch.problem() is None
+    watch.record("deleteWebhook", None)  # back to polling
+    assert watch.problem() is not None
