@@ -12,7 +12,8 @@ application's bot:
   seconds in all; a 429 pauses every sender, the dispatcher included;
 - one that still fails is passed to `on_failure` (which records it) and raised to the handler, whose
   error handler tells the operators; a refusal (400, 403) is raised at once, for the handler to handle;
-- every attempt's outcome, of any method, goes to `on_attempt` (the health check watches getUpdates).
+- every attempt's outcome, of any method, goes to `on_attempt` (the health check hears setWebhook and
+  deleteWebhook so; getUpdates passes by the limiter, and is heard by bot/tg/monitoring.py's request).
 A timeout means the request reached Telegram and its answer did not come back: Telegram may have
 carried it out, so a retry after a timeout can repeat a reply. A repeated answer beats a lost one.
 """
