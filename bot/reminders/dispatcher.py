@@ -6,8 +6,9 @@ with at most `concurrency` requests in flight. The bot's overall rate is paced b
 (bot/reminders/pacing.py), shared with the bot's replies: it counts arrivals in Telegram's sliding window
 from the observed round trips, with a margin, so network jitter does not cross the limit. Each chat's
 rate is a token bucket of capacity one (no burst, at start or after a pause) at `Limits.headroom` of its
-limit; each group's 20 a minute (negative chat ids) is the bot's one `GroupWindow`, shared with the
-replies, so that replies and reminders to a group together keep to it.
+limit, and keeps its distance from the replies to the chat (the bot's one `ChatSpacing`); each group's
+20 a minute (negative chat ids) is the bot's one `GroupWindow`, shared with the replies, so that replies
+and reminders to a group together keep to it.
 
 Telegram's answers, per message:
 
@@ -56,7 +57,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.reminders.outbox import Delivery, Outbox
-from bot.reminders.pacing import ArrivalWindow, GroupWindow, Slot, WindowStopped
+from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow, Slot, WindowStopped
 from bot.store import ChatSettings, Store, StoreError
 from bot.telegram_text import TELEGRAM_LIMIT, split_html
 
@@ -192,6 +193,7 @@ class Dispatcher:
         rng: random.Random | None = None,
         window: ArrivalWindow | None = None,
         groups: GroupWindow | None = None,
+        chats: ChatSpacing | None = None,
         paid_broadcast: bool = False,
     ) -> None:
         """`backoff` is the first retry's delay in seconds after a 5xx or timeout; it doubles per attempt
@@ -200,7 +202,8 @@ class Dispatcher:
         another process that could not `wake` it. `window` paces the bot's overall rate; pass the one the
         bot's replies use, so that everything the bot sends shares Telegram's limit (default: a window of
         its own at `limits.global_per_second`); likewise `groups` for the per-group limit (default: one of
-        its own at `limits.per_group_per_minute`). `paid_broadcast` sends with allow_paid_broadcast (Telegram
+        its own at `limits.per_group_per_minute`), and `chats` for the last message to each chat (default:
+        the dispatcher's own only). `paid_broadcast` sends with allow_paid_broadcast (Telegram
         charges 0.1 Star for each message sent so).
         """
         if concurrency < 1 or max_attempts < 1 or claim_batch < 1:
@@ -220,6 +223,7 @@ class Dispatcher:
         self._rng = rng or random.Random()
         self.window = window or ArrivalWindow(limits.global_per_second, clock=monotonic)
         self.groups = groups or GroupWindow(limits.per_group_per_minute, clock=monotonic)
+        self.chats = chats or ChatSpacing(limits.per_chat_per_second * limits.headroom, clock=monotonic)
         self.paid_broadcast = paid_broadcast
         self._per_chat: dict[int, TokenBucket] = {}
         self._chat_locks: dict[int, asyncio.Lock] = {}
@@ -468,7 +472,7 @@ class Dispatcher:
                 limits.per_chat_per_second * limits.headroom, clock=self._monotonic
             )
         while True:
-            wait = max(chat.delay(), self.groups.delay(chat_id))
+            wait = max(chat.delay(), self.chats.delay(chat_id), self.groups.delay(chat_id))
             if wait <= 0:
                 break
             if self._stop is not None and self._stop.is_set():
@@ -487,6 +491,7 @@ class Dispatcher:
             self.groups.cancel(chat_id)
             raise
         self.groups.start(chat_id)
+        self.chats.sent(chat_id)
         # The chat's lock is held, so nobody took its token since `delay` said it was there.
         chat.take()
         return slot

@@ -19,8 +19,10 @@ control (`pause`) is per bot: every sender waits it out. A reply to a user (`acq
 before the reminders waiting for a slot: a seller waiting for an answer should not queue behind a
 broadcast, and replies are few (each user's commands are throttled), so reminders are not starved.
 
-`GroupWindow` is Telegram's other shared limit, 20 messages a minute per group, likewise one per bot for
-replies and the dispatcher together.
+`GroupWindow` is Telegram's limit of 20 messages a minute per group, likewise one per bot for replies and
+the dispatcher together. `ChatSpacing` keeps the dispatcher's messages a second apart in each chat, the
+replies' included: a reminder does not follow a reply to the same chat within the second. Replies are not
+held by it (Telegram lets a chat take a short burst, and a long answer in parts should not crawl).
 
 So slots are released by observed round trips, not by a guess of the network: a slow network lowers
 the pace by half its delay, and never causes a 429 unless one direction of a round trip is much longer
@@ -35,10 +37,11 @@ import heapq
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["ArrivalWindow", "GroupWindow", "Slot", "WindowStopped"]
+__all__ = ["ArrivalWindow", "ChatSpacing", "GroupWindow", "Slot", "WindowStopped"]
 
 log = logging.getLogger(__name__)
 
@@ -230,3 +233,32 @@ class GroupWindow:
             sends.append(start)
         elif not sends:
             del self._sends[chat_id]
+
+
+class ChatSpacing:
+    """When the bot last sent a message to each chat, by any sender; `delay` keeps the next one
+    `1 / per_second` after it (module docstring)."""
+
+    def __init__(self, per_second: float = 1.0, *, clock: Callable[[], float] = time.monotonic) -> None:
+        if per_second <= 0:
+            raise ValueError("per_second must be positive")
+        self.interval = 1.0 / per_second
+        self._clock = clock
+        self._last: OrderedDict[int, float] = OrderedDict()  # oldest send first
+
+    def delay(self, chat_id: int) -> float:
+        """Seconds until a message to `chat_id` is a full interval after the last one (0: now)."""
+        last = self._last.get(chat_id)
+        return 0.0 if last is None else max(0.0, last + self.interval - self._clock())
+
+    def sent(self, chat_id: int) -> None:
+        """A message to `chat_id` leaves now."""
+        now = self._clock()
+        self._last[chat_id] = now
+        self._last.move_to_end(chat_id)
+        # Chats whose last message is an interval old hold nothing back: forgotten, memory stays small.
+        while self._last:
+            oldest, at = next(iter(self._last.items()))
+            if at + self.interval > now:
+                break
+            del self._last[oldest]

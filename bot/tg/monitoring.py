@@ -1,6 +1,6 @@
 """The running bot's health, metrics and shared pace: wiring of bot/monitoring and the arrival window.
 
-One `ArrivalWindow` and one `GroupWindow` per bot pace everything it sends (replies through
+One `ArrivalWindow`, one `GroupWindow` and one `ChatSpacing` per bot pace everything it sends (replies through
 `ReplyLimiter`, reminders and broadcasts through the dispatcher); one `Metrics` counts what happens;
 one `UpdatesWatch` hears whether getUpdates succeeds; `MonitoringServer` answers /healthz and /metrics
 at `[monitoring] listen`, in polling and webhook mode alike.
@@ -21,11 +21,12 @@ from bot.config import MonitoringConfig, TelegramConfig
 from bot.monitoring.metrics import Metrics
 from bot.monitoring.server import HealthCheck, MonitoringServer, parse_listen
 from bot.monitoring.updates import UpdatesWatch
-from bot.reminders.pacing import ArrivalWindow, GroupWindow
+from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow
 from bot.store import Store
 from bot.tg.replies import ReplyLimiter
 
 __all__ = [
+    "CHATS_KEY",
     "GROUPS_KEY",
     "METRICS_KEY",
     "MONITORING_CONFIG_KEY",
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 WINDOW_KEY = "policybot.window"
 GROUPS_KEY = "policybot.groups"
+CHATS_KEY = "policybot.chats"
 UPDATES_KEY = "policybot.updates"
 METRICS_KEY = "policybot.metrics"
 MONITORING_KEY = "policybot.monitoring"
@@ -58,7 +60,12 @@ def global_rate(config: TelegramConfig) -> int:
 
 
 def reply_limiter(
-    window: ArrivalWindow, groups: GroupWindow, store: Store, metrics: Metrics, updates: UpdatesWatch
+    window: ArrivalWindow,
+    groups: GroupWindow,
+    chats: ChatSpacing,
+    store: Store,
+    metrics: Metrics,
+    updates: UpdatesWatch,
 ) -> ReplyLimiter:
     """The application bot's limiter: the shared windows; replies that finally fail go to the audit log;
     every request's outcome to `updates`."""
@@ -71,6 +78,7 @@ def reply_limiter(
     return ReplyLimiter(
         window,
         groups=groups,
+        chats=chats,
         on_sent=lambda _: metrics.replies_sent.inc(),
         on_failure=failed,
         on_attempt=updates.record,

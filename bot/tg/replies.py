@@ -6,7 +6,8 @@ application's bot:
 - messages (send*, edit*, copy*, forward*) take a slot of the bot's one `ArrivalWindow`, the same one
   the reminder dispatcher uses, so replies and reminders together stay within Telegram's limit (a reply
   goes before the reminders waiting); those to a group also keep to 20 a minute per group, in the bot's
-  one `GroupWindow`, which the dispatcher shares too;
+  one `GroupWindow`, which the dispatcher shares too; and each is noted in the bot's `ChatSpacing`, so
+  that the dispatcher keeps a reminder a second away from a reply to the same chat;
 - a request that meets a 5xx, a timeout, a lost connection or a 429 is tried again, after the backoff
   (doubling from `first_backoff`, with jitter) or Telegram's retry_after, for at most `deadline`
   seconds in all; a 429 pauses every sender, the dispatcher included;
@@ -31,7 +32,7 @@ from typing import Any
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
-from bot.reminders.pacing import ArrivalWindow, GroupWindow, Slot
+from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow, Slot
 
 __all__ = ["OnAttempt", "ReplyLimiter", "is_message"]
 
@@ -71,9 +72,11 @@ class ReplyLimiter(BaseRateLimiter[int]):
         on_failure: OnFailure | None = None,
         on_attempt: OnAttempt | None = None,
         groups: GroupWindow | None = None,
+        chats: ChatSpacing | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        """`groups` is the bot's one per-group window (the dispatcher's too); default: one of its own."""
+        """`groups` and `chats` are the bot's one per-group window and per-chat spacing (the dispatcher's
+        too); default: ones of its own."""
         self.window = window
         self.deadline = deadline
         self.first_backoff = first_backoff
@@ -83,6 +86,7 @@ class ReplyLimiter(BaseRateLimiter[int]):
         self.on_attempt = on_attempt
         self._rng = rng or random.Random()
         self.groups = groups or GroupWindow()
+        self.chats = chats or ChatSpacing()
 
     async def initialize(self) -> None:
         """Nothing to set up: the window belongs to the bot."""
@@ -101,13 +105,13 @@ class ReplyLimiter(BaseRateLimiter[int]):
     ) -> JSONResult:
         message = is_message(endpoint)
         chat_id = data.get("chat_id")
-        group = chat_id if message and isinstance(chat_id, int) else None
+        chat = chat_id if message and isinstance(chat_id, int) else None
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
             try:
-                result = await self._once(callback, args, kwargs, message, group)
+                result = await self._once(callback, args, kwargs, message, chat)
             except TelegramError as error:
                 self._attempted(endpoint, error)
                 wait = self._wait_before_retry(error, attempt)
@@ -129,20 +133,21 @@ class ReplyLimiter(BaseRateLimiter[int]):
         args: Any,
         kwargs: dict[str, Any],
         message: bool,
-        group: int | None,
+        chat: int | None,
     ) -> JSONResult:
-        if group is not None:
-            while (hold := self.groups.delay(group)) > 0:
+        if chat is not None:
+            while (hold := self.groups.delay(chat)) > 0:
                 await asyncio.sleep(hold)
-            self.groups.reserve(group)  # no await between the check and the reservation
+            self.groups.reserve(chat)  # no await between the check and the reservation
         try:
             slot: Slot | None = await self.window.acquire(urgent=True) if message else None
         except BaseException:
-            if group is not None:
-                self.groups.cancel(group)
+            if chat is not None:
+                self.groups.cancel(chat)
             raise
-        if group is not None:
-            self.groups.start(group)
+        if chat is not None:
+            self.groups.start(chat)
+            self.chats.sent(chat)
         answered = False
         try:
             result = await callback(*args, **kwargs)
