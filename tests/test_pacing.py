@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.reminders.pacing import ArrivalWindow, GroupWindow, WindowStopped
+from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow, WindowStopped
 
 
 class FakeClock:
@@ -150,3 +150,19 @@ def test_a_slow_answer_is_taken_to_have_arrived_when_it_came_back() -> None:
     assert window.held() == 1  # not freed at +0.4 + 1
     clock.now += 0.02
     assert window.held() == 0
+
+
+def test_chat_spacing_keeps_a_second_after_any_senders_last_message_and_forgets_quiet_chats() -> None:
+    clock = FakeClock()
+    chats = ChatSpacing(per_second=1.0, clock=clock)
+    assert chats.delay(7) == 0
+    chats.sent(7)
+    clock.now += 0.25
+    chats.sent(8)
+    assert chats.delay(7) == pytest.approx(0.75) and chats.delay(8) == pytest.approx(1.0)
+    clock.now += 0.75
+    assert chats.delay(7) == 0  # exactly a second later
+    chats.sent(9)  # chat 7's last message is a second old: forgotten
+    assert list(chats._last) == [8, 9]
+    with pytest.raises(ValueError):
+        ChatSpacing(per_second=0)
