@@ -100,6 +100,9 @@ class WatchConfig(_Section):
 class MonitoringConfig(_Section):
     # GET /healthz and /metrics are served here ("host:port"); "" turns them off.
     listen: str = Field(default="127.0.0.1:9090", pattern=r"^$|^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$")
+    # /healthz is 503 when polling has had no successful getUpdates for this many seconds (a long poll
+    # answers at least every 10 s, and a failing one is retried with backoff up to 10 s).
+    updates_stale_after: float = Field(default=60.0, ge=1, le=3600)
 
 
 class StoreConfig(_Section):

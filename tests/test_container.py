@@ -4,6 +4,7 @@ database on the volume and serves /healthz where the HEALTHCHECK asks, and the i
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 from conftest import ROOT
@@ -40,3 +41,54 @@ def test_compose_reads_the_token_from_an_env_file() -> None:
     assert not any("TELEGRAM_BOT_TOKEN" in line for line in code)  # never the token itself in the file
     assert "policybot.env" in (ROOT / ".gitignore").read_text(encoding="utf-8")
     assert ":/data" in compose
+
+
+def test_the_image_installs_the_package_not_an_editable_checkout() -> None:
+    installs = re.findall(r"pip install (.+?)\s*(?:\\|$)", DOCKERFILE, flags=re.MULTILINE)
+    assert installs == ["."]  # a real install: the image runs without the source tree's bot/ folder
+    # What `pip install .` carries besides the Python files: every other file under bot/ must be listed.
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = data["tool"]["setuptools"]["package-data"]["bot"]
+    others = [
+        path.relative_to(ROOT / "bot")
+        for path in (ROOT / "bot").rglob("*")
+        if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts
+    ]
+    assert others
+    missing = [str(path) for path in others if not any(path.match(pattern) for pattern in patterns)]
+    assert not missing, f"not in the installed package: {missing}"
+
+
+def test_the_healthcheck_fails_unless_healthz_answers_200_and_the_bot_is_the_entrypoint() -> None:
+    healthcheck = re.search(r"^HEALTHCHECK ((?:.*\\\n)*.*)", DOCKERFILE, flags=re.MULTILINE)
+    assert healthcheck is not None
+    command = healthcheck.group(1)
+    assert "--interval=" in command and "--timeout=" in command and "--start-period=" in command
+    # urllib raises on a 503 (and the exit code is 1 otherwise): an unhealthy bot is an unhealthy container.
+    assert "/healthz" in command and ".status == 200" in command
+    assert re.search(r'^ENTRYPOINT \["policybot"\]', DOCKERFILE, flags=re.MULTILINE)
+    command_line = r'^CMD \["run", "--config", "/etc/policybot/config.toml"\]'
+    assert re.search(command_line, DOCKERFILE, flags=re.MULTILINE)
+
+
+def test_secrets_and_local_state_stay_out_of_the_build_context() -> None:
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    for entry in ("policybot.env", "*.db", "*.db-wal", "config.toml", ".git", "tests"):
+        assert entry in ignored
+    # The image's own config is copied explicitly, from docker/, which the ignore list keeps.
+    assert not any(entry.startswith("docker") for entry in ignored)
+
+
+def test_the_image_config_serves_monitoring_to_published_ports_and_compose_only_to_the_host() -> None:
+    config = load_config(ROOT / "docker" / "config.toml")
+    host, port = parse_listen(config.monitoring.listen)
+    assert host == "0.0.0.0"  # inside the container: reachable through the published port
+    compose = (ROOT / "compose.yaml").read_text(encoding="utf-8")
+    assert f'"127.0.0.1:{port}:{port}"' in compose  # published to the host only
+
+
+def test_readme_shows_docker_compose_with_the_token_from_an_env_file_and_the_plain_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "docker compose up" in readme and "policybot.env" in readme and "TELEGRAM_BOT_TOKEN=" in readme
+    assert "docker build -t policybot ." in readme
+    assert "pip install" in readme and "policybot run" in readme  # the plain machine's set-up stays

@@ -3,19 +3,23 @@ with the real Application in this process."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 import pytest
 from conftest import POLICIES
 from fake_telegram import FakeBotAPI
+from telegram.error import NetworkError, TimedOut
 from test_run_process import _free_port, ask, start_bot, stop
 
 from bot.answers.live import LiveCatalog
 from bot.clock import Clock
 from bot.config import ConfigError, MonitoringConfig, TelegramConfig, load_config
 from bot.monitoring.server import parse_listen
+from bot.monitoring.updates import UpdatesWatch
 from bot.store import Store
 from bot.tg.app import build_application
 from bot.tg.monitoring import MONITORING_KEY
@@ -117,7 +121,8 @@ async def test_healthz_is_503_with_the_reason_until_the_bot_polls_and_when_the_d
         await app.start()
         await app.updater.start_polling(poll_interval=0, timeout=1)
         try:
-            assert (await client.get(f"{base}/healthz")).status_code == 200
+            await server.wait_for(lambda: server.calls_to("getUpdates"), timeout=10)
+            await healthy(client, base, server)  # once a getUpdates has answered
             store.db.conn.close()  # the database stops answering
             broken = await client.get(f"{base}/healthz")
             assert broken.status_code == 503 and "database:" in broken.text
@@ -128,6 +133,64 @@ async def test_healthz_is_503_with_the_reason_until_the_bot_polls_and_when_the_d
             await app.post_shutdown(app)
         with pytest.raises(httpx.TransportError):  # stopped with the bot
             await client.get(f"{base}/healthz")
+
+
+async def healthy(client: httpx.AsyncClient, base: str, server: FakeBotAPI, timeout: float = 20) -> None:
+    answers: list[httpx.Response] = []
+
+    async def ok() -> bool:
+        answers.append(await client.get(f"{base}/healthz"))
+        return answers[-1].status_code == 200
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await ok():
+        assert asyncio.get_running_loop().time() < deadline, answers[-1].text
+        await asyncio.sleep(0.1)
+
+
+async def test_healthz_is_503_while_getupdates_keeps_failing_and_200_once_it_answers_again(
+    fake_telegram: FakeBotAPI, tmp_path: Path
+) -> None:
+    server = fake_telegram
+    clock = Clock(NOW)
+    store = Store(tmp_path / "bot.db", clock=clock)
+    config = TelegramConfig(base_url=server.base_url, base_file_url=server.base_file_url)
+    monitoring = MonitoringConfig(listen="127.0.0.1:0", updates_stale_after=1)
+    app = build_application(config, server.token, LiveCatalog(POLICIES), store, clock, monitoring=monitoring)
+    async with app, httpx.AsyncClient(timeout=10) as client:
+        assert app.post_init is not None and app.updater is not None and app.post_shutdown is not None
+        await app.post_init(app)
+        base = f"http://127.0.0.1:{app.bot_data[MONITORING_KEY].port}"
+        await app.start()
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            polling = await client.get(f"{base}/healthz")  # the first long poll has not answered yet
+            assert polling.status_code == 503 and "updates: no getUpdates has succeeded yet" in polling.text
+            await healthy(client, base, server)
+            server.fail_next("getUpdates", "server_error", times=10_000)  # Telegram refuses to poll
+
+            async def refused() -> str | None:
+                answer = await client.get(f"{base}/healthz")
+                return answer.text if answer.status_code == 503 else None
+
+            reason = await _eventually(refused, timeout=20)
+            assert "updates: no successful getUpdates for" in reason and "500" in reason, reason
+            assert "scheduler" not in reason and "database" not in reason  # only what is wrong
+            server.clear_faults()
+            await healthy(client, base, server, timeout=60)  # polling backs off up to 30 s between tries
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            await app.post_shutdown(app)
+    assert sum(call.status == 500 for call in server.calls_to("getUpdates")) >= 1
+
+
+async def _eventually(probe: Callable[[], Awaitable[str | None]], timeout: float) -> str:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (found := await probe()) is None:
+        assert asyncio.get_running_loop().time() < deadline, "not within the time"
+        await asyncio.sleep(0.1)
+    return found
 
 
 def test_monitoring_listen_is_checked(tmp_path: Path) -> None:
@@ -142,3 +205,24 @@ def test_monitoring_listen_is_checked(tmp_path: Path) -> None:
     config.write_text('[monitoring]\nlisten = ""\n', encoding="utf-8")
     assert load_config(config).monitoring.listen == ""
     assert load_config(None).monitoring.listen == "127.0.0.1:9090"
+
+
+def test_updates_watch_counts_getupdates_successes_and_a_webhook() -> None:
+    now = [100.0]
+    watch = UpdatesWatch(stale_after=60, clock=lambda: now[0])
+    assert watch.problem() == "no getUpdates has succeeded yet"
+    watch.record("deleteWebhook", None)
+    watch.record("getUpdates", NetworkError("Bad Gateway"))
+    assert watch.problem() == "no getUpdates has succeeded yet (last error: NetworkError: Bad Gateway)"
+    watch.record("getUpdates", None)
+    now[0] += 60  # exactly the limit: still fine
+    watch.record("getUpdates", TimedOut())
+    assert watch.problem() is None
+    now[0] += 1
+    assert watch.problem() == "no successful getUpdates for 61 s (last error: TimedOut: Timed out)"
+    watch.record("sendMessage", None)  # other requests say nothing about updates
+    assert watch.problem() is not None
+    watch.record("setWebhook", None)  # Telegram posts the updates now
+    assert watch.problem() is None
+    watch.record("deleteWebhook", None)  # back to polling
+    assert watch.problem() is not None

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.reminders.pacing import ArrivalWindow, WindowStopped
+from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow, WindowStopped
 
 
 class FakeClock:
@@ -86,19 +86,58 @@ async def test_acquire_waits_for_a_slot_and_a_stop_takes_none() -> None:
     window.release(second, answered=True)
 
 
-def test_replies_to_a_group_keep_to_20_a_minute_and_private_chats_are_not_held() -> None:
-    from bot.tg.replies import GroupPace
-
+def test_a_group_keeps_to_20_a_minute_counted_from_each_send_with_a_margin() -> None:
     clock = FakeClock()
-    pace = GroupPace(per_minute=20, clock=clock)
+    groups = GroupWindow(per_minute=20, margin=1.0, clock=clock)
     for _ in range(20):
-        assert pace.delay(-100) == 0
-        pace.sent(-100)
+        assert groups.delay(-100) == 0
+        groups.reserve(-100)
+        groups.start(-100)
         clock.now += 1
-    assert pace.delay(-100) == pytest.approx(40)  # the first of the 20 leaves the window at +60
-    assert pace.delay(-200) == 0 and pace.delay(42) == 0  # another group; a private chat
-    clock.now += 40
-    assert pace.delay(-100) == 0
+    # The first of the 20 left at +0: it leaves the window at +60, plus the margin for its arrival.
+    assert groups.delay(-100) == pytest.approx(41)
+    assert groups.delay(-200) == 0 and groups.delay(42) == 0  # another group; a private chat
+    clock.now += 40.9
+    assert groups.delay(-100) > 0
+    clock.now += 0.2
+    assert groups.delay(-100) == 0
+
+
+def test_a_reserved_place_is_held_until_its_send_starts_or_is_cancelled() -> None:
+    clock = FakeClock()
+    groups = GroupWindow(per_minute=2, margin=0.0, clock=clock)
+    groups.reserve(-1)
+    groups.reserve(-1)
+    clock.now += 120  # a reservation never expires by itself: its send has not left yet
+    assert groups.delay(-1) > 0
+    groups.cancel(-1)
+    assert groups.delay(-1) == 0
+    groups.reserve(-1)
+    groups.start(-1)  # counted from now
+    clock.now += 59.9
+    groups.start(-1)  # the other reservation leaves
+    assert groups.delay(-1) == pytest.approx(0.1)
+    groups.reserve(42)  # private chats are not counted
+    assert groups.delay(42) == 0
+
+
+async def test_a_reply_goes_before_the_reminders_waiting_for_a_slot() -> None:
+    window = ArrivalWindow(1, span=0.2, margin=0.0)
+    first = await window.acquire()
+    order: list[str] = []
+
+    async def take(name: str, urgent: bool) -> None:
+        slot = await window.acquire(urgent=urgent)
+        order.append(name)
+        window.release(slot, answered=True)
+
+    reminders = [asyncio.ensure_future(take(f"reminder {n}", False)) for n in range(2)]
+    await asyncio.sleep(0.01)
+    reply = asyncio.ensure_future(take("reply", True))  # asked last
+    await asyncio.sleep(0.01)
+    window.release(first, answered=True)
+    await asyncio.wait_for(asyncio.gather(reply, *reminders), timeout=5)
+    assert order == ["reply", "reminder 0", "reminder 1"]
 
 
 def test_a_slow_answer_is_taken_to_have_arrived_when_it_came_back() -> None:
@@ -111,3 +150,19 @@ def test_a_slow_answer_is_taken_to_have_arrived_when_it_came_back() -> None:
     assert window.held() == 1  # not freed at +0.4 + 1
     clock.now += 0.02
     assert window.held() == 0
+
+
+def test_chat_spacing_keeps_a_second_after_any_senders_last_message_and_forgets_quiet_chats() -> None:
+    clock = FakeClock()
+    chats = ChatSpacing(per_second=1.0, clock=clock)
+    assert chats.delay(7) == 0
+    chats.sent(7)
+    clock.now += 0.25
+    chats.sent(8)
+    assert chats.delay(7) == pytest.approx(0.75) and chats.delay(8) == pytest.approx(1.0)
+    clock.now += 0.75
+    assert chats.delay(7) == 0  # exactly a second later
+    chats.sent(9)  # chat 7's last message is a second old: forgotten
+    assert list(chats._last) == [8, 9]
+    with pytest.raises(ValueError):
+        ChatSpacing(per_second=0)

@@ -29,13 +29,13 @@ async def run_once(server: FakeBotAPI, tmp_path: Path, paid: bool) -> Dispatcher
     Outbox(store).enqueue([Planned(CHAT, "alert", f"change:paid:{paid}", 0, NOW, None, {"summary_en": "x"})])
     config = TelegramConfig(base_url=server.base_url, base_file_url=server.base_file_url, paid_broadcast=paid)
     app = build_application(config, server.token, LiveCatalog(POLICIES), store, clock)
+    before = len(server.sent_messages(CHAT))  # counted before the start: the alert may go at once
     async with app:
         assert app.post_init is not None and app.post_shutdown is not None and app.updater is not None
         await app.post_init(app)
         await app.start()
         await app.updater.start_polling(poll_interval=0, timeout=1)
         try:
-            before = len(server.sent_messages(CHAT))
             await server.wait_for(lambda: len(server.sent_messages(CHAT)) > before, timeout=10)
             server.message(CHAT, "/help", chat_type="private", language_code="en")
             await server.wait_for(lambda: len(server.sent_messages(CHAT)) > before + 1, timeout=10)

@@ -5,8 +5,10 @@ one digest message (several when the digest would pass Telegram's 4,096 characte
 with at most `concurrency` requests in flight. The bot's overall rate is paced by an `ArrivalWindow`
 (bot/reminders/pacing.py), shared with the bot's replies: it counts arrivals in Telegram's sliding window
 from the observed round trips, with a margin, so network jitter does not cross the limit. Each chat's
-rate and, for groups (negative chat ids), each group's per-minute rate are token buckets of capacity one
-(no burst, at start or after a pause) at `Limits.headroom` of their limits.
+rate is a token bucket of capacity one (no burst, at start or after a pause) at `Limits.headroom` of its
+limit, and keeps its distance from the replies to the chat (the bot's one `ChatSpacing`); each group's
+20 a minute (negative chat ids) is the bot's one `GroupWindow`, shared with the replies, so that replies
+and reminders to a group together keep to it.
 
 Telegram's answers, per message:
 
@@ -55,7 +57,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.reminders.outbox import Delivery, Outbox
-from bot.reminders.pacing import ArrivalWindow, Slot, WindowStopped
+from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow, Slot, WindowStopped
 from bot.store import ChatSettings, Store, StoreError
 from bot.telegram_text import TELEGRAM_LIMIT, split_html
 
@@ -190,6 +192,8 @@ class Dispatcher:
         monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         window: ArrivalWindow | None = None,
+        groups: GroupWindow | None = None,
+        chats: ChatSpacing | None = None,
         paid_broadcast: bool = False,
     ) -> None:
         """`backoff` is the first retry's delay in seconds after a 5xx or timeout; it doubles per attempt
@@ -197,7 +201,9 @@ class Dispatcher:
         transaction). `run` looks at the outbox at least every `idle_poll` seconds, for rows queued by
         another process that could not `wake` it. `window` paces the bot's overall rate; pass the one the
         bot's replies use, so that everything the bot sends shares Telegram's limit (default: a window of
-        its own at `limits.global_per_second`). `paid_broadcast` sends with allow_paid_broadcast (Telegram
+        its own at `limits.global_per_second`); likewise `groups` for the per-group limit (default: one of
+        its own at `limits.per_group_per_minute`), and `chats` for the last message to each chat (default:
+        the dispatcher's own only). `paid_broadcast` sends with allow_paid_broadcast (Telegram
         charges 0.1 Star for each message sent so).
         """
         if concurrency < 1 or max_attempts < 1 or claim_batch < 1:
@@ -216,9 +222,10 @@ class Dispatcher:
         self._monotonic = monotonic
         self._rng = rng or random.Random()
         self.window = window or ArrivalWindow(limits.global_per_second, clock=monotonic)
+        self.groups = groups or GroupWindow(limits.per_group_per_minute, clock=monotonic)
+        self.chats = chats or ChatSpacing(limits.per_chat_per_second * limits.headroom, clock=monotonic)
         self.paid_broadcast = paid_broadcast
         self._per_chat: dict[int, TokenBucket] = {}
-        self._per_group: dict[int, TokenBucket] = {}
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._stop: asyncio.Event | None = None  # run()'s, so that a pass ends early when it is set
         self._dispatching = asyncio.Lock()
@@ -464,29 +471,29 @@ class Dispatcher:
             chat = self._per_chat[chat_id] = TokenBucket(
                 limits.per_chat_per_second * limits.headroom, clock=self._monotonic
             )
-        group = None
-        if chat_id < 0:
-            group = self._per_group.get(chat_id)
-            if group is None:
-                group = self._per_group[chat_id] = TokenBucket(
-                    limits.per_group_per_minute * limits.headroom / 60, clock=self._monotonic
-                )
         while True:
-            wait = max(chat.delay(), group.delay() if group else 0.0)
+            wait = max(chat.delay(), self.chats.delay(chat_id), self.groups.delay(chat_id))
             if wait <= 0:
                 break
             if self._stop is not None and self._stop.is_set():
                 raise _Stopped
             await asyncio.sleep(min(wait, _STOP_CHECK))
+        # The group's place is reserved now (no await since `delay` said 0), so that a reply cannot take
+        # it while this send waits for the overall window; it counts from when the send leaves.
+        self.groups.reserve(chat_id)
         # The overall slot is taken last, when this chat is ready, so no slot waits on a chat.
         try:
             slot = await self.window.acquire(lambda: self._stop is not None and self._stop.is_set())
         except WindowStopped:
+            self.groups.cancel(chat_id)
             raise _Stopped from None
-        # The chat's lock is held, so nobody took these since `delay` said they were there.
+        except BaseException:  # cancelled: the place is not used
+            self.groups.cancel(chat_id)
+            raise
+        self.groups.start(chat_id)
+        self.chats.sent(chat_id)
+        # The chat's lock is held, so nobody took its token since `delay` said it was there.
         chat.take()
-        if group is not None:
-            group.take()
         return slot
 
     def _pause(self, seconds: float) -> None:
@@ -524,9 +531,8 @@ class Dispatcher:
 
     def _prune(self) -> None:
         """Forget the buckets and locks of chats at rest: new ones behave the same; memory stays small."""
-        for buckets in (self._per_chat, self._per_group):
-            for chat_id in [chat_id for chat_id, bucket in buckets.items() if bucket.full]:
-                del buckets[chat_id]
+        for chat_id in [chat_id for chat_id, bucket in self._per_chat.items() if bucket.full]:
+            del self._per_chat[chat_id]
         for chat_id in [chat_id for chat_id, lock in self._chat_locks.items() if not lock.locked()]:
             del self._chat_locks[chat_id]
 

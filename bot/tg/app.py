@@ -25,20 +25,26 @@ from bot.clock import Clock
 from bot.config import MonitoringConfig, TelegramConfig, WatchConfig
 from bot.i18n import LANGUAGES, t
 from bot.monitoring.metrics import Metrics
-from bot.reminders.pacing import ArrivalWindow
+from bot.monitoring.updates import UpdatesWatch
+from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow
 from bot.store import Store
 from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats
 from bot.tg.chat import answer_message, on_answer_button
 from bot.tg.monitoring import (
+    CHATS_KEY,
+    GROUPS_KEY,
     METRICS_KEY,
     MONITORING_CONFIG_KEY,
+    UPDATES_KEY,
     WINDOW_KEY,
+    WatchedUpdatesRequest,
     count_update,
     global_rate,
     reply_limiter,
     start_monitoring,
     stop_monitoring,
 )
+from bot.tg.ordering import ChatOrderedUpdates
 from bot.tg.redact import redact
 from bot.tg.reminders import (
     cmd_calendar,
@@ -151,6 +157,9 @@ def build_application(
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     # One pace for everything the bot sends: replies here, reminders and broadcasts in the dispatcher.
     window = ArrivalWindow(global_rate(config))
+    groups = GroupWindow()  # Telegram's 20 a minute per group, for replies and the dispatcher together
+    chats = ChatSpacing()  # a reminder keeps a second away from a reply to the same chat
+    updates = UpdatesWatch(monitoring.updates_stale_after if monitoring else 60.0)
     metrics = Metrics(
         store, catalog_rules=lambda: len(live.catalog.rules), too_many_requests=lambda: window.floods
     )
@@ -160,7 +169,10 @@ def build_application(
         .base_url(config.base_url)
         .base_file_url(config.base_file_url)
         # Telegram's overall limit, shared with the dispatcher; 5xx, timeouts and 429s retried.
-        .rate_limiter(reply_limiter(window, store, metrics))
+        .rate_limiter(reply_limiter(window, groups, chats, store, metrics, updates))
+        .get_updates_request(WatchedUpdatesRequest(updates))  # /healthz knows whether polling works
+        # Many chats at once (one slow answer holds up nobody else), each chat's updates in order.
+        .concurrent_updates(ChatOrderedUpdates())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -171,6 +183,9 @@ def build_application(
     # The page watcher starts with the bot when enabled (None: not at all, as in most tests).
     application.bot_data[WATCH_CONFIG_KEY] = watch if watch is not None and watch.enabled else None
     application.bot_data[WINDOW_KEY] = window
+    application.bot_data[GROUPS_KEY] = groups
+    application.bot_data[CHATS_KEY] = chats
+    application.bot_data[UPDATES_KEY] = updates
     application.bot_data[METRICS_KEY] = metrics
     application.bot_data[MONITORING_CONFIG_KEY] = monitoring  # None: no /healthz server (most tests)
     application.add_handler(TypeHandler(Update, count_update), group=-1)

@@ -1,29 +1,39 @@
 """The running bot's health, metrics and shared pace: wiring of bot/monitoring and the arrival window.
 
-One `ArrivalWindow` per bot paces everything it sends (replies through `ReplyLimiter`, reminders and
-broadcasts through the dispatcher); one `Metrics` counts what happens; `MonitoringServer` answers
-/healthz and /metrics at `[monitoring] listen`, in polling and webhook mode alike.
+One `ArrivalWindow`, one `GroupWindow` and one `ChatSpacing` per bot pace everything it sends (replies through
+`ReplyLimiter`, reminders and broadcasts through the dispatcher); one `Metrics` counts what happens;
+one `UpdatesWatch` hears whether getUpdates succeeds; `MonitoringServer` answers /healthz and /metrics
+at `[monitoring] listen`, in polling and webhook mode alike.
 """
 
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
+from typing import Any
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
+from telegram.request import HTTPXRequest
 
 from bot.config import MonitoringConfig, TelegramConfig
 from bot.monitoring.metrics import Metrics
 from bot.monitoring.server import HealthCheck, MonitoringServer, parse_listen
-from bot.reminders.pacing import ArrivalWindow
+from bot.monitoring.updates import UpdatesWatch
+from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow
 from bot.store import Store
 from bot.tg.replies import ReplyLimiter
 
 __all__ = [
+    "CHATS_KEY",
+    "GROUPS_KEY",
     "METRICS_KEY",
     "MONITORING_CONFIG_KEY",
     "MONITORING_KEY",
+    "UPDATES_KEY",
     "WINDOW_KEY",
+    "WatchedUpdatesRequest",
     "count_update",
     "global_rate",
     "health_checks",
@@ -35,6 +45,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 WINDOW_KEY = "policybot.window"
+GROUPS_KEY = "policybot.groups"
+CHATS_KEY = "policybot.chats"
+UPDATES_KEY = "policybot.updates"
 METRICS_KEY = "policybot.metrics"
 MONITORING_KEY = "policybot.monitoring"
 MONITORING_CONFIG_KEY = "policybot.monitoring_config"
@@ -46,15 +59,56 @@ def global_rate(config: TelegramConfig) -> int:
     return PAID_RATE if config.paid_broadcast else FREE_RATE
 
 
-def reply_limiter(window: ArrivalWindow, store: Store, metrics: Metrics) -> ReplyLimiter:
-    """The application bot's limiter: the shared window; replies that finally fail go to the audit log."""
+def reply_limiter(
+    window: ArrivalWindow,
+    groups: GroupWindow,
+    chats: ChatSpacing,
+    store: Store,
+    metrics: Metrics,
+    updates: UpdatesWatch,
+) -> ReplyLimiter:
+    """The application bot's limiter: the shared windows; replies that finally fail go to the audit log;
+    every request's outcome to `updates`."""
 
     def failed(endpoint: str, chat_id: object, error: str) -> None:
         metrics.replies_failed.inc()
         chat = chat_id if isinstance(chat_id, int) else None
         store.audit(None, chat, "reply-failed", f"{endpoint}: {error}"[:500])
 
-    return ReplyLimiter(window, on_sent=lambda _: metrics.replies_sent.inc(), on_failure=failed)
+    return ReplyLimiter(
+        window,
+        groups=groups,
+        chats=chats,
+        on_sent=lambda _: metrics.replies_sent.inc(),
+        on_failure=failed,
+        on_attempt=updates.record,
+    )
+
+
+class WatchedUpdatesRequest(HTTPXRequest):
+    """The connection getUpdates goes through (python-telegram-bot sends it past the rate limiter, on a
+    connection of its own): every outcome is told to the `UpdatesWatch` for /healthz."""
+
+    def __init__(self, watch: UpdatesWatch) -> None:
+        super().__init__(connection_pool_size=1)  # as python-telegram-bot's own for getUpdates
+        self.watch = watch
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        try:
+            code, payload = await super().do_request(*args, **kwargs)
+        except TelegramError as error:  # a timeout, a lost connection
+            self.watch.record("getUpdates", error)
+            raise
+        failure = None if code == HTTPStatus.OK else TelegramError(f"HTTP {code} {_reason(code)}")
+        self.watch.record("getUpdates", failure)
+        return code, payload
+
+
+def _reason(code: int) -> str:
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return ""
 
 
 async def count_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -64,14 +118,19 @@ async def count_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         metrics.updates.inc()
 
 
-def health_checks(application: Application, store: Store) -> dict[str, HealthCheck]:  # type: ignore[type-arg]
-    """Receiving updates (polling or webhook), the scheduler running, the database answering."""
+def health_checks(
+    application: Application,  # type: ignore[type-arg]
+    store: Store,
+    watch: UpdatesWatch,
+) -> dict[str, HealthCheck]:
+    """Receiving updates (a webhook set up, or getUpdates succeeding lately), the scheduler running, the
+    database answering."""
 
     def updates() -> str | None:
         updater = application.updater
         if updater is None or not updater.running:
             return "not polling and not receiving webhooks"
-        return None
+        return watch.problem()
 
     def scheduler() -> str | None:
         job_queue = application.job_queue
@@ -94,7 +153,8 @@ async def start_monitoring(application: Application) -> None:  # type: ignore[ty
         return
     host, port = parse_listen(config.listen)
     store = application.bot_data["policybot.services"].store
-    server = MonitoringServer(host, port, health_checks(application, store), metrics)
+    watch = application.bot_data[UPDATES_KEY]
+    server = MonitoringServer(host, port, health_checks(application, store, watch), metrics)
     try:
         await server.start()
     except OSError as error:

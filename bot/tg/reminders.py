@@ -22,7 +22,7 @@ from bot.reminders.changes import changes_text, queue_change_alerts, recent_chan
 from bot.reminders.dispatcher import Dispatcher, Limits
 from bot.reminders.ics import calendar_ics
 from bot.reminders.outbox import Delivery, Outbox
-from bot.reminders.pacing import ArrivalWindow
+from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow
 from bot.reminders.planner import plan_all
 from bot.reminders.text import reminder_keyboard, render_digest
 from bot.reminders.tracks import add_track, list_tracks, remove_track
@@ -83,12 +83,16 @@ async def start_reminders(application: Application) -> None:  # type: ignore[typ
     application.bot_data[DISPATCH_BOT_KEY] = plain_bot
     # The bot's one arrival window (bot/tg/monitoring.py), so reminders and replies share the limit.
     window = application.bot_data.get("policybot.window")
+    groups = application.bot_data.get("policybot.groups")  # and one per-group window
+    chats = application.bot_data.get("policybot.chats")  # and one per-chat spacing
     application.bot_data[DISPATCHER_KEY] = Dispatcher(
         plain_bot,
         svc.store,
         lambda deliveries, settings: render_for_chat(svc, deliveries, settings),
         limits=Limits(global_per_second=window.limit) if isinstance(window, ArrivalWindow) else Limits(),
         window=window if isinstance(window, ArrivalWindow) else None,
+        groups=groups if isinstance(groups, GroupWindow) else None,
+        chats=chats if isinstance(chats, ChatSpacing) else None,
         paid_broadcast=svc.config.paid_broadcast,
         concurrency=dispatch_concurrency(window.limit if isinstance(window, ArrivalWindow) else 30),
     )

@@ -4,13 +4,17 @@ A reply to a command is the only sign a seller gets that the command worked; a 5
 not drop it. `ReplyLimiter` is python-telegram-bot's rate-limiter hook (`BaseRateLimiter`) for the
 application's bot:
 - messages (send*, edit*, copy*, forward*) take a slot of the bot's one `ArrivalWindow`, the same one
-  the reminder dispatcher uses, so replies and reminders together stay within Telegram's limit; those
-  to a group also keep to 20 a minute per group (`GroupPace`);
+  the reminder dispatcher uses, so replies and reminders together stay within Telegram's limit (a reply
+  goes before the reminders waiting); those to a group also keep to 20 a minute per group, in the bot's
+  one `GroupWindow`, which the dispatcher shares too; and each is noted in the bot's `ChatSpacing`, so
+  that the dispatcher keeps a reminder a second away from a reply to the same chat;
 - a request that meets a 5xx, a timeout, a lost connection or a 429 is tried again, after the backoff
   (doubling from `first_backoff`, with jitter) or Telegram's retry_after, for at most `deadline`
   seconds in all; a 429 pauses every sender, the dispatcher included;
 - one that still fails is passed to `on_failure` (which records it) and raised to the handler, whose
-  error handler tells the operators; a refusal (400, 403) is raised at once, for the handler to handle.
+  error handler tells the operators; a refusal (400, 403) is raised at once, for the handler to handle;
+- every attempt's outcome, of any method, goes to `on_attempt` (the health check hears setWebhook and
+  deleteWebhook so; getUpdates passes by the limiter, and is heard by bot/tg/monitoring.py's request).
 A timeout means the request reached Telegram and its answer did not come back: Telegram may have
 carried it out, so a retry after a timeout can repeat a reply. A repeated answer beats a lost one.
 """
@@ -22,16 +26,15 @@ import datetime as dt
 import logging
 import random
 import time
-from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
-from bot.reminders.pacing import ArrivalWindow, Slot
+from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow, Slot
 
-__all__ = ["GroupPace", "ReplyLimiter", "is_message"]
+__all__ = ["OnAttempt", "ReplyLimiter", "is_message"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ _NOT_MESSAGES = frozenset({"sendChatAction"})
 
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 OnFailure = Callable[[str, object, str], None]  # endpoint, chat_id, error
+OnAttempt = Callable[[str, TelegramError | None], None]  # endpoint, its error (None: answered fine)
 
 
 def is_message(endpoint: str) -> bool:
@@ -54,32 +58,6 @@ def _transient(error: TelegramError) -> bool:
     )
 
 
-class GroupPace:
-    """Telegram's 20 messages a minute per group, as a sliding window of this bot's sends to each group."""
-
-    def __init__(self, per_minute: int = 20, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_minute = per_minute
-        self._clock = clock
-        self._sent: dict[int, deque[float]] = {}
-
-    def delay(self, chat_id: int) -> float:
-        """Seconds until one more message to `chat_id` is within the limit (0: now; private chats: 0)."""
-        sent = self._sent.get(chat_id)
-        if chat_id >= 0 or sent is None:
-            return 0.0
-        now = self._clock()
-        while sent and sent[0] <= now - 60:
-            sent.popleft()
-        if not sent:
-            del self._sent[chat_id]  # a quiet group costs no memory
-            return 0.0
-        return sent[0] + 60 - now if len(sent) >= self.per_minute else 0.0
-
-    def sent(self, chat_id: int) -> None:
-        if chat_id < 0:
-            self._sent.setdefault(chat_id, deque()).append(self._clock())
-
-
 class ReplyLimiter(BaseRateLimiter[int]):
     """Paces messages through the shared window and retries transient failures (module docstring)."""
 
@@ -92,16 +70,23 @@ class ReplyLimiter(BaseRateLimiter[int]):
         max_backoff: float = 10.0,
         on_sent: Callable[[str], None] | None = None,
         on_failure: OnFailure | None = None,
+        on_attempt: OnAttempt | None = None,
+        groups: GroupWindow | None = None,
+        chats: ChatSpacing | None = None,
         rng: random.Random | None = None,
     ) -> None:
+        """`groups` and `chats` are the bot's one per-group window and per-chat spacing (the dispatcher's
+        too); default: ones of its own."""
         self.window = window
         self.deadline = deadline
         self.first_backoff = first_backoff
         self.max_backoff = max_backoff
         self.on_sent = on_sent
         self.on_failure = on_failure
+        self.on_attempt = on_attempt
         self._rng = rng or random.Random()
-        self.groups = GroupPace()
+        self.groups = groups or GroupWindow()
+        self.chats = chats or ChatSpacing()
 
     async def initialize(self) -> None:
         """Nothing to set up: the window belongs to the bot."""
@@ -119,18 +104,16 @@ class ReplyLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> JSONResult:
         message = is_message(endpoint)
+        chat_id = data.get("chat_id")
+        chat = chat_id if message and isinstance(chat_id, int) else None
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
-            chat_id = data.get("chat_id")
-            if message and isinstance(chat_id, int):
-                while (hold := self.groups.delay(chat_id)) > 0:
-                    await asyncio.sleep(hold)
-                self.groups.sent(chat_id)
             try:
-                result = await self._once(callback, args, kwargs, message)
+                result = await self._once(callback, args, kwargs, message, chat)
             except TelegramError as error:
+                self._attempted(endpoint, error)
                 wait = self._wait_before_retry(error, attempt)
                 spent = time.monotonic() - started
                 if wait is None or spent + wait > self.deadline:
@@ -139,6 +122,7 @@ class ReplyLimiter(BaseRateLimiter[int]):
                 log.info("%s failed (%s); trying again in %.1f s", endpoint, error, wait)
                 await asyncio.sleep(wait)
                 continue
+            self._attempted(endpoint, None)
             if message and self.on_sent is not None:
                 self.on_sent(endpoint)
             return result
@@ -149,8 +133,21 @@ class ReplyLimiter(BaseRateLimiter[int]):
         args: Any,
         kwargs: dict[str, Any],
         message: bool,
+        chat: int | None,
     ) -> JSONResult:
-        slot: Slot | None = await self.window.acquire() if message else None
+        if chat is not None:
+            while (hold := self.groups.delay(chat)) > 0:
+                await asyncio.sleep(hold)
+            self.groups.reserve(chat)  # no await between the check and the reservation
+        try:
+            slot: Slot | None = await self.window.acquire(urgent=True) if message else None
+        except BaseException:
+            if chat is not None:
+                self.groups.cancel(chat)
+            raise
+        if chat is not None:
+            self.groups.start(chat)
+            self.chats.sent(chat)
         answered = False
         try:
             result = await callback(*args, **kwargs)
@@ -166,6 +163,13 @@ class ReplyLimiter(BaseRateLimiter[int]):
         finally:
             if slot is not None:
                 self.window.release(slot, answered)
+
+    def _attempted(self, endpoint: str, error: TelegramError | None) -> None:
+        if self.on_attempt is not None:
+            try:
+                self.on_attempt(endpoint, error)
+            except Exception:  # watching must never break sending
+                log.exception("cannot record an attempt of %s", endpoint)
 
     def _wait_before_retry(self, error: TelegramError, attempt: int) -> float | None:
         if not _transient(error):
