@@ -298,3 +298,11 @@ def test_rule_status_with_only_a_deadline_names_the_key_date(answers: Answers) -
     assert "Key date" in before and "2026-11-01" in before and "in 31 days" in before
     after = ask(answers, "/rule eu-handling-fee-2026", context("zh", dt.date(2026, 12, 1))).splitlines()[2]
     assert "关键日期" in after and "2026-11-01" in after and "30 天前" in after
+
+
+def test_a_chat_command_in_the_console_says_where_it_works(
+    answers: Answers, en: ChatContext, zh: ChatContext
+) -> None:
+    assert "works in the Telegram bot" in ask(answers, "/skus", en)
+    assert "需要在 Telegram 机器人中使用" in ask(answers, "/subscribe amazon", zh)
+    assert "I don't know the command /nonsense" in ask(answers, "/nonsense", en)

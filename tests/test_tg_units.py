@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT
+from conftest import POLICIES, ROOT
 
 from bot.tg.redact import RedactingFilter, configure_logging
 from bot.tg.settings import SettingInputError, parse_lead_days, parse_quiet, parse_time
@@ -101,3 +103,27 @@ def test_run_without_a_token_explains_how_to_get_one() -> None:
     )
     assert result.returncode == 2
     assert "@BotFather" in result.stderr and "policybot chat" in result.stderr
+
+
+def test_every_telegram_command_is_answered_by_the_core_or_named_as_a_chat_command(tmp_path: Path) -> None:
+    """The console says where a chat command works; a command the bot registers is never "unknown" there."""
+    from telegram.ext import CommandHandler
+
+    from bot.answers.core import CHAT_COMMANDS, COMMANDS
+    from bot.answers.live import LiveCatalog
+    from bot.clock import Clock
+    from bot.config import TelegramConfig
+    from bot.store import Store
+    from bot.tg.app import build_application
+
+    clock = Clock(dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    with Store(tmp_path / "bot.db", clock=clock) as store:
+        app = build_application(TelegramConfig(), TOKEN, LiveCatalog(POLICIES), store, clock)
+        registered = {
+            name
+            for handlers in app.handlers.values()
+            for handler in handlers
+            if isinstance(handler, CommandHandler)
+            for name in handler.commands
+        }
+    assert registered - set(COMMANDS) == CHAT_COMMANDS

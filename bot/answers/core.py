@@ -206,6 +206,15 @@ COMMANDS: dict[str, Command] = {
     )
 }
 
+# Commands the Telegram bot answers from a chat's own state (subscriptions, settings, countdowns, SKUs)
+# or for operators; the console has no chat, so it says where they work instead of "unknown command".
+CHAT_COMMANDS = frozenset(
+    {
+        "subscribe", "unsubscribe", "mysubs", "settings", "track", "tracks", "untrack", "changes", "calendar",
+        "skus", "impact", "stats", "broadcast", "reload", "audit",
+    }
+)  # fmt: skip
+
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@\w+)?(?:\s+|$)(.*)$", re.S)
 
 
@@ -258,6 +267,8 @@ class Answers:
             return self.questions.answer(text, ctx).reply
         name, rest = match.group(1).casefold(), match.group(2)
         command = COMMANDS.get(name)
+        if command is None and name in CHAT_COMMANDS:
+            raise UserInputError("chat_command_elsewhere", command="/" + name)
         if command is None:
             raise UserInputError("unknown_command", command="/" + name)
         return command.handler(self, rest.split(), ctx)
