@@ -199,7 +199,7 @@ def test_answers_show_fees_beside_the_referral_fee(answers: Answers) -> None:
         ("德国", "DE"), ("amazon.de", "DE"), ("fr", "FR"), ("法国", "FR"), ("it", "IT"), ("意大利", "IT"),
         ("es", "ES"), ("西班牙", "ES"), ("jp", "JP"), ("日本", "JP"), ("ca", "CA"), ("加拿大", "CA"),
         ("mx", "MX"), ("墨西哥", "MX"), ("eu", "EU"), ("欧洲", "EU"), (" Japan ", "JP"),
-        ("mars", None), ("", None), ("apparel", None),
+        ("巴西", "BR"), ("brazil", "BR"), ("mars", None), ("", None), ("apparel", None),
     ],
 )  # fmt: skip
 def test_find_marketplace_reads_the_words_from_data(catalog: Catalog, word: str, code: str | None) -> None:
@@ -218,6 +218,8 @@ def test_fees_in_the_marketplace_named(answers: Answers) -> None:
 def test_a_marketplace_without_the_category_is_said_with_the_ones_that_have_it(answers: Answers) -> None:
     text = ask(answers, "/fees apparel 18 nl")
     assert "no fee schedule on record" in text and "EU" in text and "UK" in text and "US" in text
+    brazil = ask(answers, "/fees 服装 18 巴西", "zh")  # a marketplace with nothing on record at all
+    assert "没有“服装” BR 的费率记录" in brazil and "US" in brazil
 
 
 def test_the_chats_subscribed_marketplace_is_the_default_then_us(answers: Answers) -> None:
