@@ -187,7 +187,7 @@ class QuestionAnswers:
             where = " ".join(self._place_names(question, ctx))
             note = [
                 t(ctx.lang, "ask_no_fee_there", where=where),
-                t(ctx.lang, "ask_elsewhere", where_hint=where),
+                _elsewhere(where, ctx),
                 Html(""),
             ]
             extra = []
@@ -202,7 +202,7 @@ class QuestionAnswers:
             where = " ".join(home)
             note = [
                 t(ctx.lang, "ask_no_fee_there", where=where),
-                t(ctx.lang, "ask_elsewhere", where_hint=where),
+                _elsewhere(where, ctx),
             ]
         if question.currency is not None and question.currency != schedule.currency:
             # "25欧元" on a dollar schedule: the number is read in the schedule's currency, and said so.
@@ -367,7 +367,7 @@ class QuestionAnswers:
             where = " ".join(self._place_names(question, ctx))
             lines += [
                 t(ctx.lang, "ask_none_there", where=where),
-                t(ctx.lang, "ask_elsewhere", where_hint=where),
+                _elsewhere(where, ctx),
             ]
         top = hits[0].rule
         rest = [hit.rule for hit in hits[1:RESULTS]]

@@ -88,10 +88,6 @@ class ArrivalWindow:
         self._resume_at = max(self._resume_at, self._clock() + seconds)
         log.warning("Telegram flood control: sending paused for %g s", seconds)
 
-    @property
-    def resume_at(self) -> float:
-        return self._resume_at
-
     # --- slots ---
 
     def held(self) -> int:

@@ -122,9 +122,6 @@ class SkuRecords:
         found = self._store.db.execute("SELECT 1 FROM seller_skus WHERE chat_id = ? LIMIT 1", [chat_id])
         return found.fetchone() is not None
 
-    def chats_with_skus(self) -> set[int]:
-        return {int(row[0]) for row in self._store.db.execute("SELECT DISTINCT chat_id FROM seller_skus")}
-
     def rows(self, chat_id: int) -> list[SkuRow]:
         cursor = self._store.db.execute(
             f"SELECT {_COLUMNS} FROM seller_skus WHERE chat_id = ? ORDER BY row", [chat_id]
