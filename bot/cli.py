@@ -332,7 +332,7 @@ def cmd_skus(args: argparse.Namespace) -> int:
             file, name = parsed
             records.replace(args.chat, file, name)
             policies = args.policies or config.policies.dir
-            model = FeeModel(_catalog(policies), policies)
+            model = FeeModel(_catalog(policies))
             print(to_plain_text(import_summary(file, name, model, lang)))
         elif args.action == "delete":
             print(to_plain_text(t(lang, "skus_deleted", count=records.delete(args.chat))))
@@ -353,13 +353,13 @@ def cmd_impact(args: argparse.Namespace) -> int:
     file, _ = _read_skus(args.file, lang)
     wanted = args.date or args.rule
     if wanted is None:
-        print(to_plain_text(impact_overview(catalog, file.rows, ctx, args.policies or config.policies.dir)))
+        print(to_plain_text(impact_overview(catalog, file.rows, ctx)))
         return 0
     try:
         change = choose_change(catalog, [wanted], ctx.today)
     except UserInputError as error:
         raise CliError(to_plain_text(t(lang, error.key, **error.values))) from None
-    result = impact_of(FeeModel(catalog, args.policies or config.policies.dir), change, file.rows)
+    result = impact_of(FeeModel(catalog), change, file.rows)
     print(to_plain_text(impact_detail(result, ctx)))
     if args.chart is not None:
         from bot.skus.chart import impact_chart_png

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -313,11 +314,30 @@ def test_unmapped_rows_are_listed_in_the_impact(catalog: Catalog) -> None:
 def test_product_group_table_names_real_categories(catalog: Catalog) -> None:
     import tomllib
 
-    from conftest import POLICIES
-
     data = tomllib.loads((POLICIES / "mappings" / "amazon-product-groups.toml").read_text(encoding="utf-8"))
     known = {category.id for category in catalog.platforms["amazon"].categories}
     assert set(data["groups"].values()) <= known
+    # The catalog holds the table, folded: "gl_Baby_Product" and "baby product" are one key.
+    assert catalog.product_groups["amazon"]["baby product"] == "baby"
+    assert len(catalog.product_groups["amazon"]) == len(data["groups"])
+
+
+def test_a_bad_product_group_table_is_a_policy_problem_naming_file_and_group(tmp_path: Path) -> None:
+    from bot.catalog.load import CatalogError
+
+    folder = tmp_path / "policies"
+    shutil.copytree(POLICIES, folder)
+    table = folder / "mappings" / "amazon-product-groups.toml"
+    table.write_text(table.read_text(encoding="utf-8") + '"gadgets" = "no-such-category"\n', encoding="utf-8")
+    with pytest.raises(CatalogError) as raised:
+        load_catalog(folder)
+    assert [(p.file, p.field) for p in raised.value.problems] == [
+        ("mappings/amazon-product-groups.toml", "groups.gadgets")
+    ]
+    assert "unknown category 'no-such-category'" in str(raised.value)
+    table.write_text('platform = "nowhere"\n', encoding="utf-8")
+    with pytest.raises(CatalogError, match="unknown platform 'nowhere'"):
+        load_catalog(folder)
 
 
 # --- impact, by hand from the policy files ---

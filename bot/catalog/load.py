@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.catalog.product_groups import MAPPINGS_DIR, ProductGroupsFile, fold_product_group
 from bot.catalog.schema import (
     Category,
     Event,
@@ -116,6 +117,8 @@ class Catalog:
     marketplace_words: dict[str, str] = field(default_factory=dict)  # casefolded word -> code
     # Sellers' words (policies/words.toml with the categories' names): for understanding questions.
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
+    # Amazon product-group values (folded) -> category ids, per platform (policies/mappings/).
+    product_groups: dict[str, dict[str, str]] = field(default_factory=dict)
     # Built from the fields above (see __post_init__) so that /fees looks names up instead of scanning.
     category_index: dict[str, tuple[tuple[str, str], ...]] = field(init=False, repr=False, compare=False)
     category_markets: dict[tuple[str, str], tuple[str, ...]] = field(init=False, repr=False, compare=False)
@@ -240,11 +243,15 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
             parsed.append((path.name, policy))
     catalog = _assemble(parsed, problems)
     markets = _load_marketplaces(folder / MARKETPLACES_FILE, problems)
-    # With a platform file unreadable its categories are unknown: do not blame the words file for that.
-    sellers_words = _load_words(
-        folder / VOCABULARY_FILE, catalog if len(parsed) == len(paths) else None, problems
+    # With a platform file unreadable its categories are unknown: do not blame the words file or the
+    # product-group tables for that.
+    complete = catalog if len(parsed) == len(paths) else None
+    sellers_words = _load_words(folder / VOCABULARY_FILE, complete, problems)
+    catalog = replace(
+        catalog,
+        vocabulary=build_vocabulary(sellers_words, [policy for _, policy in parsed]),
+        product_groups=_load_product_groups(folder / MAPPINGS_DIR, complete, problems),
     )
-    catalog = replace(catalog, vocabulary=build_vocabulary(sellers_words, [policy for _, policy in parsed]))
     if problems:
         raise CatalogError(problems)
     # Every code the rules and schedules use is understood, even one the marketplaces file lacks.
@@ -317,9 +324,10 @@ def _load_words(path: Path, catalog: Catalog | None, problems: list[PolicyProble
         for category in platform.categories:
             for name in (category.id, category.name.en, category.name.zh, *category.aliases):
                 names.setdefault(name.casefold(), category.id)
+    known = set(names.values())
     for category_id, product_words in words.products.items():
         where = f"products.{category_id}"
-        if category_id not in {category for category in names.values()}:
+        if category_id not in known:
             problems.append(PolicyProblem(path.name, None, where, f"unknown category {category_id!r}"))
             continue
         for word in product_words:
@@ -329,6 +337,41 @@ def _load_words(path: Path, catalog: Catalog | None, problems: list[PolicyProble
                     PolicyProblem(path.name, None, where, f"{word!r} is a name of category {owner!r}")
                 )
     return words
+
+
+def _load_product_groups(
+    folder: Path, catalog: Catalog | None, problems: list[PolicyProblem]
+) -> dict[str, dict[str, str]]:
+    """policies/mappings/*.toml (optional): each maps a platform's product groups to its categories
+    (checked against `catalog`; None: a platform file failed, so the tables are not checked or used)."""
+    tables: dict[str, dict[str, str]] = {}
+    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        name = f"{MAPPINGS_DIR}/{path.name}"
+        data = _read_toml(path, problems)
+        if data is None:
+            continue
+        try:
+            mapping = ProductGroupsFile.model_validate(data)
+        except ValidationError as error:
+            for detail in error.errors():
+                field_path = ".".join(str(part) for part in detail["loc"])
+                problems.append(PolicyProblem(name, None, field_path, _message(detail)))
+            continue
+        if catalog is None:
+            continue
+        platform = catalog.platforms.get(mapping.platform)
+        if platform is None:
+            problems.append(PolicyProblem(name, None, "platform", f"unknown platform {mapping.platform!r}"))
+            continue
+        known = {category.id for category in platform.categories}
+        table = tables.setdefault(mapping.platform, {})
+        for group, category_id in mapping.groups.items():
+            if category_id not in known:
+                problems.append(
+                    PolicyProblem(name, None, f"groups.{group}", f"unknown category {category_id!r}")
+                )
+            table[fold_product_group(group)] = category_id
+    return tables
 
 
 def _load_file(path: Path, problems: list[PolicyProblem]) -> PolicyFile | None:

@@ -16,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import NamedTuple
 
 from bot.catalog.fba import FbaFee, Package, Placement, card_on, fee_at, fee_value, place
@@ -159,10 +158,9 @@ def _low_inventory_start(rule: Rule) -> dt.date | None:
 class FeeModel:
     """The per-unit fees of SKUs on a day, with caches: a file repeats categories, prices and sizes."""
 
-    def __init__(self, catalog: Catalog, policies: Path | None = None) -> None:
-        """`policies`: the folder the catalog came from (its mappings/ subfolder); None: the shipped one."""
+    def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.mapper = CategoryMapper(catalog, PLATFORM, policies / "mappings" if policies else None)
+        self.mapper = CategoryMapper(catalog, PLATFORM)
         self._low_inventory = next(
             (rule for rule in catalog.rules_of(PLATFORM) if rule.calculator is Calculator.LOW_INVENTORY), None
         )

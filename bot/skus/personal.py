@@ -15,7 +15,6 @@ import datetime as dt
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from bot.catalog.load import Catalog
 from bot.i18n import Html
@@ -45,12 +44,10 @@ def change_for(
 class ImpactLines:
     """Impact lines for one chat's SKUs, each change computed once per message."""
 
-    def __init__(
-        self, catalog: Catalog, rows: list[SkuRow], lang: str, today: dt.date, policies: Path | None = None
-    ) -> None:
+    def __init__(self, catalog: Catalog, rows: list[SkuRow], lang: str, today: dt.date) -> None:
         self._catalog, self._rows, self._lang, self._today = catalog, rows, lang, today
         self._changes = fee_changes(catalog) if rows else []
-        self._model = FeeModel(catalog, policies) if rows else None
+        self._model = FeeModel(catalog) if rows else None
         self._done: dict[dt.date, ChangeImpact] = {}
 
     def __call__(self, rule_id: str, day: dt.date | None) -> Html | None:
@@ -92,7 +89,6 @@ class ImpactLineCache:
         chat_id: int,
         lang: str,
         today: dt.date,
-        policies: Path | None = None,
     ) -> LineSource | None:
         """The line source of a chat with SKUs, None for a chat without."""
         version = skus_version(store, chat_id)
@@ -115,7 +111,7 @@ class ImpactLineCache:
             if key not in chat.lines:
                 if not computing:
                     rows = SkuRecords(store).rows(chat_id)
-                    computing.append(ImpactLines(catalog, rows, lang, today, policies))
+                    computing.append(ImpactLines(catalog, rows, lang, today))
                 self.computed += 1
                 chat.lines[key] = computing[0](rule_id, change.day)
             return chat.lines[key]
@@ -154,11 +150,11 @@ class ImpactLineCache:
 
 
 def coming_lines(
-    catalog: Catalog, rows: list[SkuRow], lang: str, today: dt.date, policies: Path | None = None
+    catalog: Catalog, rows: list[SkuRow], lang: str, today: dt.date
 ) -> dict[tuple[dt.date, str], Html | None]:
     """The lines of every fee change from today on, for `ImpactLineCache.put`: pure, for a worker thread,
     so the reminders after an import do not compute them in the event loop."""
-    lines = ImpactLines(catalog, rows, lang, today, policies)
+    lines = ImpactLines(catalog, rows, lang, today)
     return {
         (change.day, lang): lines(change.rules[0].id, change.day)
         for change in fee_changes(catalog)

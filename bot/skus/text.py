@@ -10,7 +10,6 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from pathlib import Path
 
 from bot.answers.cards import ChatContext
 from bot.answers.parsing import is_date, parse_date
@@ -81,16 +80,14 @@ def _change_title(change: FeeChange, lang: str) -> str:
     return "; ".join(rule.title.get(lang) for rule in change.rules[:2])
 
 
-def impact_overview(
-    catalog: Catalog, rows: Sequence[SkuRow], ctx: ChatContext, policies: Path | None = None
-) -> Html:
+def impact_overview(catalog: Catalog, rows: Sequence[SkuRow], ctx: ChatContext) -> Html:
     """The coming and recent fee changes with their total for these SKUs."""
     lang = ctx.lang
     start = ctx.today - dt.timedelta(days=RECENT_DAYS)
     changes = [change for change in fee_changes(catalog) if change.day >= start]
     if not changes:
         return t(lang, "impact_no_changes", days=RECENT_DAYS)
-    model = FeeModel(catalog, policies)
+    model = FeeModel(catalog)
     lines = [t(lang, "impact_overview_title", count=len(rows), today=ctx.today.isoformat())]
     for change in changes:
         result = impact_of(model, change, rows)

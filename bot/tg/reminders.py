@@ -62,7 +62,7 @@ def render_for_chat(
     catalog = svc.live.catalog
     # Cached per chat, change and catalog: a chat with 50,000 SKUs costs a second once, not per reminder.
     impact = IMPACT_LINES.lines_for(
-        svc.store, catalog, settings.chat_id, settings.language, svc.today(settings), svc.live.directory
+        svc.store, catalog, settings.chat_id, settings.language, svc.today(settings)
     )
     html = render_digest(catalog, deliveries, settings, svc.clock.now(), impact)
     return html, reminder_keyboard(deliveries, lang=settings.language, catalog=svc.live.catalog)

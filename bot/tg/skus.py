@@ -92,12 +92,10 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         user.id if user else None, settings.chat_id, "skus_import", f"{len(parsed.rows)} from {name}"
     )
     catalog = svc.live.catalog
-    model = FeeModel(catalog, svc.live.directory)
+    model = FeeModel(catalog)
     await send_html(context.bot, svc.store, settings.chat_id, import_summary(parsed, name, model, lang))
     # The impact lines of the coming changes, off the event loop, so the next reminders only read them.
-    lines = await asyncio.to_thread(
-        coming_lines, catalog, parsed.rows, lang, svc.today(settings), svc.live.directory
-    )
+    lines = await asyncio.to_thread(coming_lines, catalog, parsed.rows, lang, svc.today(settings))
     IMPACT_LINES.put(svc.store, catalog, settings.chat_id, version, lines)
 
 
@@ -115,7 +113,7 @@ async def cmd_impact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     catalog = svc.live.catalog
     words = context.args or []
     if not words:
-        text = await asyncio.to_thread(impact_overview, catalog, rows, ctx, svc.live.directory)
+        text = await asyncio.to_thread(impact_overview, catalog, rows, ctx)
         await send_html(context.bot, svc.store, settings.chat_id, text)
         return
     try:
@@ -123,7 +121,7 @@ async def cmd_impact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     except UserInputError as error:
         await send_html(context.bot, svc.store, settings.chat_id, t(lang, error.key, **error.values))
         return
-    result = await asyncio.to_thread(impact_of, FeeModel(catalog, svc.live.directory), change, rows)
+    result = await asyncio.to_thread(impact_of, FeeModel(catalog), change, rows)
     sent = await send_html(context.bot, svc.store, settings.chat_id, impact_detail(result, ctx))
     if sent is not None and result.affected:
         png = await asyncio.to_thread(impact_chart_png, result, lang)
