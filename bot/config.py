@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from bot.catalog.schema import TimeZoneName
+from bot.catalog.fields import TimeZoneName
 
 
 class ConfigError(ValueError):

@@ -29,7 +29,8 @@ from zoneinfo import available_timezones
 
 from sqlite_utils import Database
 
-from bot.catalog.schema import ID_PATTERN, Topic
+from bot.catalog.fields import ID_PATTERN
+from bot.catalog.schema import Topic
 from bot.clock import Clock
 from bot.i18n import LANGUAGES, normalize_language
 from bot.markets import reached_markets

@@ -129,3 +129,81 @@ def test_few_modules_sit_directly_under_bot() -> None:
     """Capabilities live in packages; only the faces, configuration, store and shared base sit at the top."""
     top = sorted(p.name for p in BOT.glob("*.py"))
     assert len(top) <= 13, top
+
+
+def _type_checking_lines(tree: ast.Module) -> set[int]:
+    """Lines under `if TYPE_CHECKING:`: those imports never run, so they make no cycle."""
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for inner in node.body:
+                lines.update(range(inner.lineno, (inner.end_lineno or inner.lineno) + 1))
+    return lines
+
+
+def import_graph(root: Path = BOT) -> dict[str, set[str]]:
+    """Module -> the bot modules it imports (anywhere in it, TYPE_CHECKING blocks aside)."""
+    modules = {module_name(path, root): path for path in root.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        skip = _type_checking_lines(ast.parse(path.read_text(encoding="utf-8")))
+        targets = set()
+        for line, target in bot_imports(path, root):
+            # `from bot.catalog import schema` names a module; `from bot.catalog.schema import Rule` a name in one.
+            while target not in modules and "." in target:
+                target = target.rsplit(".", 1)[0]
+            if line not in skip and target in modules and target != name:
+                targets.add(target)
+        graph[name] = targets
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in sorted(graph.get(node, ())):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(cycles)
+
+
+def test_no_import_cycles() -> None:
+    assert import_cycles(import_graph()) == []
+
+
+def test_the_cycle_check_finds_a_cycle(tmp_path: Path) -> None:
+    fake = tmp_path / "bot"
+    (fake / "catalog").mkdir(parents=True)
+    (fake / "catalog" / "__init__.py").write_text("")
+    (fake / "catalog" / "schema.py").write_text("from bot.catalog.fba_schema import Card\n")
+    (fake / "catalog" / "fba_schema.py").write_text("from bot.catalog.schema import Strict\n")
+    (fake / "catalog" / "fields.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot.catalog.schema import Rule\n"
+    )
+    assert import_cycles(import_graph(fake)) == [["bot.catalog.fba_schema", "bot.catalog.schema"]]

@@ -3,6 +3,3 @@
 Pure data. It imports only the shared base (clock, errors, money, i18n, zones, telegram_text): no store,
 no answers, no Telegram.
 """
-
-# schema.py imports fba_schema.py at its end; loading schema first keeps that order whichever is imported.
-from bot.catalog import schema as _schema  # noqa: F401

@@ -14,8 +14,9 @@ from decimal import ROUND_CEILING, Decimal
 from typing import NamedTuple
 
 from bot.catalog.fba_schema import FbaPriceBand, FbaRateCard, FbaRow, FbaSizeTier, SurchargeBase, WeightBasis
+from bot.catalog.fields import Confidence
 from bot.catalog.load import Catalog
-from bot.catalog.schema import Confidence, Rule
+from bot.catalog.schema import Rule
 from bot.money import round_cents
 
 __all__ = [

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from bot.catalog.schema import (
+from bot.catalog.fields import (
     MARKETPLACE_PATTERN,
     Amount,
     Confidence,

@@ -12,7 +12,7 @@ import re
 
 from pydantic import Field
 
-from bot.catalog.schema import Identifier, Strict
+from bot.catalog.fields import Identifier, Strict
 
 __all__ = ["MAPPINGS_DIR", "ProductGroupsFile", "fold_product_group"]
 

@@ -9,76 +9,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from bot.catalog.fba_schema import FbaRateCard, Surcharge
+from bot.catalog.fields import (
+    MARKETPLACE_PATTERN,
+    Amount,
+    ClockTime,
+    Confidence,
+    Identifier,
+    Strict,
+    Text,
+    TimeZoneName,
+)
 from bot.markets import reaches
-
-ID_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"
-MARKETPLACE_PATTERN = r"^(?:[A-Z]{2}|EU|ALL)$"
-
-
-def _exact_decimal(value: Any) -> Decimal:
-    """Accept "1.80" or 2, refuse 1.8: a float in a policy file has already lost its exact value."""
-    if isinstance(value, (bool, float)):
-        raise ValueError('write numbers as a string such as "0.30" or as a whole number, not a float')
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValueError(f"{value!r} is not a number") from None
-        if not number.is_finite():
-            raise ValueError(f"{value!r} is not a finite number")
-        return number
-    raise ValueError('expected a number written as a string such as "0.30"')
-
-
-def _non_negative(value: Decimal) -> Decimal:
-    if value < 0:
-        raise ValueError("must not be negative")
-    return value
-
-
-def _time_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder: IsADirectoryError
-        raise ValueError(f'{value!r} is not an IANA time zone such as "America/New_York"') from None
-    return value
-
-
-def _clock_time(value: str) -> str:
-    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-        raise ValueError(f"{value!r} is not a time of day written HH:MM")
-    return value
-
-
-Amount = Annotated[Decimal, BeforeValidator(_exact_decimal), AfterValidator(_non_negative)]
-TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
-ClockTime = Annotated[str, AfterValidator(_clock_time)]
-Identifier = Annotated[str, Field(pattern=ID_PATTERN, max_length=80)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-class Text(Strict):
-    """A text in both languages the bot speaks."""
-
-    en: str = Field(min_length=1)
-    zh: str = Field(min_length=1)
-
-    def get(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
 
 
 class Topic(StrEnum):
@@ -89,12 +37,6 @@ class Topic(StrEnum):
     PROGRAM = "program"
     COMPLIANCE = "compliance"
     LOGISTICS = "logistics"
-
-
-class Confidence(StrEnum):
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
 
 
 class EventKind(StrEnum):
@@ -467,10 +409,3 @@ class PolicyFile(Strict):
     categories: list[Category] = []
     rules: list[Rule] = []
     watch: list[WatchPage] = []  # pages the watcher checks beside the rules' sources
-
-
-# The FBA models build on the classes above, so they are imported last; Rule resolves them on first use.
-from bot.catalog.fba_schema import FbaRateCard, Surcharge  # noqa: E402
-
-Rule.model_rebuild()
-PolicyFile.model_rebuild()

@@ -18,7 +18,8 @@ from typing import Generic, TypeVar
 from pydantic import Field
 from rapidfuzz import fuzz, process
 
-from bot.catalog.schema import Identifier, PolicyFile, Strict
+from bot.catalog.fields import Identifier, Strict
+from bot.catalog.schema import PolicyFile
 
 __all__ = [
     "VOCABULARY_FILE",
