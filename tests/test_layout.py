@@ -149,7 +149,7 @@ def import_graph(root: Path = BOT) -> dict[str, set[str]]:
         skip = _type_checking_lines(ast.parse(path.read_text(encoding="utf-8")))
         targets = set()
         for line, target in bot_imports(path, root):
-            # `from bot.catalog import schema` names a module; `from bot.catalog.schema import Rule` a name in one.
+            # `from bot.catalog import schema` names a module; `from bot.catalog.schema import Rule`, a name.
             while target not in modules and "." in target:
                 target = target.rsplit(".", 1)[0]
             if line not in skip and target in modules and target != name:
