@@ -4,15 +4,13 @@ it; nothing is lost and at most the sends in flight repeat (the reminders' bound
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
-from conftest import ROOT
 from fake_telegram import FakeBotAPI
+from processes import start_bot
 
 from bot.clock import Clock
 from bot.reminders.dispatcher import Dispatcher
@@ -26,22 +24,7 @@ CONCURRENCY = Dispatcher.__init__.__kwdefaults__["concurrency"]
 
 
 def start(server: FakeBotAPI, tmp_path: Path) -> subprocess.Popen[str]:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[telegram]\nbase_url = "{server.base_url}"\nbase_file_url = "{server.base_file_url}"\n'
-        f'admins = [{ADMIN}]\n\n[store]\npath = "bot.db"\n\n[watch]\nenabled = false\n\n'
-        '[monitoring]\nlisten = ""\n',
-        encoding="utf-8",
-    )
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": server.token, "POLICYBOT_NOW": NOW.isoformat()}
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--config", str(config)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_bot(server, tmp_path, now=NOW, admins=[ADMIN], monitoring=False, stdout=subprocess.DEVNULL)
 
 
 def received(server: FakeBotAPI) -> Counter[int]:

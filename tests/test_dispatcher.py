@@ -11,7 +11,7 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -38,9 +38,8 @@ FAST = Limits(global_per_second=1000, per_chat_per_second=100, per_group_per_min
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "policybot.db", clock=Clock(NOW)) as opened:
-        yield opened
+def now() -> dt.datetime:
+    return NOW
 
 
 @pytest_asyncio.fixture

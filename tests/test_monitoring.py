@@ -12,8 +12,8 @@ import httpx
 import pytest
 from conftest import POLICIES
 from fake_telegram import FakeBotAPI
+from processes import USER, ask, free_port, start_bot, stop
 from telegram.error import NetworkError, TimedOut
-from test_run_process import _free_port, ask, start_bot, stop
 
 from bot.answers.live import LiveCatalog
 from bot.clock import Clock
@@ -48,8 +48,10 @@ def metric(text: str, name: str) -> float:
 
 def test_healthz_and_metrics_in_polling_mode(fake_telegram: FakeBotAPI, tmp_path: Path) -> None:
     server = fake_telegram
-    port = _free_port()
-    process = start_bot(server, tmp_path, config_extra=f'\n[monitoring]\nlisten = "127.0.0.1:{port}"\n')
+    port = free_port()
+    process = start_bot(
+        server, tmp_path, admins=[USER], config_extra=f'\n[monitoring]\nlisten = "127.0.0.1:{port}"\n'
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(timeout=10) as client:
@@ -78,13 +80,18 @@ def test_healthz_and_metrics_in_polling_mode(fake_telegram: FakeBotAPI, tmp_path
 
 def test_healthz_in_webhook_mode(fake_telegram: FakeBotAPI, tmp_path: Path) -> None:
     server = fake_telegram
-    port, hook = _free_port(), _free_port()
+    port, hook = free_port(), free_port()
     config_extra = (
         f'\n[monitoring]\nlisten = "127.0.0.1:{port}"\n'
         f'\n[telegram.webhook]\nlisten = "127.0.0.1"\nport = {hook}\npath = "hook"\nsecret_token = "s3cret"\n'
     )
     process = start_bot(
-        server, tmp_path, "--webhook", "https://bot.example.com/hook", config_extra=config_extra
+        server,
+        tmp_path,
+        "--webhook",
+        "https://bot.example.com/hook",
+        admins=[USER],
+        config_extra=config_extra,
     )
     try:
         with httpx.Client(timeout=10) as client:

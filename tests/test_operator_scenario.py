@@ -16,17 +16,16 @@ the kill lands in the reminders, as in the issue. The second start continues the
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import IO
 
-from conftest import POLICIES, ROOT
+from conftest import POLICIES
 from fake_telegram import FakeBotAPI
+from processes import start_bot
 
 from bot.answers.live import LiveCatalog
 from bot.clock import Clock
@@ -54,22 +53,8 @@ def first_reminder_due(scratch: Path) -> dt.datetime:
 
 
 def start(server: FakeBotAPI, tmp_path: Path, now: dt.datetime, log: IO[str]) -> subprocess.Popen[str]:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[telegram]\nbase_url = "{server.base_url}"\nbase_file_url = "{server.base_file_url}"\n\n'
-        '[store]\npath = "bot.db"\n\n[watch]\nenabled = false\n\n[monitoring]\nlisten = ""\n',
-        encoding="utf-8",
-    )
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": server.token, "POLICYBOT_NOW": now.isoformat()}
     # The log goes to a file: a pipe nobody reads while the bot runs would fill and stop it.
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--config", str(config)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-        text=True,
-    )
+    return start_bot(server, tmp_path, now=now, monitoring=False, stdout=subprocess.DEVNULL, stderr=log)
 
 
 def confirmations(server: FakeBotAPI) -> Counter[int]:

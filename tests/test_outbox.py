@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
-from bot.clock import Clock
 from bot.reminders.outbox import Outbox, Planned
 from bot.store import Store
 
@@ -16,8 +14,12 @@ CHAT = 42
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "bot.db", clock=Clock(NOW))
+def now() -> dt.datetime:
+    return NOW
+
+
+@pytest.fixture
+def store(store: Store) -> Store:
     store.ensure_chat(CHAT, "private", None, "en")
     return store
 

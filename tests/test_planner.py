@@ -151,8 +151,12 @@ def catalog(tmp_path: Path) -> Catalog:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "bot.db", clock=Clock(NOW))
+def now() -> dt.datetime:
+    return NOW
+
+
+@pytest.fixture
+def store(store: Store) -> Store:
     for chat_id in (CHAT, OTHER):
         store.ensure_chat(chat_id, "private", None, "en")
         store.subscribe(chat_id, [Subscription("demo", "US", "*")])
@@ -366,7 +370,7 @@ def test_only_reminders_due_within_the_window_are_written_until_the_window_reach
     plan_all(store, catalog, window_days=10)
     assert ("reminder", "demo-us-fee/effective/2026-02-20", 0) not in pending(store)
     assert ("reminder", "demo-us-fee/soon/2026-01-15", 0) in pending(store)
-    later = Store(tmp_path / "bot.db", clock=Clock(at("2026-02-12T00:00:00+00:00")))
+    later = Store(tmp_path / "policybot.db", clock=Clock(at("2026-02-12T00:00:00+00:00")))
     result = plan_all(later, catalog, window_days=10)
     assert ("reminder", "demo-us-fee/effective/2026-02-20", 0) in pending(later)
     assert result.added > 0
@@ -464,7 +468,7 @@ def test_a_dismissed_key_stays_dismissed_for_new_lead_days_and_later_windows(
     Outbox(store).dismiss(CHAT, key)
     store.update_settings(CHAT, lead_days=[30, 14, 7, 1, 0])  # a lead day never planned before
     plan_all(store, catalog)
-    later = Store(tmp_path / "bot.db", clock=Clock(at("2026-02-15T00:00:00+00:00")))  # 1 and 0 in the window
+    later = Store(tmp_path / "policybot.db", clock=Clock(at("2026-02-15T00:00:00+00:00")))  # 1 and 0 in the window
     plan_all(later, catalog)
     rows = later.db.execute(
         "SELECT lead, status FROM deliveries WHERE chat_id = ? AND key = ? ORDER BY lead", [CHAT, key]
@@ -475,7 +479,7 @@ def test_a_dismissed_key_stays_dismissed_for_new_lead_days_and_later_windows(
 
 def test_sent_rows_are_never_touched_by_a_replan(tmp_path: Path, store: Store, catalog: Catalog) -> None:
     plan_all(store, catalog)
-    later = Store(tmp_path / "bot.db", clock=Clock(at("2026-01-14T09:00:00+00:00")))
+    later = Store(tmp_path / "policybot.db", clock=Clock(at("2026-01-14T09:00:00+00:00")))
     outbox = Outbox(later)
     claimed = [d for d in outbox.claim_due() if d.chat_id == CHAT and d.key.startswith("demo-us-fee/")]
     assert [(d.key, d.lead) for d in claimed] == [("demo-us-fee/soon/2026-01-15", 1)]
@@ -496,7 +500,7 @@ def test_a_reminder_due_while_the_bot_was_down_stays_for_the_dispatcher(
     plan_all(store, catalog)
     identity = ("reminder", "demo-us-fee/soon/2026-01-15", 1)  # due 2026-01-14 09:00 UTC
     # The bot comes back at noon: re-planning at start must not withdraw what is now overdue.
-    back = Store(tmp_path / "bot.db", clock=Clock(at("2026-01-14T12:00:00+00:00")))
+    back = Store(tmp_path / "policybot.db", clock=Clock(at("2026-01-14T12:00:00+00:00")))
     result = plan_all(back, catalog)
     assert result.withdrawn == 0
     assert identity in pending(back)
@@ -513,7 +517,7 @@ def test_a_reminder_whose_event_passed_while_the_bot_was_down_is_left_to_be_reco
 ) -> None:
     plan_all(store, catalog)
     key = "demo-us-fee/soon/2026-01-15"
-    back = Store(tmp_path / "bot.db", clock=Clock(at("2026-01-19T12:00:00+00:00")))
+    back = Store(tmp_path / "policybot.db", clock=Clock(at("2026-01-19T12:00:00+00:00")))
     plan_all(back, catalog)
     assert {lead for _, k, lead in pending(back) if k == key} == {1, 0}
     Outbox(back).claim_due()

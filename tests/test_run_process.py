@@ -3,63 +3,13 @@ server, a scripted conversation, then SIGTERM and a clean exit. The token must n
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
-from conftest import ROOT
 from fake_telegram import FakeBotAPI
+from processes import USER, ask, free_port, start_bot, stop, texts, wait_listening
 
 from bot.i18n import to_plain_text
-
-USER = 601
-
-
-def start_bot(
-    server: FakeBotAPI, tmp_path: Path, *extra: str, config_extra: str = ""
-) -> subprocess.Popen[str]:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[telegram]\nbase_url = "{server.base_url}"\nbase_file_url = "{server.base_file_url}"\n'
-        f'admins = [{USER}]\n\n[store]\npath = "bot.db"\n\n[watch]\nenabled = false\n' + config_extra,
-        encoding="utf-8",
-    )
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": server.token,
-        "POLICYBOT_NOW": "2026-11-25T09:00:00+08:00",
-        "PYTHONIOENCODING": "utf-8",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--config", str(config), *extra],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def stop(process: subprocess.Popen[str]) -> tuple[int, str]:
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=30)
-    return process.returncode, stderr
-
-
-def texts(server: FakeBotAPI, chat_id: int) -> list[str]:
-    return [
-        to_plain_text(str(m.get("text") or m.get("caption") or "")) for m in server.sent_messages(chat_id)
-    ]
-
-
-def ask(server: FakeBotAPI, text: str) -> str:
-    before = len(server.sent_messages(USER))
-    server.message(USER, text, chat_type="private", language_code="zh-hans")
-    server.wait_for_sync(lambda: len(server.sent_messages(USER)) > before, timeout=30)
-    return texts(server, USER)[before]
 
 
 def press(server: FakeBotAPI, data: str) -> None:
@@ -82,7 +32,7 @@ def edited(server: FakeBotAPI) -> str:
 
 def test_scripted_conversation_then_sigterm(fake_telegram: FakeBotAPI, tmp_path: Path) -> None:
     server = fake_telegram
-    process = start_bot(server, tmp_path)
+    process = start_bot(server, tmp_path, admins=[USER])
     try:
         assert "跨境卖家" in ask(server, "/start")
         ask(server, "/subscribe")
@@ -108,14 +58,14 @@ def test_scripted_conversation_then_sigterm(fake_telegram: FakeBotAPI, tmp_path:
 def test_webhook_mode_checks_the_secret_token(fake_telegram: FakeBotAPI, tmp_path: Path) -> None:
     server = fake_telegram
     with httpx.Client() as client:
-        port = _free_port()
+        port = free_port()
         config_extra = (
             "\n[telegram.webhook]\n"
             f'listen = "127.0.0.1"\nport = {port}\npath = "hook"\nsecret_token = "s3cret-Token"\n'
         )
         # Telegram posts to the public HTTPS URL; the reverse proxy forwards to 127.0.0.1:port/hook.
         public = "https://bot.example.com/hook"
-        process = start_bot(server, tmp_path, "--webhook", public, config_extra=config_extra)
+        process = start_bot(server, tmp_path, "--webhook", public, admins=[USER], config_extra=config_extra)
         try:
             server.wait_for_sync(lambda: server.webhook is not None, timeout=30)
             assert server.webhook is not None and server.webhook.get("secret_token") == "s3cret-Token"
@@ -131,7 +81,7 @@ def test_webhook_mode_checks_the_secret_token(fake_telegram: FakeBotAPI, tmp_pat
                 },
             }
             url = f"http://127.0.0.1:{port}/hook"
-            _wait_listening(client, url)
+            wait_listening(client, url)
             forged = client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
             assert forged.status_code == 403
             server.add_chat(USER, "private", first_name="A")
@@ -148,28 +98,7 @@ def test_webhook_mode_checks_the_secret_token(fake_telegram: FakeBotAPI, tmp_pat
 
 
 def test_webhook_without_a_secret_is_refused(fake_telegram: FakeBotAPI, tmp_path: Path) -> None:
-    process = start_bot(fake_telegram, tmp_path, "--webhook", "https://bot.example.com/hook")
+    process = start_bot(fake_telegram, tmp_path, "--webhook", "https://bot.example.com/hook", admins=[USER])
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 2
     assert "secret_token" in stderr
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_listening(client: httpx.Client, url: str) -> None:
-    import time
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            client.get(url)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError(f"nothing listens at {url}")

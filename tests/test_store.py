@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
 
-from bot.clock import Clock
 from bot.store import (
     MIGRATIONS,
     ChatSettings,
@@ -29,14 +27,13 @@ ALICE, BOB = 11, 12
 
 
 @pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "policybot.db"
+def now() -> dt.datetime:
+    return START
 
 
 @pytest.fixture
-def store(path: Path) -> Iterator[Store]:
-    with Store(path, clock=Clock(START)) as opened:
-        yield opened
+def path(db_path: Path) -> Path:
+    return db_path
 
 
 def raw(path: Path, sql: str) -> list[tuple[object, ...]]:

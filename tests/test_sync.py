@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -104,9 +103,8 @@ def policies(tmp_path: Path) -> Policies:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "bot.sqlite", clock=Clock(START)) as opened:
-        yield opened
+def now() -> dt.datetime:
+    return START
 
 
 def rows(store: Store, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:

@@ -9,7 +9,6 @@ import pytest
 from test_planner import demo_catalog
 
 from bot.catalog.load import Catalog
-from bot.clock import Clock
 from bot.errors import UserInputError
 from bot.i18n import t
 from bot.reminders.outbox import Outbox
@@ -30,8 +29,12 @@ CHAT, OTHER = 7, 8
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "bot.db", clock=Clock(NOW))
+def now() -> dt.datetime:
+    return NOW
+
+
+@pytest.fixture
+def store(store: Store) -> Store:
     store.ensure_chat(CHAT, "private", None, "zh")  # Asia/Shanghai by default
     store.ensure_chat(OTHER, "private", None, "en")
     return store
