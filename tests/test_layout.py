@@ -207,3 +207,15 @@ def test_the_cycle_check_finds_a_cycle(tmp_path: Path) -> None:
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot.catalog.schema import Rule\n"
     )
     assert import_cycles(import_graph(fake)) == [["bot.catalog.fba_schema", "bot.catalog.schema"]]
+
+
+def test_tests_are_grouped_by_package() -> None:
+    """Each test file sits in the folder of the part of bot/ it tests; only project-wide checks sit at the top."""
+    tests = BOT.parent / "tests"
+    parts = {p.parent.name for p in BOT.glob("*/__init__.py")} | {"store", "cli"}
+    top = sorted(p.name for p in tests.glob("test_*.py"))
+    assert top == ["test_layout.py", "test_quality.py"]
+    for path in tests.rglob("test_*.py"):
+        folder = path.relative_to(tests).parts[0]
+        if path.parent != tests and folder != "fake_telegram":
+            assert folder in parts, f"{path.relative_to(tests)}: '{folder}' is no part of bot/"

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from conftest import POLICIES
 from fake_telegram import FakeBotAPI
-from processes import USER, ask, free_port, start_bot, stop
+from support.processes import USER, ask, free_port, start_bot, stop
 from telegram.error import NetworkError, TimedOut
 
 from bot.answers.live import LiveCatalog

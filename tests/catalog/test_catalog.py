@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import POLICIES
+from conftest import POLICIES, SHARED_REFERENCE
 
 from bot.catalog.load import Catalog, CatalogError, load_catalog
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+REFERENCE = SHARED_REFERENCE
 
 GOOD_RULE = """
 [[rules]]

@@ -25,7 +25,7 @@ from typing import IO
 
 from conftest import POLICIES
 from fake_telegram import FakeBotAPI
-from processes import start_bot
+from support.processes import start_bot
 
 from bot.answers.live import LiveCatalog
 from bot.clock import Clock

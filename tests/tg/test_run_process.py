@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 from fake_telegram import FakeBotAPI
-from processes import USER, ask, free_port, start_bot, stop, texts, wait_listening
+from support.processes import USER, ask, free_port, start_bot, stop, texts, wait_listening
 
 from bot.i18n import to_plain_text
 

@@ -4,7 +4,7 @@ in a reminder. Totals are checked against a hand computation from the policy fil
 
 from __future__ import annotations
 
-from test_skus import SMALL, fee_preview, fee_preview_row
+from support.sku_files import SMALL, fee_preview, fee_preview_row
 from test_telegram_bot import ADMIN, GROUP, MEMBER, NOW, Bot, bot  # noqa: F401  (the fixture)
 
 from bot.reminders.outbox import Outbox

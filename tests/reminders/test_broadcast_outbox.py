@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from fake_telegram import FakeBotAPI
-from processes import start_bot
+from support.processes import start_bot
 
 from bot.clock import Clock
 from bot.reminders.dispatcher import Dispatcher

@@ -468,7 +468,9 @@ def test_a_dismissed_key_stays_dismissed_for_new_lead_days_and_later_windows(
     Outbox(store).dismiss(CHAT, key)
     store.update_settings(CHAT, lead_days=[30, 14, 7, 1, 0])  # a lead day never planned before
     plan_all(store, catalog)
-    later = Store(tmp_path / "policybot.db", clock=Clock(at("2026-02-15T00:00:00+00:00")))  # 1 and 0 in the window
+    later = Store(
+        tmp_path / "policybot.db", clock=Clock(at("2026-02-15T00:00:00+00:00"))
+    )  # 1 and 0 in the window
     plan_all(later, catalog)
     rows = later.db.execute(
         "SELECT lead, status FROM deliveries WHERE chat_id = ? AND key = ? ORDER BY lead", [CHAT, key]

@@ -23,7 +23,7 @@ from fake_telegram import FakeBotAPI
 
 from bot.i18n import to_plain_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_NOW = "2026-11-25T09:00:00+08:00"
 USER = 601  # the user who talks to the bot in a scripted conversation
 

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import POLICIES, context
+from conftest import POLICIES, REFERENCE_COPY, context
 
 from bot.answers.core import Answers
 from bot.catalog.load import Catalog, CatalogError, load_catalog
@@ -26,7 +26,7 @@ from bot.store import ChatSettings, Store, Subscription
 from bot.watch.watcher import sources_from
 
 # Copies of the team's research files (shared/reference/), so CI checks the catalog against them too.
-REFERENCE = Path(__file__).resolve().parent / "reference"
+REFERENCE = REFERENCE_COPY
 FACTS_2026 = REFERENCE / "policy-facts-2026-2027.md"
 FACTS_2025 = REFERENCE / "policy-facts-2025-2026.md"
 # The fuel and logistics surcharges get their own surcharge model (issue 11).
