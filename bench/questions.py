@@ -3,7 +3,9 @@
 Accuracy: every question of tests/questions.toml is asked through `Answers.ask` over the shipped catalog
 (today = 2026-12-01). A question is right at top-1 when the rule it expects is the first rule the answer
 is about and the reply holds every fact it lists; at top-3 when that rule is among the first three and the
-facts are there. Wrong ones are listed.
+facts are there. A question may also list `excludes` (text the reply must not hold, e.g. "Amazon" when
+Walmart's fee was asked) and a `kind` (tests/questions_heldout_17.toml): the score is then printed per kind
+too. Wrong ones are listed.
 
 Latency, with `time.perf_counter_ns` around each `Answers.reply(text, ctx)` (the whole free-text path:
 understanding, search, the answer and its buttons): the question set over the shipped catalog and over
@@ -16,6 +18,7 @@ asserts anything. Tails move with other load on the machine: compare runs made o
 Run from the repository root:
     python bench/questions.py [--rules 2000] [--iterations 2000] [--file tests/questions.toml]
     python bench/questions.py --file tests/questions_heldout.toml --accuracy-only
+    python bench/questions.py --file tests/questions_heldout_17.toml --accuracy-only
 """
 
 from __future__ import annotations
@@ -49,8 +52,12 @@ P99_TARGET_MS = 10.0
 QUESTIONS_FILE = ROOT / "tests" / "questions.toml"
 
 
+def _lang(text: str) -> str:
+    return "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
+
+
 def _ctx(text: str) -> ChatContext:
-    if re.search(r"[\u4e00-\u9fff]", text):
+    if _lang(text) == "zh":
         return ChatContext("zh", ZoneInfo("Asia/Shanghai"), TODAY)
     return ChatContext("en", ZoneInfo("America/New_York"), TODAY)
 
@@ -70,6 +77,9 @@ def rank_of(answers: Answers, question: dict[str, object]) -> tuple[int | None, 
     ids = [rule.id for rule in answered.rules]
     facts = [str(fact) for fact in question.get("contains", [])]  # type: ignore[attr-defined]
     if not all(fact in answered.reply.plain for fact in facts):
+        return None, ids
+    unwanted = [str(text) for text in question.get("excludes", [])]  # type: ignore[attr-defined]
+    if any(text in answered.reply.plain for text in unwanted):
         return None, ids
     expected = _expected(question)
     if not expected:
@@ -140,9 +150,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"policybot question set, Python {sys.version.split()[0]}, today={TODAY}")
     print(f"questions: {len(texts)} ({zh} zh, {len(texts) - zh} en) from {_shown(questions_file)}")
     print(f"top-1: {top1:.1%}   top-3: {top3:.1%}   (target top-1 >= {TOP1_TARGET:.0%})")
+    kinds = sorted({str(q["kind"]) for q in questions if "kind" in q})
+    for kind in kinds:
+        of_kind = [(rank, _lang(str(q["q"]))) for q, rank, _ in ranks if q.get("kind") == kind]
+        zh_of_kind = sum(1 for _, lang in of_kind if lang == "zh")
+        kind_top1 = sum(1 for rank, _ in of_kind if rank == 0) / len(of_kind)
+        kind_top3 = sum(1 for rank, _ in of_kind if rank is not None and rank < 3) / len(of_kind)
+        print(
+            f"  {kind:<12} {len(of_kind):>3} ({zh_of_kind} zh, {len(of_kind) - zh_of_kind} en)"
+            f"   top-1: {kind_top1:>6.1%}   top-3: {kind_top3:>6.1%}"
+        )
     for question, rank, ids in ranks:
         if rank != 0:
-            print(f"  {'top-3' if rank is not None else 'wrong'}: {question['q']} -> {ids[:3]}")
+            kind = f"[{question['kind']}] " if "kind" in question else ""
+            print(f"  {'top-3' if rank is not None else 'wrong'}: {kind}{question['q']} -> {ids[:3]}")
     if args.accuracy_only:
         print(f"\ntop1={top1:.3f} top3={top3:.3f}")
         return 0
