@@ -115,35 +115,85 @@ _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _NOT_ASCII_BEFORE = r"(?<![A-Za-z0-9.,/\-])"  # not inside a word, a number or an id
 _NOT_DIGIT_AFTER = r"(?![0-9])"
 
-# (pattern, has a year). Full dates first, so that a yearless pattern never takes part of one.
-_DATE_PATTERNS: list[tuple[re.Pattern[str], bool]] = [
-    (re.compile(_NOT_ASCII_BEFORE + r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})(?![0-9\-])"), True),
-    (re.compile(_NOT_ASCII_BEFORE + r"(?P<year>\d{4})/(?P<month>\d{1,2})/(?P<day>\d{1,2})(?![0-9/])"), True),
+# (pattern, has a year, characters one of which the line must hold for the pattern to be tried: a cheap
+# test that spares most lines most regexes). Full dates first, so that a yearless pattern never takes
+# part of one.
+_CAPITALS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_DATE_PATTERNS: list[tuple[re.Pattern[str], bool, str]] = [
+    (
+        re.compile(_NOT_ASCII_BEFORE + r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})(?![0-9\-])"),
+        True,
+        "-",
+    ),
+    (
+        re.compile(_NOT_ASCII_BEFORE + r"(?P<year>\d{4})/(?P<month>\d{1,2})/(?P<day>\d{1,2})(?![0-9/])"),
+        True,
+        "/",
+    ),
     (
         re.compile(r"(?<![0-9])(?P<year>\d{4})\s*年\s*(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号]"),
         True,
+        "年",
     ),
     (
         re.compile(
             _NOT_ASCII_BEFORE + r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})(?![0-9]|\.[0-9])"
         ),
         True,
+        ".",
     ),
-    (re.compile(r"\b" + _MONTH + r"\s+" + _DAY + r",?\s+(?P<year>\d{4})" + _NOT_DIGIT_AFTER), True),
+    (
+        re.compile(
+            _NOT_ASCII_BEFORE + r"(?P<year>\d{4})\.(?P<month>\d{1,2})\.(?P<day>\d{1,2})(?![0-9]|\.[0-9])"
+        ),
+        True,
+        ".",
+    ),
+    # Month first, as in the US, unless the first number cannot be a month ("15/4/2026").
+    (
+        re.compile(_NOT_ASCII_BEFORE + r"(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})(?![0-9/])"),
+        True,
+        "/",
+    ),
+    (
+        re.compile(
+            r"(?P<era>令和|平成)\s*(?P<year>\d{1,2}|元)\s*年\s*(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*日"
+        ),
+        True,
+        "和成",
+    ),
+    (
+        re.compile(r"\b" + _MONTH + r"\s+" + _DAY + r",?\s+(?P<year>\d{4})" + _NOT_DIGIT_AFTER),
+        True,
+        _CAPITALS,
+    ),
     (
         re.compile(r"(?<![0-9.])" + _DAY + r"\.?\s+" + _MONTH + r",?\s+(?P<year>\d{4})" + _NOT_DIGIT_AFTER),
         True,
+        _CAPITALS,
     ),
-    (re.compile(r"(?<![0-9年])(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号]"), False),
-    (re.compile(r"\b" + _MONTH + r"\s+" + _DAY + r"(?![0-9])(?!\s*,?\s*\d{4})"), False),
-    (re.compile(r"(?<![0-9.,])" + _DAY + r"\.?\s+" + _MONTH + r"(?![A-Za-z])(?!\s*,?\s*\d{4})"), False),
+    (re.compile(r"(?<![0-9年])(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号]"), False, "月"),
+    (re.compile(r"\b" + _MONTH + r"\s+" + _DAY + r"(?![0-9])(?!\s*,?\s*\d{4})"), False, _CAPITALS),
+    (
+        re.compile(r"(?<![0-9.,])" + _DAY + r"\.?\s+" + _MONTH + r"(?![A-Za-z])(?!\s*,?\s*\d{4})"),
+        False,
+        _CAPITALS,
+    ),
 ]
 
+_ERAS = {"令和": 2018, "平成": 1988}  # the year before each Japanese era's first year
+
 _NUMBER = r"\d{1,3}(?:[,.]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
+_PERCENT_SIGN = r"(?:%|percent\b|per cent\b|Prozent\b|パーセント)"
 _PERCENT_RANGE = re.compile(
-    r"(?<![0-9.,])(?P<low>" + _NUMBER + r")\s*%?\s*(?:-|–|—|~|〜|至|到|bis)\s*(?P<high>" + _NUMBER + r")\s*%"
+    r"(?<![0-9.,])(?P<low>"
+    + _NUMBER
+    + r")\s*%?\s*(?:-|–|—|~|〜|至|到|bis)\s*(?P<high>"
+    + _NUMBER
+    + r")\s*"
+    + _PERCENT_SIGN
 )
-_PERCENT = re.compile(r"(?<![0-9.,])(?P<number>" + _NUMBER + r")\s*%")
+_PERCENT = re.compile(r"(?<![0-9.,])(?P<number>" + _NUMBER + r")\s*" + _PERCENT_SIGN)
 
 # Currency marks, longest first within each alternative so that "US$" wins over "$".
 _PREFIXES = {
@@ -172,6 +222,7 @@ _MONEY = re.compile(
     r"(?:\s*(?P<suffix>" + _alternation(_SUFFIXES) + r")(?![A-Za-z]))?"
 )
 _CHINESE_NUMERALS = re.compile("[〇零一二三四五六七八九十百千万亿两]")
+_DIGIT = re.compile("[0-9]")
 _KANA = re.compile("[\u3040-\u30ff]")
 _HAN = re.compile("[\u4e00-\u9fff]")
 
@@ -182,26 +233,8 @@ def extract_values(text: str, *, year: int | None = None) -> list[Value]:
     A date written without a year takes the year of the nearest full date in the text (by line), else
     `year` (the page's context), else it is left out.
     """
-    lines = text.splitlines()
-    yen = "JPY" if _KANA.search(text) or not _HAN.search(text) else "CNY"
-    found: list[tuple[int, int, Value | _YearlessDate]] = []
-    for number, line in enumerate(lines, start=1):
-        readable = _readable(line)
-        taken: list[tuple[int, int]] = []
-        for start, item in _line_values(readable, line, number, yen, taken):
-            found.append((number, start, item))
-    full_date_lines = [
-        (number, item) for number, _, item in found if isinstance(item, Value) and item.kind == "date"
-    ]
-    values: list[Value] = []
-    for number, _, item in sorted(found, key=lambda entry: (entry[0], entry[1])):
-        if isinstance(item, _YearlessDate):
-            dated = item.with_year(_year_near(number, full_date_lines, year))
-            if dated is not None:
-                values.append(dated)
-        else:
-            values.append(item)
-    return values
+    page = _Page(text, year)
+    return [value for number in range(1, len(page.lines) + 1) for value in page.values(number)]
 
 
 def diff_values(old_text: str, new_text: str, *, year: int | None = None) -> ValueDiff:
@@ -209,12 +242,12 @@ def diff_values(old_text: str, new_text: str, *, year: int | None = None) -> Val
 
     Lines are compared with difflib after NFKC. In each changed block, a value found on both sides is
     unchanged; the rest pair by kind and position on lines that are the same line edited, and what does
-    not pair is added or removed.
+    not pair is added or removed. Only the changed lines are read (and, for a date without a year, the
+    lines around it up to the nearest full date), so the time grows with the change, not the page.
     """
-    old_lines = [_comparable(line) for line in old_text.splitlines()]
-    new_lines = [_comparable(line) for line in new_text.splitlines()]
-    old_by_line = _by_line(extract_values(old_text, year=year))
-    new_by_line = _by_line(extract_values(new_text, year=year))
+    old_page, new_page = _Page(old_text, year), _Page(new_text, year)
+    old_lines = [_comparable(line) for line in old_page.lines]
+    new_lines = [_comparable(line) for line in new_page.lines]
     added: list[Value] = []
     removed: list[Value] = []
     changed: list[ValueChange] = []
@@ -222,13 +255,54 @@ def diff_values(old_text: str, new_text: str, *, year: int | None = None) -> Val
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        old_block = {n: old_by_line.get(n, []) for n in range(i1 + 1, i2 + 1)}
-        new_block = {n: new_by_line.get(n, []) for n in range(j1 + 1, j2 + 1)}
+        old_block = {n: old_page.values(n) for n in range(i1 + 1, i2 + 1)}
+        new_block = {n: new_page.values(n) for n in range(j1 + 1, j2 + 1)}
         block_added, block_removed, block_changed = _compare_block(old_block, new_block, old_lines, new_lines)
         added += block_added
         removed += block_removed
         changed += block_changed
     return ValueDiff(tuple(added), tuple(removed), tuple(changed))
+
+
+class _Page:
+    """A page's lines, each read once and only when asked for."""
+
+    def __init__(self, text: str, context_year: int | None) -> None:
+        self.lines = text.splitlines()
+        self.context_year = context_year
+        self.yen = "JPY" if _KANA.search(text) or not _HAN.search(text) else "CNY"
+        self._read: dict[int, list[Value | _YearlessDate]] = {}
+
+    def values(self, number: int) -> list[Value]:
+        """The values of line `number` (1-based), dates without a year dated or dropped."""
+        values: list[Value] = []
+        for item in self._items(number):
+            if isinstance(item, _YearlessDate):
+                dated = item.with_year(self._year_near(number))
+                if dated is not None:
+                    values.append(dated)
+            else:
+                values.append(item)
+        return values
+
+    def _items(self, number: int) -> list[Value | _YearlessDate]:
+        if number not in self._read:
+            line = self.lines[number - 1]
+            readable = _readable(line)
+            # Most lines of a page hold no digit, so no value: skip the regexes.
+            found = _line_values(readable, line, number, self.yen) if _DIGIT.search(readable) else []
+            self._read[number] = [item for _, item in sorted(found, key=lambda entry: entry[0])]
+        return self._read[number]
+
+    def _year_near(self, number: int) -> int | None:
+        """The year of the nearest full date, by line; on a tie, the one above."""
+        for distance in range(len(self.lines)):
+            for near in (number - distance, number + distance):
+                if 1 <= near <= len(self.lines):
+                    for item in self._items(near):
+                        if isinstance(item, Value) and item.kind == "date":
+                            return int(item.value[:4])
+        return self.context_year
 
 
 @dataclass(frozen=True)
@@ -264,19 +338,22 @@ def _comparable(line: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", line).split())
 
 
-def _line_values(
-    readable: str, line: str, number: int, yen: str, taken: list[tuple[int, int]]
-) -> list[tuple[int, Value | _YearlessDate]]:
+def _line_values(readable: str, line: str, number: int, yen: str) -> list[tuple[int, Value | _YearlessDate]]:
     found: list[tuple[int, Value | _YearlessDate]] = []
+    taken: list[tuple[int, int]] = []  # spans read already: a later kind does not read them again
     original = line.strip()
-    for pattern, has_year in _DATE_PATTERNS:
+    for pattern, has_year, hint in _DATE_PATTERNS:
+        if not any(char in readable for char in hint):
+            continue
         for match in pattern.finditer(readable):
             if _overlaps(match.span(), taken):
                 continue
             month = _month_number(match.group("month"))
             day = int(match.group("day"))
             if has_year:
-                date = _date(int(match.group("year")), month, day)
+                if "/" in match.group() and month > 12 >= day:
+                    month, day = day, month  # "15/4/2026" can only be day first
+                date = _date(_year_number(match), month, day)
                 if date is None:
                     continue
                 item: Value | _YearlessDate = Value(
@@ -354,6 +431,13 @@ def _plain(amount: Decimal) -> str:
     return format(amount.normalize(), "f")
 
 
+def _year_number(match: re.Match[str]) -> int:
+    year = match.group("year")
+    if "era" not in match.re.groupindex:
+        return int(year)
+    return _ERAS[match.group("era")] + (1 if year == "元" else int(year))
+
+
 def _month_number(month: str) -> int:
     return int(month) if month.isdigit() else _MONTHS[month.lower()]
 
@@ -369,22 +453,6 @@ def _date(year: int, month: int, day: int) -> dt.date | None:
 
 def _overlaps(span: tuple[int, int], taken: Sequence[tuple[int, int]]) -> bool:
     return any(span[0] < end and start < span[1] for start, end in taken)
-
-
-def _year_near(
-    line_number: int, full_dates: Sequence[tuple[int, Value]], context_year: int | None
-) -> int | None:
-    if not full_dates:
-        return context_year
-    _, nearest = min(full_dates, key=lambda entry: (abs(entry[0] - line_number), entry[0] > line_number))
-    return int(nearest.value[:4])
-
-
-def _by_line(values: Iterable[Value]) -> dict[int, list[Value]]:
-    by_line: dict[int, list[Value]] = {}
-    for value in values:
-        by_line.setdefault(value.line_number, []).append(value)
-    return by_line
 
 
 def _compare_block(
@@ -427,7 +495,12 @@ def _compare_block(
 def _paired_lines(
     old_numbers: Sequence[int], new_numbers: Sequence[int], old_lines: Sequence[str], new_lines: Sequence[str]
 ) -> list[tuple[int, int]]:
-    """Old and new lines of a block that are the same line edited, each paired with its most alike."""
+    """Old and new lines of a block that are the same line edited, each paired with its most alike.
+
+    One line replaced by one line is that line edited, however much of it was rewritten.
+    """
+    if len(old_numbers) == 1 and len(new_numbers) == 1:
+        return [(old_numbers[0], new_numbers[0])]
     candidates = []
     for n_old in old_numbers:
         for n_new in new_numbers:

@@ -31,6 +31,12 @@ def values(text: str, year: int | None = None) -> list[str]:
         ("ab 1. März 2026", "2026-03-01"),
         ("2027年1月15日より", "2027-01-15"),
         ("２０２６年４月１５日", "2026-04-15"),
+        ("自2026.3.12起", "2026-03-12"),
+        ("takes effect on 3/4/2026", "2026-03-04"),
+        ("gilt ab 15/4/2026", "2026-04-15"),
+        ("令和8年4月1日より", "2026-04-01"),
+        ("平成31年4月30日まで", "2019-04-30"),
+        ("since 2026-04-17T00:00:00Z", "2026-04-17"),
     ],
 )
 def test_each_date_form(text: str, expected: str) -> None:
@@ -61,6 +67,8 @@ def test_impossible_dates_are_not_dates() -> None:
         ("販売手数料率：10％", ["10%"]),
         ("commission 10.8–11.78%", ["10.8%", "11.78%"]),
         ("between 5% and 50%", ["5%", "50%"]),
+        ("a surcharge of 15 percent", ["15%"]),
+        ("ein Zuschlag von 1,5 Prozent", ["1.5%"]),
     ],
 )
 def test_each_percent_form(text: str, expected: list[str]) -> None:
