@@ -119,6 +119,7 @@ _NOT_DIGIT_AFTER = r"(?![0-9])"
 # test that spares most lines most regexes). Full dates first, so that a yearless pattern never takes
 # part of one.
 _CAPITALS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_US_DATE = re.compile(_NOT_ASCII_BEFORE + r"(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})(?![0-9/])")
 _DATE_PATTERNS: list[tuple[re.Pattern[str], bool, str]] = [
     (
         re.compile(_NOT_ASCII_BEFORE + r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})(?![0-9\-])"),
@@ -150,11 +151,7 @@ _DATE_PATTERNS: list[tuple[re.Pattern[str], bool, str]] = [
         ".",
     ),
     # Month first, as in the US, unless the first number cannot be a month ("15/4/2026").
-    (
-        re.compile(_NOT_ASCII_BEFORE + r"(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})(?![0-9/])"),
-        True,
-        "/",
-    ),
+    (_US_DATE, True, "/"),
     (
         re.compile(
             r"(?P<era>令和|平成)\s*(?P<year>\d{1,2}|元)\s*年\s*(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*日"
@@ -351,7 +348,7 @@ def _line_values(readable: str, line: str, number: int, yen: str) -> list[tuple[
             month = _month_number(match.group("month"))
             day = int(match.group("day"))
             if has_year:
-                if "/" in match.group() and month > 12 >= day:
+                if pattern is _US_DATE and month > 12 >= day:
                     month, day = day, month  # "15/4/2026" can only be day first
                 date = _date(_year_number(match), month, day)
                 if date is None:

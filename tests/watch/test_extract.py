@@ -55,7 +55,7 @@ def test_a_date_without_year_takes_the_page_context_year_or_is_dropped() -> None
 
 
 def test_impossible_dates_are_not_dates() -> None:
-    assert values("2026-02-30, 31.04.2026, 2026年13月1日, 2月30日", year=2026) == []
+    assert values("2026-02-30, 31.04.2026, 2026年13月1日, 2月30日, 2026/13/4, 13/13/2026", year=2026) == []
 
 
 @pytest.mark.parametrize(
