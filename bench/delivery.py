@@ -57,7 +57,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from fake_telegram import FakeBotAPI  # noqa: E402
-from telegram import Bot, InlineKeyboardMarkup  # noqa: E402
+from telegram import Bot  # noqa: E402
 from telegram.error import TelegramError  # noqa: E402
 from telegram.ext import AIORateLimiter, ExtBot  # noqa: E402
 
@@ -65,8 +65,10 @@ from bot.clock import Clock  # noqa: E402
 from bot.reminders.dispatcher import Dispatcher, Limits  # noqa: E402
 from bot.reminders.outbox import Delivery  # noqa: E402
 from bot.reminders.pacing import ArrivalWindow  # noqa: E402
+from bot.reminders.sender import Keyboard  # noqa: E402
 from bot.store import ChatSettings, Store  # noqa: E402
 from bot.tg.reminders import dispatch_concurrency  # noqa: E402
+from bot.tg.sender import TelegramSender  # noqa: E402
 
 FIRST_CHAT = 100_000
 MARK = re.compile(r"#(\d+)")
@@ -242,9 +244,9 @@ def fill_outbox(store: Store, messages: int) -> set[int]:
     return {int(row[0]) for row in store.db.execute("SELECT id FROM deliveries").fetchall()}
 
 
-def render(deliveries: list[Delivery], settings: ChatSettings) -> tuple[str, InlineKeyboardMarkup | None]:
+def render(deliveries: list[Delivery], settings: ChatSettings) -> tuple[str, Keyboard]:
     lines = [f"<b>#{d.id}</b> {d.payload['title']} in {d.lead} days" for d in deliveries]
-    return "\n".join(lines), None
+    return "\n".join(lines), ()
 
 
 async def run_dispatcher(
@@ -263,7 +265,7 @@ async def run_dispatcher(
         expected = fill_outbox(store, messages)
         async with Bot(server.token, base_url=server.base_url, base_file_url=server.base_file_url) as bot:
             dispatcher = Dispatcher(
-                bot,
+                TelegramSender(bot),
                 store,
                 render,
                 limits=Limits(global_per_second=limit),

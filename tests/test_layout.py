@@ -11,7 +11,7 @@ from pathlib import Path
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
 
-BASE = {"clock", "errors", "money", "i18n", "markets", "zones", "telegram_text"}
+BASE = {"backoff", "clock", "errors", "money", "i18n", "markets", "zones", "telegram_text"}
 
 # What each part of bot/ may import besides itself. A part is a package under bot/ or a top-level module.
 ALLOWED: dict[str, set[str]] = {
@@ -128,7 +128,7 @@ def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
 def test_few_modules_sit_directly_under_bot() -> None:
     """Capabilities live in packages; only the faces, configuration, store and shared base sit at the top."""
     top = sorted(p.name for p in BOT.glob("*.py"))
-    assert len(top) <= 13, top
+    assert len(top) <= 14, top
 
 
 def _type_checking_lines(tree: ast.Module) -> set[int]:
@@ -210,7 +210,7 @@ def test_the_cycle_check_finds_a_cycle(tmp_path: Path) -> None:
 
 
 def test_tests_are_grouped_by_package() -> None:
-    """Each test file sits in the folder of the part of bot/ it tests; only project-wide checks sit at the top."""
+    """Each test sits in the folder of the part of bot/ it tests; only project-wide checks sit at the top."""
     tests = BOT.parent / "tests"
     parts = {p.parent.name for p in BOT.glob("*/__init__.py")} | {"store", "cli"}
     top = sorted(p.name for p in tests.glob("test_*.py"))
@@ -219,3 +219,51 @@ def test_tests_are_grouped_by_package() -> None:
         folder = path.relative_to(tests).parts[0]
         if path.parent != tests and folder != "fake_telegram":
             assert folder in parts, f"{path.relative_to(tests)}: '{folder}' is no part of bot/"
+
+
+# Telegram stays in the adapter (DESIGN.md, decision 5): the rest of the bot sends through the `Sender`
+# protocol (bot/reminders/sender.py); cli.py wires the adapter.
+TELEGRAM_ALLOWED = ("bot/tg/", "bot/cli.py")
+
+
+def telegram_imports(root: Path = BOT) -> list[str]:
+    """Every `import telegram...` / `from telegram... import` outside bot/tg/ and bot/cli.py."""
+    problems = []
+    for path in sorted(root.rglob("*.py")):
+        where = path.relative_to(root.parent).as_posix()
+        if where.startswith(TELEGRAM_ALLOWED):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            problems += [
+                f"{where}:{node.lineno}: imports {n}" for n in names if n.split(".")[0] == "telegram"
+            ]
+    return problems
+
+
+def test_only_tg_and_cli_import_telegram() -> None:
+    assert telegram_imports() == []
+
+
+def test_the_telegram_check_catches_an_import(tmp_path: Path) -> None:
+    """A reminders module importing telegram in any form is reported; tg and cli may, telegram_text is
+    only a name that starts alike."""
+    fake = tmp_path / "bot"
+    (fake / "reminders").mkdir(parents=True)
+    (fake / "tg").mkdir()
+    (fake / "reminders" / "dispatcher.py").write_text("from telegram.error import RetryAfter\n")
+    (fake / "reminders" / "text.py").write_text("def f():\n    import telegram\n")
+    (fake / "reminders" / "plain.py").write_text(
+        "from bot.telegram_text import split_html\nimport telegramx\n"
+    )
+    (fake / "tg" / "sender.py").write_text("from telegram import Bot\n")
+    (fake / "cli.py").write_text("import telegram.ext\n")
+    assert telegram_imports(fake) == [
+        "bot/reminders/dispatcher.py:1: imports telegram.error",
+        "bot/reminders/text.py:2: imports telegram",
+    ]

@@ -1,4 +1,4 @@
-"""Delivery: the outbox's due rows sent to Telegram within its limits, each reminder once.
+"""Delivery: the outbox's due rows sent through a `Sender` within its limits, each reminder once.
 
 `Dispatcher.dispatch_due` claims what is due (`Outbox.claim_due`), merges the rows due to one chat into
 one digest message (several when the digest would pass Telegram's 4,096 characters), and sends them
@@ -10,18 +10,19 @@ limit, and keeps its distance from the replies to the chat (the bot's one `ChatS
 20 a minute (negative chat ids) is the bot's one `GroupWindow`, shared with the replies, so that replies
 and reminders to a group together keep to it.
 
-Telegram's answers, per message:
+The dispatcher knows only the `Sender` protocol (bot/reminders/sender.py); Telegram's is
+`bot.tg.sender.TelegramSender`, which maps Telegram's errors to these results. Per message:
 
-    sent          -> Outbox.mark_sent with the message id, as soon as the send returns
-    RetryAfter    -> every send pauses for retry_after (flood control is per bot, not per chat); the
-                     rows are due again after it
-    NetworkError  -> (5xx, timeouts, lost connections) due again after an exponential backoff with
-                     jitter; failed after `max_attempts` claims
-    Forbidden     -> the chat blocked the bot or removed it: chat inactive, rows failed ("blocked")
-    ChatMigrated  -> the store follows the group to its supergroup, the message goes there ("migrated")
-    BadRequest    -> failed: Telegram refuses this message and would refuse it again
+    Sent               -> Outbox.mark_sent with the message id, as soon as the send returns
+    RetryLater         -> every send pauses for its seconds (Telegram's flood control is per bot, not per
+                          chat); the rows are due again after it
+    Failed (transient) -> (5xx, timeouts, lost connections) due again after an exponential backoff with
+                          jitter (bot/backoff.py, as for replies); failed after `max_attempts` claims
+    Blocked            -> the chat blocked the bot or removed it: chat inactive, rows failed ("blocked")
+    ChatMoved          -> the store follows the group to its supergroup, the message goes there ("migrated")
+    Failed (permanent) -> failed: the channel refuses this message and would refuse it again
 
-One chat's failure never stops the others, and no Telegram error leaves `dispatch_due`.
+One chat's failure never stops the others, and no sender's error leaves `dispatch_due`.
 
 Crash bound. A row is claimed (`sending`) before its message is sent and marked `sent` as soon as that
 send returns, with no await in between, so no answered send waits to be marked. A process killed at any
@@ -52,12 +53,21 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
-
+from bot.backoff import Backoff
 from bot.reminders.outbox import Delivery, Outbox
 from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow, Slot, WindowStopped
+from bot.reminders.sender import (
+    Blocked,
+    ChatMoved,
+    Failed,
+    Keyboard,
+    Limits,
+    OutgoingMessage,
+    RetryLater,
+    Sender,
+    SendResult,
+    Sent,
+)
 from bot.store import ChatSettings, Store, StoreError
 from bot.telegram_text import TELEGRAM_LIMIT, split_html
 
@@ -65,8 +75,8 @@ __all__ = ["DispatchReport", "Dispatcher", "Limits", "Render", "TokenBucket"]
 
 log = logging.getLogger(__name__)
 
-Render = Callable[[list[Delivery], ChatSettings], tuple[str, InlineKeyboardMarkup | None]]
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# The chat's due rows -> the message's Telegram-HTML text (TextFormat.HTML) and its buttons.
+Render = Callable[[list[Delivery], ChatSettings], tuple[str, Keyboard]]
 FLOOD_CONTROL = "flood control"  # how a 429's retry is recorded in the attempts
 _MAX_MIGRATIONS = 3  # a group migrates once; a chain longer than this is a loop
 _RETRY_PASS = 1.0  # seconds before another pass when one failed or found nothing it could claim
@@ -75,24 +85,6 @@ _STOP_CHECK = 0.5  # seconds: a long wait (flood control, a group's rate) looks 
 
 class _Stopped(Exception):
     """`stop` was set while a message waited for its turn: it is put back, not sent."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Telegram's limits, and the fraction of them the dispatcher uses."""
-
-    global_per_second: float = 30
-    per_chat_per_second: float = 1
-    per_group_per_minute: float = 20
-    # Telegram counts in windows we cannot see; a little headroom keeps jitter from crossing a limit.
-    headroom: float = 0.97
-
-    def __post_init__(self) -> None:
-        for name in ("global_per_second", "per_chat_per_second", "per_group_per_minute"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive")
-        if not 0 < self.headroom <= 1:
-            raise ValueError("headroom is a fraction of the limits, above 0 and at most 1")
 
 
 @dataclass
@@ -162,7 +154,7 @@ class _Message:
     chat_id: int
     deliveries: list[Delivery]
     texts: list[str] = field(default_factory=list)  # empty until rendered
-    markup: InlineKeyboardMarkup | None = None
+    buttons: Keyboard = ()
 
     @property
     def ids(self) -> list[int]:
@@ -178,11 +170,11 @@ class Dispatcher:
 
     def __init__(
         self,
-        bot: Bot,
+        sender: Sender,
         store: Store,
         render: Render,
         *,
-        limits: Limits = Limits(),
+        limits: Limits | None = None,
         concurrency: int = 8,
         max_attempts: int = 8,
         backoff: float = 5.0,
@@ -194,29 +186,27 @@ class Dispatcher:
         window: ArrivalWindow | None = None,
         groups: GroupWindow | None = None,
         chats: ChatSpacing | None = None,
-        paid_broadcast: bool = False,
     ) -> None:
         """`backoff` is the first retry's delay in seconds after a 5xx or timeout; it doubles per attempt
-        up to `max_backoff`. `claim_batch` rows are claimed at a time (each claim is one short write
-        transaction). `run` looks at the outbox at least every `idle_poll` seconds, for rows queued by
-        another process that could not `wake` it. `window` paces the bot's overall rate; pass the one the
-        bot's replies use, so that everything the bot sends shares Telegram's limit (default: a window of
-        its own at `limits.global_per_second`); likewise `groups` for the per-group limit (default: one of
-        its own at `limits.per_group_per_minute`), and `chats` for the last message to each chat (default:
-        the dispatcher's own only). `paid_broadcast` sends with allow_paid_broadcast (Telegram
-        charges 0.1 Star for each message sent so).
+        up to `max_backoff` (bot/backoff.py). `limits` default to the sender's. `claim_batch` rows are
+        claimed at a time (each claim is one short write transaction). `run` looks at the outbox at least
+        every `idle_poll` seconds, for rows queued by another process that could not `wake` it. `window`
+        paces the bot's overall rate; pass the one the bot's replies use, so that everything the bot sends
+        shares Telegram's limit (default: a window of its own at `limits.global_per_second`); likewise
+        `groups` for the per-group limit (default: one of its own at `limits.per_group_per_minute`), and
+        `chats` for the last message to each chat (default: the dispatcher's own only).
         """
         if concurrency < 1 or max_attempts < 1 or claim_batch < 1:
             raise ValueError("concurrency, max_attempts and claim_batch must be at least 1")
-        self.bot = bot
+        self.sender = sender
         self.store = store
         self.outbox = Outbox(store)
         self.render = render
+        limits = limits or sender.limits
         self.limits = limits
         self.concurrency = concurrency
         self.max_attempts = max_attempts
-        self.backoff = backoff
-        self.max_backoff = max_backoff
+        self.backoff = Backoff(backoff, max_backoff, max_attempts=max_attempts)
         self.claim_batch = claim_batch
         self.idle_poll = idle_poll
         self._monotonic = monotonic
@@ -224,7 +214,6 @@ class Dispatcher:
         self.window = window or ArrivalWindow(limits.global_per_second, clock=monotonic)
         self.groups = groups or GroupWindow(limits.per_group_per_minute, clock=monotonic)
         self.chats = chats or ChatSpacing(limits.per_chat_per_second * limits.headroom, clock=monotonic)
-        self.paid_broadcast = paid_broadcast
         self._per_chat: dict[int, TokenBucket] = {}
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._stop: asyncio.Event | None = None  # run()'s, so that a pass ends early when it is set
@@ -367,11 +356,11 @@ class Dispatcher:
             return []
 
     def _render(self, chat_id: int, deliveries: list[Delivery], settings: ChatSettings) -> list[_Message]:
-        text, markup = self.render(deliveries, settings)
+        text, buttons = self.render(deliveries, settings)
         # Up to half the limit in characters fits for sure (a character is at most 2 UTF-16 units).
         pieces = [text] if len(text) <= TELEGRAM_LIMIT // 2 else split_html(text)
         if len(pieces) == 1:
-            return [_Message(chat_id, deliveries, pieces, markup)]
+            return [_Message(chat_id, deliveries, pieces, buttons)]
         if len(deliveries) > 1:
             # Too long for one message: fewer reminders per message, each with its own buttons.
             half = len(deliveries) // 2
@@ -379,7 +368,7 @@ class Dispatcher:
                 chat_id, deliveries[half:], settings
             )
         # One reminder longer than a message: in pieces, its buttons under the last.
-        return [_Message(chat_id, deliveries, pieces, markup)]
+        return [_Message(chat_id, deliveries, pieces, buttons)]
 
     # --- sending ---
 
@@ -394,74 +383,69 @@ class Dispatcher:
                 # One message at a time per chat: its bucket is then taken at the moment of sending.
                 async with self._lock(chat_id):
                     try:
-                        message_id = await self._send(chat_id, message)
+                        result = await self._send(chat_id, message)
                     except _Stopped:
                         self._put_back(deque([message]))
-                    except ChatMigrated as moved:
-                        self._follow_migration(chat_id, moved.new_chat_id, message.ids)
-                        report.migrated += count
-                        chat_id = moved.new_chat_id
-                        continue
-                    except RetryAfter as flood:
-                        seconds = _seconds(flood.retry_after)
-                        self._pause(seconds)
-                        due = self.store.clock.now() + dt.timedelta(seconds=seconds)
-                        self.outbox.retry_later(
-                            message.ids, due, f"{FLOOD_CONTROL}: retry after {seconds:g} s"
-                        )
-                        report.retried += count
-                    except Forbidden as error:
-                        log.info("chat %s blocked the bot or removed it; marking it inactive", chat_id)
-                        self._deactivate(chat_id)
-                        self.outbox.mark_failed(message.ids, str(error), attempt_status="blocked")
-                        report.blocked += count
-                    except BadRequest as error:  # before NetworkError: PTB derives BadRequest from it
-                        self.outbox.mark_failed(message.ids, f"refused: {error}")
-                        report.failed += count
-                    except TelegramError as error:  # 5xx, timeouts, lost connections, odd answers
-                        self._retry_or_fail(message, f"{type(error).__name__}: {error}", report)
-                    else:
-                        self.outbox.mark_sent(message.ids, message_id)
-                        report.sent += count
-                        report.messages += len(message.texts)
+                        return
+                    match result:
+                        case Sent(message_id):
+                            self.outbox.mark_sent(message.ids, message_id)
+                            report.sent += count
+                            report.messages += len(message.texts)
+                        case ChatMoved(new_chat_id):
+                            self._follow_migration(chat_id, new_chat_id, message.ids)
+                            report.migrated += count
+                            chat_id = new_chat_id
+                            continue
+                        case RetryLater(seconds):
+                            self._pause(seconds)
+                            due = self.store.clock.now() + dt.timedelta(seconds=seconds)
+                            self.outbox.retry_later(
+                                message.ids, due, f"{FLOOD_CONTROL}: retry after {seconds:g} s"
+                            )
+                            report.retried += count
+                        case Blocked(reason):
+                            log.info("chat %s blocked the bot or removed it; marking it inactive", chat_id)
+                            self._deactivate(chat_id)
+                            self.outbox.mark_failed(message.ids, reason, attempt_status="blocked")
+                            report.blocked += count
+                        case Failed(reason, transient=False):
+                            self.outbox.mark_failed(message.ids, reason)
+                            report.failed += count
+                        case Failed(reason, transient=True):
+                            self._retry_or_fail(message, reason, report)
                 return
             self.outbox.mark_failed(message.ids, f"the chat migrated more than {_MAX_MIGRATIONS} times")
             report.failed += count
-        except Exception as error:  # not Telegram's answer: our side failed; the rows must not hang
+        except Exception as error:  # not the channel's answer: our side failed; the rows must not hang
             log.exception("delivering %s to chat %s failed", message.ids, chat_id)
             try:
                 self._retry_or_fail(message, f"{type(error).__name__}: {error}", report)
             except Exception:  # the database itself: the rows stay 'sending' until the next start
                 log.exception("cannot record the failure of deliveries %s", message.ids)
 
-    async def _send(self, chat_id: int, message: _Message) -> int:
-        """Send the message's pieces (usually one), paced; return the last one's message id.
+    async def _send(self, chat_id: int, message: _Message) -> SendResult:
+        """Send the message's pieces (usually one), paced; the last one's result, or the first that failed.
 
         A failure after the first of several pieces retries them all: only a single reminder longer
         than 4,096 characters comes in pieces, and repeating its first part beats losing the rest.
         """
-        message_id = 0
+        result: SendResult = Sent(None)
         for index, text in enumerate(message.texts):
             last = index == len(message.texts) - 1
             slot = await self._pace(chat_id)
             answered = False
             try:
-                sent = await self.bot.send_message(
-                    chat_id,
-                    text,
-                    parse_mode=ParseMode.HTML,
-                    link_preview_options=NO_PREVIEW,
-                    reply_markup=message.markup if last else None,
-                    allow_paid_broadcast=True if self.paid_broadcast else None,
-                )
-                answered = True
-            except (BadRequest, Forbidden, ChatMigrated, RetryAfter):
-                answered = True  # Telegram answered: the request arrived mid-round-trip
-                raise
-            finally:  # (a 5xx, a timeout or a lost connection: it may have arrived as late as now)
+                outgoing = OutgoingMessage(text, buttons=message.buttons if last else ())
+                result = await self.sender.send(chat_id, outgoing)
+                # The channel answered (a refusal or a 429 arrives mid-round-trip); a 5xx, a timeout or
+                # a lost connection may have arrived as late as now.
+                answered = not (isinstance(result, Failed) and result.transient)
+            finally:  # (an exception: our side failed, and the request may be anywhere)
                 self.window.release(slot, answered)
-            message_id = sent.message_id
-        return message_id
+            if not isinstance(result, Sent):
+                return result
+        return result
 
     async def _pace(self, chat_id: int) -> Slot:
         """Wait until this chat, its group limit and the bot's overall window all allow one more send."""
@@ -503,13 +487,11 @@ class Dispatcher:
     def _retry_or_fail(self, message: _Message, error: str, report: DispatchReport) -> None:
         """Due again after a backoff that doubles with each claim, with jitter; failed when out of tries."""
         attempts = message.attempts
-        if attempts >= self.max_attempts:
+        delay = self.backoff.next_wait(attempts, self._rng)
+        if delay is None:
             self.outbox.mark_failed(message.ids, f"{error} (after {attempts} attempts)")
             report.failed += len(message.ids)
             return
-        delay = min(self.max_backoff, self.backoff * 2 ** (attempts - 1))
-        # Jitter spreads the retries of many rows that failed together (a Telegram outage).
-        delay *= self._rng.uniform(0.5, 1.0)
         self.outbox.retry_later(message.ids, self.store.clock.now() + dt.timedelta(seconds=delay), error)
         report.retried += len(message.ids)
 
@@ -535,7 +517,3 @@ class Dispatcher:
             del self._per_chat[chat_id]
         for chat_id in [chat_id for chat_id, lock in self._chat_locks.items() if not lock.locked()]:
             del self._chat_locks[chat_id]
-
-
-def _seconds(retry_after: int | dt.timedelta) -> float:
-    return retry_after.total_seconds() if isinstance(retry_after, dt.timedelta) else float(retry_after)

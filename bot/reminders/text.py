@@ -16,13 +16,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
 from bot.answers.cards import ChatContext, relative_days, rule_caveats
+from bot.answers.reply import Button
 from bot.catalog.load import Catalog
 from bot.catalog.schema import Event, Rule
 from bot.i18n import Html, escape, join, t
 from bot.reminders.outbox import Delivery
+from bot.reminders.sender import Keyboard
 from bot.store import ChatSettings
 
 __all__ = [
@@ -310,14 +310,14 @@ def _short_name(delivery: Delivery, catalog: Catalog | None, lang: str) -> str:
 
 def reminder_keyboard(
     deliveries: Sequence[Delivery], *, lang: str = "en", catalog: Catalog | None = None
-) -> InlineKeyboardMarkup | None:
-    """ "Done" and "Snooze 1 day" for each reminder (one row per item in a digest); None for alerts only.
+) -> Keyboard:
+    """ "Done" and "Snooze 1 day" for each reminder (one row per item in a digest); none for alerts only.
 
     Pass the chat's `lang` for localized labels and the `catalog` for readable item names in a digest
     (without it, an item is named by its rule id). Items are numbered as in `render_digest`.
     """
     single = len(deliveries) == 1
-    rows: list[list[InlineKeyboardButton]] = []
+    rows: list[tuple[Button, ...]] = []
     for number, delivery in enumerate(deliveries, 1):
         if delivery.kind not in ACTIONABLE_KINDS:
             continue
@@ -328,9 +328,9 @@ def reminder_keyboard(
             done = t(lang, "rem_button_done_item", name=name)
             snooze = t(lang, "rem_button_snooze_item", number=number)
         rows.append(
-            [
-                InlineKeyboardButton(_plain(done), callback_data=f"rem:done:{delivery.id}"),
-                InlineKeyboardButton(_plain(snooze), callback_data=f"rem:snooze:{delivery.id}"),
-            ]
+            (
+                Button(_plain(done), f"rem:done:{delivery.id}"),
+                Button(_plain(snooze), f"rem:snooze:{delivery.id}"),
+            )
         )
-    return InlineKeyboardMarkup(rows) if rows else None
+    return tuple(rows)

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import re
 
-from telegram import Bot, InlineKeyboardMarkup, Update
+from telegram import Bot, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes
 
@@ -24,12 +24,14 @@ from bot.reminders.ics import calendar_ics
 from bot.reminders.outbox import Delivery, Outbox
 from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow
 from bot.reminders.planner import plan_all
+from bot.reminders.sender import Keyboard
 from bot.reminders.text import reminder_keyboard, render_digest
 from bot.reminders.tracks import add_track, list_tracks, remove_track
 from bot.skus.personal import IMPACT_LINES
 from bot.store import ChatSettings
 from bot.tg.guard import admin_button, command_chat, within_flood_limit
 from bot.tg.send import send_html
+from bot.tg.sender import TelegramSender
 from bot.tg.services import Services, chat_settings, services
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,7 @@ def _dispatcher(application: Application) -> Dispatcher:  # type: ignore[type-ar
 
 def render_for_chat(
     svc: Services, deliveries: list[Delivery], settings: ChatSettings
-) -> tuple[str, InlineKeyboardMarkup | None]:
+) -> tuple[str, Keyboard]:
     """What a chat receives for the deliveries due to it now: one message, with done/snooze buttons."""
     catalog = svc.live.catalog
     # Cached per chat, change and catalog: a chat with 50,000 SKUs costs a second once, not per reminder.
@@ -86,14 +88,13 @@ async def start_reminders(application: Application) -> None:  # type: ignore[typ
     groups = application.bot_data.get("policybot.groups")  # and one per-group window
     chats = application.bot_data.get("policybot.chats")  # and one per-chat spacing
     application.bot_data[DISPATCHER_KEY] = Dispatcher(
-        plain_bot,
+        TelegramSender(plain_bot, paid_broadcast=svc.config.paid_broadcast),
         svc.store,
         lambda deliveries, settings: render_for_chat(svc, deliveries, settings),
         limits=Limits(global_per_second=window.limit) if isinstance(window, ArrivalWindow) else Limits(),
         window=window if isinstance(window, ArrivalWindow) else None,
         groups=groups if isinstance(groups, GroupWindow) else None,
         chats=chats if isinstance(chats, ChatSpacing) else None,
-        paid_broadcast=svc.config.paid_broadcast,
         concurrency=dispatch_concurrency(window.limit if isinstance(window, ArrivalWindow) else 30),
     )
     catalog_changed(application)

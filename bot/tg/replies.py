@@ -10,7 +10,8 @@ application's bot:
   that the dispatcher keeps a reminder a second away from a reply to the same chat;
 - a request that meets a 5xx, a timeout, a lost connection or a 429 is tried again, after the backoff
   (doubling from `first_backoff`, with jitter) or Telegram's retry_after, for at most `deadline`
-  seconds in all; a 429 pauses every sender, the dispatcher included;
+  seconds in all (the dispatcher's retry policy too: bot/backoff.py); a 429 pauses every sender, the
+  dispatcher included;
 - one that still fails is passed to `on_failure` (which records it) and raised to the handler, whose
   error handler tells the operators; a refusal (400, 403) is raised at once, for the handler to handle;
 - every attempt's outcome, of any method, goes to `on_attempt` (the health check hears setWebhook and
@@ -22,7 +23,7 @@ carried it out, so a retry after a timeout can repeat a reply. A repeated answer
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
+import dataclasses
 import logging
 import random
 import time
@@ -32,7 +33,9 @@ from typing import Any
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
+from bot.backoff import Backoff
 from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow, Slot
+from bot.tg.sender import retry_after_seconds
 
 __all__ = ["OnAttempt", "ReplyLimiter", "is_message"]
 
@@ -78,15 +81,25 @@ class ReplyLimiter(BaseRateLimiter[int]):
         """`groups` and `chats` are the bot's one per-group window and per-chat spacing (the dispatcher's
         too); default: ones of its own."""
         self.window = window
-        self.deadline = deadline
-        self.first_backoff = first_backoff
-        self.max_backoff = max_backoff
+        # The extra tenth after a retry_after keeps clear of the window's edge (the window is paused
+        # until then).
+        self.backoff = Backoff(first_backoff, max_backoff, deadline=deadline, retry_after_margin=0.1)
         self.on_sent = on_sent
         self.on_failure = on_failure
         self.on_attempt = on_attempt
         self._rng = rng or random.Random()
         self.groups = groups or GroupWindow()
         self.chats = chats or ChatSpacing()
+
+    @property
+    def deadline(self) -> float:
+        """Seconds from a request's first try within which its last retry must begin."""
+        assert self.backoff.deadline is not None
+        return self.backoff.deadline
+
+    @deadline.setter
+    def deadline(self, seconds: float) -> None:
+        self.backoff = dataclasses.replace(self.backoff, deadline=seconds)
 
     async def initialize(self) -> None:
         """Nothing to set up: the window belongs to the bot."""
@@ -114,9 +127,8 @@ class ReplyLimiter(BaseRateLimiter[int]):
                 result = await self._once(callback, args, kwargs, message, chat)
             except TelegramError as error:
                 self._attempted(endpoint, error)
-                wait = self._wait_before_retry(error, attempt)
-                spent = time.monotonic() - started
-                if wait is None or spent + wait > self.deadline:
+                wait = self._wait_before_retry(error, attempt, time.monotonic() - started)
+                if wait is None:
                     self._failed(endpoint, data, error, attempt)
                     raise
                 log.info("%s failed (%s); trying again in %.1f s", endpoint, error, wait)
@@ -158,7 +170,7 @@ class ReplyLimiter(BaseRateLimiter[int]):
             # connection may have arrived as late as now.
             answered = not isinstance(error, NetworkError) or isinstance(error, BadRequest)
             if isinstance(error, RetryAfter):
-                self.window.pause(_seconds(error.retry_after))
+                self.window.pause(retry_after_seconds(error.retry_after))
             raise
         finally:
             if slot is not None:
@@ -171,14 +183,12 @@ class ReplyLimiter(BaseRateLimiter[int]):
             except Exception:  # watching must never break sending
                 log.exception("cannot record an attempt of %s", endpoint)
 
-    def _wait_before_retry(self, error: TelegramError, attempt: int) -> float | None:
+    def _wait_before_retry(self, error: TelegramError, attempt: int, elapsed: float) -> float | None:
+        """Seconds before the next try; None: a refusal, or the deadline would pass."""
         if not _transient(error):
             return None
-        if isinstance(error, RetryAfter):
-            # The window is paused until then; the extra tenth keeps clear of the window's edge.
-            return _seconds(error.retry_after) + 0.1
-        backoff: float = min(self.max_backoff, self.first_backoff * 2.0 ** (attempt - 1))
-        return backoff * self._rng.uniform(0.5, 1.0)
+        retry_after = retry_after_seconds(error.retry_after) if isinstance(error, RetryAfter) else None
+        return self.backoff.next_wait(attempt, self._rng, retry_after=retry_after, elapsed=elapsed)
 
     def _failed(self, endpoint: str, data: dict[str, Any], error: TelegramError, attempts: int) -> None:
         if not _transient(error):
@@ -190,7 +200,3 @@ class ReplyLimiter(BaseRateLimiter[int]):
                 self.on_failure(endpoint, chat_id, f"{type(error).__name__}: {error} ({attempts} attempts)")
             except Exception:  # recording must never hide the failure itself
                 log.exception("cannot record the failure of %s to chat %s", endpoint, chat_id)
-
-
-def _seconds(retry_after: int | dt.timedelta) -> float:
-    return retry_after.total_seconds() if isinstance(retry_after, dt.timedelta) else float(retry_after)

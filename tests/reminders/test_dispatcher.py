@@ -17,15 +17,18 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from fake_telegram import FakeBotAPI
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from bot.answers.reply import Button
 from bot.clock import Clock
 from bot.reminders.dispatcher import Dispatcher, DispatchReport, Limits, TokenBucket
 from bot.reminders.outbox import Delivery, Outbox, Planned
 from bot.reminders.pacing import GroupWindow
+from bot.reminders.sender import Keyboard
 from bot.store import ChatSettings, Store
 from bot.telegram_text import TELEGRAM_LIMIT
+from bot.tg.sender import TelegramSender
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 ALICE, BOB, CAROL = 11, 12, 13
@@ -48,18 +51,18 @@ async def bot(fake_telegram: FakeBotAPI) -> AsyncIterator[Bot]:
         yield opened
 
 
-def render(deliveries: list[Delivery], settings: ChatSettings) -> tuple[str, InlineKeyboardMarkup | None]:
+def render(deliveries: list[Delivery], settings: ChatSettings) -> tuple[str, Keyboard]:
     """One line per reminder with its id, and a "done" button per reminder, as the real digest has."""
     lines = [f"<b>#{d.id}</b> {d.payload.get('text', d.key)}" for d in deliveries]
-    buttons = [[InlineKeyboardButton(f"done #{d.id}", callback_data=f"done:{d.id}")] for d in deliveries]
-    return "\n".join(lines), InlineKeyboardMarkup(buttons)
+    buttons = tuple((Button(f"done #{d.id}", f"done:{d.id}"),) for d in deliveries)
+    return "\n".join(lines), buttons
 
 
 def dispatcher(bot: Bot, store: Store, **options: object) -> Dispatcher:
     """Fast limits and a tiny backoff, unless a test says otherwise: the suite must stay quick."""
     settings: dict[str, object] = {"limits": FAST, "backoff": 0.05, "rng": random.Random(7)}
     settings.update(options)
-    return Dispatcher(bot, store, render, **settings)  # type: ignore[arg-type]
+    return Dispatcher(TelegramSender(bot), store, render, **settings)  # type: ignore[arg-type]
 
 
 def chat(store: Store, chat_id: int, kind: str = "private") -> None:
@@ -263,14 +266,12 @@ async def test_rows_of_an_inactive_chat_are_skipped_and_a_render_bug_fails_only_
     (bob,) = queue(store, BOB)
     (carol,) = queue(store, CAROL)
 
-    def fragile(
-        deliveries: list[Delivery], settings: ChatSettings
-    ) -> tuple[str, InlineKeyboardMarkup | None]:
+    def fragile(deliveries: list[Delivery], settings: ChatSettings) -> tuple[str, Keyboard]:
         if settings.chat_id == BOB:
             raise KeyError("a payload without a title")
         return render(deliveries, settings)
 
-    report = await Dispatcher(bot, store, fragile, limits=FAST).dispatch_due()
+    report = await Dispatcher(TelegramSender(bot), store, fragile, limits=FAST).dispatch_due()
 
     assert (report.skipped, report.failed, report.sent) == (1, 1, 1)
     assert attempts(store, alice) == ["skipped"] and status(store, alice) == "failed"
@@ -682,6 +683,6 @@ async def test_run_sleeps_until_woken_or_due_and_stops(
 def test_wrong_settings_are_refused(store: Store) -> None:
     bot = Bot("123:abc")
     with pytest.raises(ValueError):
-        Dispatcher(bot, store, render, concurrency=0)
+        Dispatcher(TelegramSender(bot), store, render, concurrency=0)
     with pytest.raises(ValueError):
-        Dispatcher(bot, store, render, max_attempts=0)
+        Dispatcher(TelegramSender(bot), store, render, max_attempts=0)

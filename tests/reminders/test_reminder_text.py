@@ -256,31 +256,28 @@ def test_an_oversized_digest_stays_within_telegrams_limit(catalog: Catalog) -> N
 
 def test_buttons_for_one_reminder() -> None:
     keyboard = reminder_keyboard([delivery(id=11)])
-    assert keyboard is not None
-    [[done, snooze]] = keyboard.inline_keyboard
-    assert (done.text, done.callback_data) == ("✅ Done", "rem:done:11")
-    assert (snooze.text, snooze.callback_data) == ("⏰ Snooze 1 day", "rem:snooze:11")
+    [[done, snooze]] = keyboard
+    assert (done.label, done.data) == ("✅ Done", "rem:done:11")
+    assert (snooze.label, snooze.data) == ("⏰ Snooze 1 day", "rem:snooze:11")
     chinese = reminder_keyboard([delivery(id=11)], lang="zh")
-    assert chinese is not None
-    assert [button.text for button in chinese.inline_keyboard[0]] == ["✅ 已处理", "⏰ 1 天后再提醒"]
+    assert [button.label for button in chinese[0]] == ["✅ 已处理", "⏰ 1 天后再提醒"]
 
 
 def test_buttons_for_a_digest_name_each_item_and_skip_alerts(catalog: Catalog) -> None:
     keyboard = reminder_keyboard(
         [delivery(id=11), alert(id=12), track(id=10**12 - 1)], lang="en", catalog=catalog
     )
-    assert keyboard is not None
-    rows = keyboard.inline_keyboard
+    rows = keyboard
     assert len(rows) == 2
-    assert rows[0][0].text == "✅ Done: 1. Fee <starts>"  # plain text: not escaped
-    assert rows[0][1].text == "⏰ 1: snooze 1 day"
-    assert rows[1][0].text.startswith("✅ Done: 3. Demo fee & more")
+    assert rows[0][0].label == "✅ Done: 1. Fee <starts>"  # plain text: not escaped
+    assert rows[0][1].label == "⏰ 1: snooze 1 day"
+    assert rows[1][0].label.startswith("✅ Done: 3. Demo fee & more")
     for row in rows:
         for button in row:
-            assert isinstance(button.callback_data, str) and len(button.callback_data.encode()) <= 64
-    assert rows[1][1].callback_data == f"rem:snooze:{10**12 - 1}"
+            assert isinstance(button.data, str) and len(button.data.encode()) <= 64
+    assert rows[1][1].data == f"rem:snooze:{10**12 - 1}"
     # Without the catalog an item is named by its rule id, cut short.
     bare = reminder_keyboard([delivery(id=11), track(id=12)])
-    assert bare is not None and bare.inline_keyboard[0][0].text == "✅ Done: 1. demo-fee"
-    assert reminder_keyboard([alert()]) is None
-    assert reminder_keyboard([]) is None
+    assert bare and bare[0][0].label == "✅ Done: 1. demo-fee"
+    assert reminder_keyboard([alert()]) == ()
+    assert reminder_keyboard([]) == ()

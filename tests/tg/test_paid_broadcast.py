@@ -17,6 +17,7 @@ from bot.reminders.outbox import Outbox, Planned
 from bot.store import Store
 from bot.tg.app import build_application
 from bot.tg.reminders import DISPATCHER_KEY
+from bot.tg.sender import TelegramSender
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 CHAT = 50_001
@@ -52,12 +53,14 @@ async def test_paid_broadcast_is_off_by_default_and_raises_the_pace_when_on(
     fake_telegram: FakeBotAPI, tmp_path: Path
 ) -> None:
     free = await run_once(fake_telegram, tmp_path, paid=False)
-    assert free.window.limit == 30 and not free.paid_broadcast
+    assert isinstance(free.sender, TelegramSender)
+    assert free.window.limit == 30 and not free.sender.paid_broadcast
     free_calls = [c.params for c in fake_telegram.calls_to("sendMessage") if c.params["chat_id"] == CHAT]
     assert all("allow_paid_broadcast" not in params for params in free_calls)
 
     paid = await run_once(fake_telegram, tmp_path, paid=True)
-    assert paid.window.limit == 1000 and paid.paid_broadcast
+    assert isinstance(paid.sender, TelegramSender)
+    assert paid.window.limit == 1000 and paid.sender.paid_broadcast
     calls = [c.params for c in fake_telegram.calls_to("sendMessage") if c.params["chat_id"] == CHAT]
     alert, reply = calls[len(free_calls)], calls[len(free_calls) + 1]
     assert alert.get("allow_paid_broadcast") is True  # the reminder pays

@@ -22,6 +22,7 @@ from bot.reminders.pacing import GroupWindow
 from bot.store import Store
 from bot.tg.app import build_application
 from bot.tg.monitoring import CHATS_KEY, GROUPS_KEY, WINDOW_KEY
+from bot.tg.sender import TelegramSender
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 GROUP = -4001
@@ -45,9 +46,9 @@ async def replies_then_reminders(server: FakeBotAPI, tmp_path: Path, *, shared: 
         for n in range(REPLIES):
             await app.bot.send_message(GROUP, f"reply {n}")  # through the application's limiter
         dispatcher = Dispatcher(
-            plain,
+            TelegramSender(plain),
             store,
-            lambda deliveries, settings: (f"reminder #{deliveries[0].id}", None),
+            lambda deliveries, settings: (f"reminder #{deliveries[0].id}", ()),
             limits=Limits(per_group_per_minute=PER_MINUTE),
             window=app.bot_data[WINDOW_KEY],
             groups=app.bot_data[GROUPS_KEY] if shared else GroupWindow(PER_MINUTE),
@@ -94,9 +95,9 @@ async def reply_then_reminder(server: FakeBotAPI, tmp_path: Path, *, shared: boo
     async with app, Bot(server.token, base_url=server.base_url) as plain:
         await app.bot.send_message(PRIVATE, "reply")  # through the application's limiter
         dispatcher = Dispatcher(
-            plain,
+            TelegramSender(plain),
             store,
-            lambda deliveries, settings: ("reminder", None),
+            lambda deliveries, settings: ("reminder", ()),
             window=app.bot_data[WINDOW_KEY],
             chats=app.bot_data[CHATS_KEY] if shared else None,
         )
