@@ -7,7 +7,6 @@ import secrets
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
 from bot.i18n import escape, join, t
 from bot.reminders.outbox import ACTIVE, Outbox, Planned
@@ -15,28 +14,28 @@ from bot.store import Store
 from bot.tg.guard import is_operator
 from bot.tg.reminders import catalog_changed, wake_dispatch
 from bot.tg.send import send_html
-from bot.tg.services import chat_settings, services
+from bot.tg.services import Context, chat_settings
 
 PROGRESS_EVERY_SECONDS = 1.0
 
 
-async def _refuse_stranger(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+async def _refuse_stranger(update: Update, context: Context) -> str | None:
     """The operator's language, or None after telling a stranger the command is for operators."""
     settings = chat_settings(update, context)
     if settings is None:
         return None
     if not is_operator(update, context):
-        svc = services(context)
+        svc = context.bot_data
         await send_html(context.bot, svc.store, settings.chat_id, t(settings.language, "tg_operators_only"))
         return None
     return settings.language
 
 
-async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_stats(update: Update, context: Context) -> None:
     lang = await _refuse_stranger(update, context)
     if lang is None:
         return
-    svc = services(context)
+    svc = context.bot_data
     stats = svc.store.stats()
     catalog = svc.live.catalog
     text = t(
@@ -54,12 +53,12 @@ async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_html(context.bot, svc.store, update.effective_chat.id, text)
 
 
-async def cmd_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_reload(update: Update, context: Context) -> None:
     """Re-read policies/; a broken file keeps the last good catalog, and the operator gets every problem."""
     lang = await _refuse_stranger(update, context)
     if lang is None:
         return
-    svc = services(context)
+    svc = context.bot_data
     problems = svc.live.reload()
     user = update.effective_user
     assert update.effective_chat is not None
@@ -78,11 +77,11 @@ async def cmd_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await send_html(context.bot, svc.store, chat_id, text)
 
 
-async def cmd_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_broadcast(update: Update, context: Context) -> None:
     lang = await _refuse_stranger(update, context)
     if lang is None:
         return
-    svc = services(context)
+    svc = context.bot_data
     message = update.effective_message
     assert message is not None and message.text is not None and update.effective_chat is not None
     body = message.text.partition(" ")[2].strip()
@@ -117,9 +116,9 @@ def broadcast_progress(store: Store, key: str) -> dict[str, int]:
     return {str(status): int(count) for status, count in rows}
 
 
-async def _follow_broadcast(context: ContextTypes.DEFAULT_TYPE, admin_chat: int, lang: str, key: str) -> None:
+async def _follow_broadcast(context: Context, admin_chat: int, lang: str, key: str) -> None:
     """Live progress for the operator, read from the outbox until no row of the broadcast is left to send."""
-    svc = services(context)
+    svc = context.bot_data
     counts = broadcast_progress(svc.store, key)
     total = sum(counts.values())
     progress = await context.bot.send_message(
@@ -143,11 +142,11 @@ async def _follow_broadcast(context: ContextTypes.DEFAULT_TYPE, admin_chat: int,
     )
 
 
-async def cmd_audit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_audit(update: Update, context: Context) -> None:
     lang = await _refuse_stranger(update, context)
     if lang is None:
         return
-    svc = services(context)
+    svc = context.bot_data
     rows = svc.store.audit_log(limit=20)
     lines = [t(lang, "tg_audit_title", count=len(rows))]
     lines += [

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
 
 from bot.i18n import Html, normalize_language, t
 from bot.store import ChatSettings, InvalidSetting
 from bot.tg.guard import admin_button, command_chat, require_chat_admin
 from bot.tg.reminders import replan_chat
 from bot.tg.send import edit_html, send_html
-from bot.tg.services import services
+from bot.tg.services import Context
 from bot.zones import resolve_zone
 
 ZONE_BUTTONS = [
@@ -155,9 +154,9 @@ def _button_change(match: re.Match[str]) -> dict[str, object]:
 
 
 def _apply(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, settings: ChatSettings, change: dict[str, object]
+    update: Update, context: Context, settings: ChatSettings, change: dict[str, object]
 ) -> ChatSettings:
-    svc = services(context)
+    svc = context.bot_data
     updated = svc.store.update_settings(settings.chat_id, **change)  # type: ignore[arg-type]
     replan_chat(context.application, settings.chat_id)  # reminder time, zone, lead days or quiet hours moved
     user = update.effective_user
@@ -165,11 +164,11 @@ def _apply(
     return updated
 
 
-async def cmd_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_settings(update: Update, context: Context) -> None:
     settings = await command_chat(update, context)
     if settings is None:
         return
-    svc = services(context)
+    svc = context.bot_data
     words = context.args or []
     if words:
         if not await require_chat_admin(update, context, settings):
@@ -190,7 +189,7 @@ async def cmd_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await send_html(context.bot, svc.store, settings.chat_id, text, keyboard)
 
 
-async def on_settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_settings_button(update: Update, context: Context) -> None:
     pressed = await admin_button(update, context, CALLBACK)
     if pressed is None:
         return

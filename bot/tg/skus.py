@@ -12,7 +12,6 @@ import logging
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from bot.errors import UserInputError
 from bot.i18n import t
@@ -24,19 +23,19 @@ from bot.skus.records import SkuRecords, skus_version
 from bot.skus.text import choose_change, impact_detail, impact_overview, import_summary, skus_status
 from bot.tg.guard import command_chat
 from bot.tg.send import send_html
-from bot.tg.services import services
+from bot.tg.services import Context
 
 log = logging.getLogger(__name__)
 
 
-async def cmd_skus(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_skus(update: Update, context: Context) -> None:
     """/skus: what is stored and how to send a file; /skus delete erases (admins, in groups)."""
     words = [word.casefold() for word in context.args or []]
     deleting = words in (["delete"], ["删除"])
     settings = await command_chat(update, context, admins_only=deleting)
     if settings is None:
         return
-    svc, lang = services(context), settings.language
+    svc, lang = context.bot_data, settings.language
     records = SkuRecords(svc.store)
     if deleting:
         count = records.delete(settings.chat_id)
@@ -50,7 +49,7 @@ async def cmd_skus(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_html(context.bot, svc.store, settings.chat_id, text)
 
 
-async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_document(update: Update, context: Context) -> None:
     """A file sent to the bot: import it as the chat's SKUs (all or nothing), then say what was stored."""
     message = update.effective_message
     if message is None or message.document is None:
@@ -58,7 +57,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     settings = await command_chat(update, context, admins_only=True)
     if settings is None:
         return
-    svc, lang, document = services(context), settings.language, message.document
+    svc, lang, document = context.bot_data, settings.language, message.document
     name = document.file_name or "file"
 
     async def fail(reason_key: str, **values: object) -> None:
@@ -99,12 +98,12 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     IMPACT_LINES.put(svc.store, catalog, settings.chat_id, version, lines)
 
 
-async def cmd_impact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cmd_impact(update: Update, context: Context) -> None:
     """/impact: the coming and recent changes with this chat's totals; /impact <date or rule>: the detail."""
     settings = await command_chat(update, context)
     if settings is None:
         return
-    svc, lang = services(context), settings.language
+    svc, lang = context.bot_data, settings.language
     ctx = svc.chat_context(settings)
     rows = SkuRecords(svc.store).rows(settings.chat_id)
     if not rows:
