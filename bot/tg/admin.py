@@ -10,31 +10,18 @@ from telegram.constants import ParseMode
 
 from bot.i18n import escape, join, t
 from bot.reminders.outbox import ACTIVE, Outbox, Planned
-from bot.store import Store
-from bot.tg.guard import is_operator
+from bot.store import ChatSettings, Store
+from bot.tg.handlers import command
 from bot.tg.reminders import catalog_changed, wake_dispatch
 from bot.tg.send import send_html
-from bot.tg.services import Context, chat_settings
+from bot.tg.services import Context
 
 PROGRESS_EVERY_SECONDS = 1.0
 
 
-async def _refuse_stranger(update: Update, context: Context) -> str | None:
-    """The operator's language, or None after telling a stranger the command is for operators."""
-    settings = chat_settings(update, context)
-    if settings is None:
-        return None
-    if not is_operator(update, context):
-        svc = context.bot_data
-        await send_html(context.bot, svc.store, settings.chat_id, t(settings.language, "tg_operators_only"))
-        return None
-    return settings.language
-
-
-async def cmd_stats(update: Update, context: Context) -> None:
-    lang = await _refuse_stranger(update, context)
-    if lang is None:
-        return
+@command(operators_only=True)
+async def cmd_stats(update: Update, context: Context, settings: ChatSettings) -> None:
+    lang = settings.language
     svc = context.bot_data
     stats = svc.store.stats()
     catalog = svc.live.catalog
@@ -53,11 +40,10 @@ async def cmd_stats(update: Update, context: Context) -> None:
     await send_html(context.bot, svc.store, update.effective_chat.id, text)
 
 
-async def cmd_reload(update: Update, context: Context) -> None:
+@command(operators_only=True)
+async def cmd_reload(update: Update, context: Context, settings: ChatSettings) -> None:
     """Re-read policies/; a broken file keeps the last good catalog, and the operator gets every problem."""
-    lang = await _refuse_stranger(update, context)
-    if lang is None:
-        return
+    lang = settings.language
     svc = context.bot_data
     problems = svc.live.reload()
     user = update.effective_user
@@ -77,10 +63,9 @@ async def cmd_reload(update: Update, context: Context) -> None:
     await send_html(context.bot, svc.store, chat_id, text)
 
 
-async def cmd_broadcast(update: Update, context: Context) -> None:
-    lang = await _refuse_stranger(update, context)
-    if lang is None:
-        return
+@command(operators_only=True)
+async def cmd_broadcast(update: Update, context: Context, settings: ChatSettings) -> None:
+    lang = settings.language
     svc = context.bot_data
     message = update.effective_message
     assert message is not None and message.text is not None and update.effective_chat is not None
@@ -142,10 +127,9 @@ async def _follow_broadcast(context: Context, admin_chat: int, lang: str, key: s
     )
 
 
-async def cmd_audit(update: Update, context: Context) -> None:
-    lang = await _refuse_stranger(update, context)
-    if lang is None:
-        return
+@command(operators_only=True)
+async def cmd_audit(update: Update, context: Context, settings: ChatSettings) -> None:
+    lang = settings.language
     svc = context.bot_data
     rows = svc.store.audit_log(limit=20)
     lines = [t(lang, "tg_audit_title", count=len(rows))]

@@ -12,6 +12,7 @@ from bot.answers.chart import fee_chart_caption, fee_chart_png
 from bot.answers.core import Reply
 from bot.store import ChatSettings
 from bot.tg.guard import require_chat_admin, within_flood_limit
+from bot.tg.handlers import replies_to_input_errors
 from bot.tg.send import send_html
 from bot.tg.services import Context, chat_settings
 
@@ -35,6 +36,7 @@ def _meant_for_us(message: Message, text: str, username: str) -> str | None:
     return None
 
 
+@replies_to_input_errors
 async def answer_message(update: Update, context: Context) -> None:
     """Any text: a core command (/fees, /rule, ...) or a question; the reply comes in the chat's language."""
     message = update.effective_message
@@ -55,6 +57,7 @@ async def answer_message(update: Update, context: Context) -> None:
     await send_reply(context, settings, reply)
 
 
+@replies_to_input_errors
 async def on_answer_button(update: Update, context: Context) -> None:
     """A next-step button under a free-text answer (ask:...): its answer comes as a new message."""
     query = update.callback_query

@@ -87,6 +87,18 @@ async def command_chat(update: Update, context: Context, *, admins_only: bool = 
     return settings
 
 
+async def operator_chat(update: Update, context: Context) -> ChatSettings | None:
+    """The chat an operator's command came from; None after telling a stranger it is for operators."""
+    settings = chat_settings(update, context)
+    if settings is None:
+        return None
+    if not is_operator(update, context):
+        lang = settings.language
+        await send_html(context.bot, context.bot_data.store, settings.chat_id, t(lang, "tg_operators_only"))
+        return None
+    return settings
+
+
 def is_operator(update: Update, context: Context) -> bool:
     user = update.effective_user
     return context.bot_data.is_operator(user.id if user else None)

@@ -14,7 +14,7 @@ import re
 from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
-from bot.answers.parsing import parse_count, parse_date
+from bot.answers.parsing import MAX_COUNT, parse_count, parse_date
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
 from bot.reminders.changes import changes_text, queue_change_alerts, recent_changes, sync_catalog
@@ -26,9 +26,10 @@ from bot.reminders.text import reminder_keyboard, render_digest
 from bot.reminders.tracks import add_track, list_tracks, remove_track
 from bot.skus.personal import IMPACT_LINES
 from bot.store import ChatSettings
-from bot.tg.guard import admin_button, command_chat, within_flood_limit
+from bot.tg.guard import admin_button
+from bot.tg.handlers import command, replies_to_input_errors
 from bot.tg.send import send_html
-from bot.tg.services import BotApplication, BotData, Context, chat_settings
+from bot.tg.services import BotApplication, BotData, Context
 
 log = logging.getLogger(__name__)
 
@@ -156,19 +157,25 @@ async def dispatch_job(context: Context) -> None:
 # --- commands ---
 
 
-async def cmd_track(update: Update, context: Context) -> None:
-    """/track <countdown> <start date>: reminders before a deadline that runs from the seller's own date."""
-    settings = await command_chat(update, context, admins_only=True)
-    if settings is None:
-        return
-    svc, lang, words = context.bot_data, settings.language, context.args or []
+def _one_count(
+    words: list[str], usage: str, what: str, *, allow_zero: bool = True, limit: int = MAX_COUNT
+) -> int:
+    """The one number a command takes; anything else gets the command's usage line, not parse_count's."""
+    if len(words) != 1:
+        raise UserInputError(usage)
     try:
-        if len(words) != 2:
-            raise UserInputError("track_usage")
-        track = add_track(svc.store, svc.live.catalog, settings.chat_id, words[0], parse_date(words[1]))
-    except UserInputError as error:
-        await send_html(context.bot, svc.store, settings.chat_id, t(lang, error.key, **error.values))
-        return
+        return parse_count(words[0], what, allow_zero=allow_zero, limit=limit)
+    except UserInputError:
+        raise UserInputError(usage) from None
+
+
+@command(admins_only=True)
+async def cmd_track(update: Update, context: Context, settings: ChatSettings) -> None:
+    """/track <countdown> <start date>: reminders before a deadline that runs from the seller's own date."""
+    svc, lang, words = context.bot_data, settings.language, context.args or []
+    if len(words) != 2:
+        raise UserInputError("track_usage")
+    track = add_track(svc.store, svc.live.catalog, settings.chat_id, words[0], parse_date(words[1]))
     user = update.effective_user
     svc.store.audit(
         user.id if user else None, settings.chat_id, "track", f"{track.rule_id} {track.start_date}"
@@ -180,10 +187,8 @@ async def cmd_track(update: Update, context: Context) -> None:
     await send_html(context.bot, svc.store, settings.chat_id, text)
 
 
-async def cmd_tracks(update: Update, context: Context) -> None:
-    settings = await command_chat(update, context)
-    if settings is None:
-        return
+@command()
+async def cmd_tracks(update: Update, context: Context, settings: ChatSettings) -> None:
     svc, lang = context.bot_data, settings.language
     tracks = list_tracks(svc.store, settings.chat_id)
     if not tracks:
@@ -206,18 +211,10 @@ async def cmd_tracks(update: Update, context: Context) -> None:
     await send_html(context.bot, svc.store, settings.chat_id, join(lines))
 
 
-async def cmd_untrack(update: Update, context: Context) -> None:
-    settings = await command_chat(update, context, admins_only=True)
-    if settings is None:
-        return
+@command(admins_only=True)
+async def cmd_untrack(update: Update, context: Context, settings: ChatSettings) -> None:
     svc, lang, words = context.bot_data, settings.language, context.args or []
-    try:
-        if len(words) != 1:
-            raise UserInputError("untrack_usage")
-        track_id = parse_count(words[0], "id")
-    except UserInputError:
-        await send_html(context.bot, svc.store, settings.chat_id, t(lang, "untrack_usage"))
-        return
+    track_id = _one_count(words, "untrack_usage", "id")
     removed = remove_track(svc.store, settings.chat_id, track_id)
     if removed:
         replan_chat(context.application, settings.chat_id)
@@ -225,29 +222,21 @@ async def cmd_untrack(update: Update, context: Context) -> None:
     await send_html(context.bot, svc.store, settings.chat_id, t(lang, key, track_id=track_id))
 
 
-async def cmd_changes(update: Update, context: Context) -> None:
-    settings = await command_chat(update, context)
-    if settings is None:
-        return
+@command()
+async def cmd_changes(update: Update, context: Context, settings: ChatSettings) -> None:
     svc, lang, words = context.bot_data, settings.language, context.args or []
-    try:
-        if len(words) > 1:
-            raise UserInputError("changes_usage")
-        days = parse_count(words[0], "days", allow_zero=False, limit=3660) if words else DEFAULT_CHANGES_DAYS
-    except UserInputError:
-        await send_html(context.bot, svc.store, settings.chat_id, t(lang, "changes_usage"))
-        return
+    days = DEFAULT_CHANGES_DAYS
+    if words:
+        days = _one_count(words, "changes_usage", "days", allow_zero=False, limit=3660)
     changes = recent_changes(svc.store, days, svc.clock.now())
     await send_html(
         context.bot, svc.store, settings.chat_id, changes_text(changes, lang, days, svc.live.catalog)
     )
 
 
-async def cmd_calendar(update: Update, context: Context) -> None:
+@command()
+async def cmd_calendar(update: Update, context: Context, settings: ChatSettings) -> None:
     """/calendar: an .ics file of the chat's subscribed events and countdowns, for any calendar app."""
-    settings = await command_chat(update, context)
-    if settings is None:
-        return
     svc, lang = context.bot_data, settings.language
     subscriptions = svc.store.subscriptions(settings.chat_id)
     if not subscriptions:
@@ -267,11 +256,11 @@ async def cmd_calendar(update: Update, context: Context) -> None:
     )
 
 
-async def cmd_upcoming(update: Update, context: Context) -> None:
+@command()
+async def cmd_upcoming(update: Update, context: Context, settings: ChatSettings) -> None:
     """/upcoming: the core's coming dates, then this chat's own next reminders."""
-    settings = chat_settings(update, context)
     message = update.effective_message
-    if settings is None or message is None or not await within_flood_limit(update, context, settings):
+    if message is None:
         return
     svc, lang = context.bot_data, settings.language
     reply = svc.live.answers.reply(message.text or "/upcoming", svc.chat_context(settings))
@@ -295,6 +284,7 @@ async def cmd_upcoming(update: Update, context: Context) -> None:
     await send_html(context.bot, svc.store, settings.chat_id, join(lines))
 
 
+@replies_to_input_errors
 async def on_reminder_button(update: Update, context: Context) -> None:
     """ "Done": no more reminders for that event in this chat. "Snooze": the same reminder in a day."""
     pressed = await admin_button(update, context, REMINDER_BUTTON)

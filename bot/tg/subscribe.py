@@ -12,7 +12,8 @@ from bot.catalog.load import Catalog
 from bot.catalog.schema import Topic
 from bot.i18n import LANGUAGES, Html, escape, join, messages, t
 from bot.store import ChatSettings, Subscription
-from bot.tg.guard import admin_button, command_chat
+from bot.tg.guard import admin_button
+from bot.tg.handlers import command, replies_to_input_errors
 from bot.tg.reminders import replan_chat
 from bot.tg.send import answer_in_place, edit_html, send_html
 from bot.tg.services import Context
@@ -128,10 +129,8 @@ def _step_view(wizard: Wizard, catalog: Catalog, lang: str, step: str) -> tuple[
     return t(lang, "tg_sub_review", summary=summary), keyboard
 
 
-async def cmd_subscribe(update: Update, context: Context) -> None:
-    settings = await command_chat(update, context, admins_only=True)
-    if settings is None:
-        return
+@command(admins_only=True)
+async def cmd_subscribe(update: Update, context: Context, settings: ChatSettings) -> None:
     svc = context.bot_data
     catalog, lang = svc.live.catalog, settings.language
     words = context.args or []
@@ -184,6 +183,7 @@ async def _save(update: Update, context: Context, settings: ChatSettings, wizard
     await answer_in_place(update.callback_query, context.bot, svc.store, settings.chat_id, text)
 
 
+@replies_to_input_errors
 async def on_subscribe_button(update: Update, context: Context) -> None:
     """A press in the /subscribe menu. The data is checked against the catalog, never trusted."""
     pressed = await admin_button(update, context, CALLBACK)
@@ -239,10 +239,8 @@ def _toggle(chosen: set[str], value: str, allowed: set[str]) -> None:
         chosen.symmetric_difference_update({value})
 
 
-async def cmd_unsubscribe(update: Update, context: Context) -> None:
-    settings = await command_chat(update, context, admins_only=True)
-    if settings is None:
-        return
+@command(admins_only=True)
+async def cmd_unsubscribe(update: Update, context: Context, settings: ChatSettings) -> None:
     svc = context.bot_data
     lang, words = settings.language, context.args or []
     current = svc.store.subscriptions(settings.chat_id)
@@ -281,6 +279,7 @@ async def _unsubscribe(
     await answer_in_place(update.callback_query, context.bot, svc.store, settings.chat_id, text)
 
 
+@replies_to_input_errors
 async def on_unsubscribe_button(update: Update, context: Context) -> None:
     pressed = await admin_button(update, context, UNSUB_CALLBACK)
     if pressed is None:
@@ -291,10 +290,8 @@ async def on_unsubscribe_button(update: Update, context: Context) -> None:
     await _unsubscribe(update, context, settings, None if platform == ALL else platform)
 
 
-async def cmd_mysubs(update: Update, context: Context) -> None:
-    settings = await command_chat(update, context)
-    if settings is None:
-        return
+@command()
+async def cmd_mysubs(update: Update, context: Context, settings: ChatSettings) -> None:
     svc = context.bot_data
     current = svc.store.subscriptions(settings.chat_id)
     lang = settings.language

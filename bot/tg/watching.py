@@ -21,6 +21,7 @@ from bot.i18n import Html, t
 from bot.reminders.changes import Change, get_change, queue_change_alerts, record_change
 from bot.store import Store
 from bot.tg.guard import is_operator
+from bot.tg.handlers import replies_to_input_errors
 from bot.tg.reminders import wake_dispatch
 from bot.tg.send import edit_html
 from bot.tg.services import BotApplication, BotData, Context, chat_settings
@@ -153,6 +154,7 @@ async def report(context: Context, result: CheckResult) -> None:
                 log.warning("could not tell operator %s about %s", admin, result.source.url)
 
 
+@replies_to_input_errors
 async def on_watch_button(update: Update, context: Context) -> None:
     """An operator publishes a page change to the platform's subscribers, or ignores it."""
     query = update.callback_query
