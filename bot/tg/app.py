@@ -176,6 +176,7 @@ def build_application(
     services.throttle = Throttle(config.messages_per_minute)
     services.window, services.groups, services.chats = window, groups, chats
     services.updates, services.metrics = updates, metrics
+    live.on_bug = metrics.answer_errors.inc  # a bug in the answers core is counted, not only logged
     # The page watcher starts with the bot when enabled (None: not at all, as in most tests).
     services.watch_config = watch if watch is not None and watch.enabled else None
     services.monitoring_config = monitoring  # None: no /healthz server (most tests)
