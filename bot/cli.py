@@ -23,31 +23,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.answers.console import chat, guess_language, make_context
 from bot.answers.core import Answers
 from bot.catalog.load import Catalog, CatalogError, load_catalog
-from bot.clock import ClockError, clock_from_env
-from bot.config import Config, ConfigError, load_config
-from bot.errors import UserInputError
+from bot.clock import clock_from_env
+from bot.config import Config, load_config
+from bot.errors import PolicyBotError, UserInputError
 from bot.i18n import t, to_plain_text
 
 if TYPE_CHECKING:
     from bot.skus.read import SkuFile
 
 
-class CliError(Exception):
+class CliError(PolicyBotError):
     """A misuse of the command line itself (exit status 2)."""
 
 
 def _config(args: argparse.Namespace) -> Config:
-    try:
-        return load_config(args.config)
-    except ConfigError as error:
-        raise CliError(str(error)) from None
+    return load_config(args.config)
 
 
 def _catalog(directory: Path | None) -> Catalog:
-    try:
-        return load_catalog(directory)
-    except CatalogError as error:
-        raise CliError(str(error)) from None
+    return load_catalog(directory)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -148,7 +142,7 @@ To try the answers without Telegram:  policybot chat"""
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the Telegram bot: long polling, or a webhook server with --webhook URL."""
     from bot.answers.live import LiveCatalog
-    from bot.store import Store, StoreError
+    from bot.store import Store
     from bot.tg.app import build_application
     from bot.tg.redact import configure_logging
 
@@ -167,21 +161,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     configure_logging([token])
     clock = clock_from_env(os.environ)
-    try:
-        live = LiveCatalog(args.policies or config.policies.dir)
-    except CatalogError as error:
-        raise CliError(str(error)) from None
-    try:
-        store = Store(args.db or config.store.path, clock=clock)
-    except StoreError as error:
-        raise CliError(str(error)) from None
+    live = LiveCatalog(args.policies or config.policies.dir)
+    store = Store(args.db or config.store.path, clock=clock)
     if config.watch.enabled:
         from bot.tg.watching import configured_pages
 
-        try:
-            configured_pages(config.watch)  # a bad page is an error now, not at every check
-        except ConfigError as error:
-            raise CliError(str(error)) from None
+        configured_pages(config.watch)  # a bad page is an error now, not at every check
     application = build_application(
         config.telegram, token, live, store, clock, config.watch, monitoring=config.monitoring
     )
@@ -203,7 +188,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     """One pass of the page watcher from the shell: a progress bar, a summary table, one machine line."""
     import asyncio
 
-    from bot.store import Store, StoreError
+    from bot.store import Store
     from bot.tg.watching import configured_pages, record_page_change, watch_settings
     from bot.watch.watcher import CheckResult, Watcher, sources_from
 
@@ -212,18 +197,12 @@ def cmd_watch(args: argparse.Namespace) -> int:
     config = _config(args)
     catalog = _catalog(args.policies or config.policies.dir)
     clock = clock_from_env(os.environ)
-    try:
-        sources = sources_from(catalog, configured_pages(config.watch))
-    except ConfigError as error:
-        raise CliError(str(error)) from None
+    sources = sources_from(catalog, configured_pages(config.watch))
     if args.only:
         sources = [s for s in sources if args.only in (s.url, s.rule_id, s.key)]
         if not sources:
             raise CliError(f"no watched page or rule matches {args.only!r}")
-    try:
-        store = Store(args.db or config.store.path, clock=clock)
-    except StoreError as error:
-        raise CliError(str(error)) from None
+    store = Store(args.db or config.store.path, clock=clock)
     from bot.terminal import print_table, progress
 
     async def one_pass(step: Callable[[], None]) -> list[CheckResult]:
@@ -274,12 +253,9 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
         data = calendar_ics_all(catalog, lang, clock.now())
     else:
         from bot.reminders.tracks import list_tracks
-        from bot.store import Store, StoreError
+        from bot.store import Store
 
-        try:
-            store = Store(args.db or config.store.path)
-        except StoreError as error:
-            raise CliError(str(error)) from None
+        store = Store(args.db or config.store.path)
         with store:
             settings = store.chat(args.chat)
             if settings is None:
@@ -299,17 +275,13 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
 
 
 def _read_skus(path: Path, lang: str) -> tuple[SkuFile, str]:
-    from bot.skus.read import SkuFileError, read_sku_file
+    from bot.skus.read import read_sku_file
 
     try:
         data = path.read_bytes()
     except OSError as error:
         raise CliError(f"cannot read {path}: {error.strerror}") from None
-    try:
-        return read_sku_file(data, path.name), path.name
-    except SkuFileError as error:
-        reason = to_plain_text(t(lang, error.key, **error.values))
-        raise CliError(to_plain_text(t(lang, "skus_import_failed", reason=reason))) from None
+    return read_sku_file(data, path.name), path.name
 
 
 def cmd_skus(args: argparse.Namespace) -> int:
@@ -317,15 +289,13 @@ def cmd_skus(args: argparse.Namespace) -> int:
     from bot.skus.impact import FeeModel
     from bot.skus.records import SkuRecords
     from bot.skus.text import import_summary, skus_status
-    from bot.store import Store, StoreError
+    from bot.store import Store
 
     config = _config(args)
-    lang = args.lang or config.defaults.language or guess_language("")
+    # main's error line (a bad file, an unknown change) speaks this language too
+    lang = args.lang = args.lang or config.defaults.language or guess_language("")
     parsed = _read_skus(args.file, lang) if args.action == "import" else None
-    try:
-        store = Store(args.db or config.store.path)
-    except StoreError as error:
-        raise CliError(str(error)) from None
+    store = Store(args.db or config.store.path)
     with store:
         records = SkuRecords(store)
         if parsed is not None:
@@ -347,7 +317,8 @@ def cmd_impact(args: argparse.Namespace) -> int:
     from bot.skus.text import choose_change, impact_detail, impact_overview
 
     config = _config(args)
-    lang = args.lang or config.defaults.language or guess_language("")
+    # main's error line (a bad file, an unknown change) speaks this language too
+    lang = args.lang = args.lang or config.defaults.language or guess_language("")
     ctx = make_context(lang, config.defaults.time_zone, _today(args.today), clock_from_env(os.environ))
     catalog = _catalog(args.policies or config.policies.dir)
     file, _ = _read_skus(args.file, lang)
@@ -355,10 +326,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
     if wanted is None:
         print(to_plain_text(impact_overview(catalog, file.rows, ctx)))
         return 0
-    try:
-        change = choose_change(catalog, [wanted], ctx.today)
-    except UserInputError as error:
-        raise CliError(to_plain_text(t(lang, error.key, **error.values))) from None
+    change = choose_change(catalog, [wanted], ctx.today)
     result = impact_of(FeeModel(catalog), change, file.rows)
     print(to_plain_text(impact_detail(result, ctx)))
     if args.chart is not None:
@@ -371,15 +339,12 @@ def cmd_impact(args: argparse.Namespace) -> int:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     """Copy the live database consistently (SQLite's online backup API), even while the bot runs."""
-    from bot.monitoring.backup import BackupError, backup_database
+    from bot.monitoring.backup import backup_database
     from bot.terminal import print_table
 
     config = _config(args)
     source = args.db or config.store.path
-    try:
-        result = backup_database(Path(source), Path(args.file))
-    except BackupError as error:
-        raise CliError(str(error)) from None
+    result = backup_database(Path(source), Path(args.file))
     rows = [(table, str(count)) for table, count in result.rows.items()]
     print_table(["table", "rows"], rows, title=f"{source} -> {result.target}", right=["rows"])
     print(f"backup={result.target} tables={len(result.rows)} rows={result.total_rows} bytes={result.size}")
@@ -501,14 +466,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def error_message(error: PolicyBotError, args: argparse.Namespace) -> str:
+    """An expected error as one line: a user's bad input in their language (--lang, else the terminal's)."""
+    if isinstance(error, UserInputError):
+        lang = getattr(args, "lang", None) or guess_language("")
+        return to_plain_text(error.message(lang))
+    return str(error)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "skus" and (args.action == "import") != (args.file is not None):
         build_parser().error("skus import needs a FILE; show and delete take none")
     try:
         return int(args.handler(args))
-    except (CliError, ClockError) as error:
-        print(f"policybot: {error}", file=sys.stderr)
+    except PolicyBotError as error:  # expected: one clear line, no traceback; anything else is a bug
+        print(f"policybot: {error_message(error, args)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader went away (`policybot ask ... | head`): stop quietly, as cat does
         sys.stdout = None  # nothing more can be written; no flush at exit

@@ -11,8 +11,10 @@ import time
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
+from bot.errors import PolicyBotError
 
-class ClockError(ValueError):
+
+class ClockError(PolicyBotError, ValueError):
     """POLICYBOT_NOW is not an ISO 8601 instant with an offset."""
 
 

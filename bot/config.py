@@ -11,9 +11,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bot.catalog.fields import TimeZoneName
+from bot.errors import PolicyBotError
 
 
-class ConfigError(ValueError):
+class ConfigError(PolicyBotError, ValueError):
     """The configuration file is missing, unreadable or has a bad key; the message names the key."""
 
 

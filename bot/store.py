@@ -32,6 +32,7 @@ from sqlite_utils import Database
 from bot.catalog.fields import ID_PATTERN
 from bot.catalog.schema import Topic
 from bot.clock import Clock
+from bot.errors import PolicyBotError
 from bot.i18n import LANGUAGES, normalize_language
 from bot.markets import reached_markets
 
@@ -63,7 +64,7 @@ ANY = "*"
 _CLOCK_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
 
-class StoreError(Exception):
+class StoreError(PolicyBotError):
     """The store cannot do what was asked."""
 
 

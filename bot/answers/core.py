@@ -221,8 +221,11 @@ _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@\w+)?(?:\s+|$)(.*)$", re.S)
 class Answers:
     """Answers questions about one catalog. Build a new one when the catalog is reloaded."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, on_bug: Callable[[], None] = lambda: None) -> None:
         self.catalog = catalog
+        # Called once per unexpected error (a bug), after it is logged: the running bot counts them
+        # (policybot_answer_errors_total) so operators hear of bugs the users only saw an apology for.
+        self.on_bug = on_bug
         self.index = SearchIndex(catalog)
         self.questions = QuestionAnswers(catalog, self.index)
 
@@ -238,8 +241,9 @@ class Answers:
         except UserInputError as error:
             result = t(ctx.lang, error.key, **error.values)
         except Exception:
-            # A bug, not the user's fault: log it for the operator, apologise to the user.
+            # A bug, not the user's fault: log it for the operator, count it, apologise to the user.
             log.exception("answering %r failed", text[:200])
+            self.on_bug()
             result = t(ctx.lang, "internal_error")
         return result if isinstance(result, Reply) else Reply(result)
 
@@ -255,6 +259,7 @@ class Answers:
             return Reply(t(ctx.lang, error.key, **error.values))
         except Exception:
             log.exception("button %r failed", data[:64])
+            self.on_bug()
             return Reply(t(ctx.lang, "internal_error"))
 
     def _dispatch(self, text: str, ctx: ChatContext) -> Reply | Html:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.answers.core import Answers
@@ -13,7 +14,9 @@ class LiveCatalog:
 
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
-        self.answers = Answers(load_catalog(directory))
+        # What to call on each bug met while answering; the running bot sets it to a metrics counter.
+        self.on_bug: Callable[[], None] = lambda: None
+        self.answers = Answers(load_catalog(directory), on_bug=self._bug)
 
     @property
     def catalog(self) -> Catalog:
@@ -25,5 +28,8 @@ class LiveCatalog:
             catalog = load_catalog(self.directory)
         except CatalogError as error:
             return error.problems
-        self.answers = Answers(catalog)
+        self.answers = Answers(catalog, on_bug=self._bug)
         return []
+
+    def _bug(self) -> None:
+        self.on_bug()  # looked up at each call: set after the answers were built, kept across reloads

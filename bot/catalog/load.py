@@ -28,6 +28,7 @@ from bot.catalog.schema import (
     WatchPage,
 )
 from bot.catalog.vocabulary import VOCABULARY_FILE, Vocabulary, WordsFile, build_vocabulary
+from bot.errors import PolicyBotError
 
 __all__ = [
     "MARKETPLACES_FILE",
@@ -70,7 +71,7 @@ class PolicyProblem:
         return f"{where}: {self.message}"
 
 
-class CatalogError(Exception):
+class CatalogError(PolicyBotError):
     """The policy files could not be loaded; `problems` lists every problem found."""
 
     def __init__(self, problems: Sequence[PolicyProblem]) -> None:

@@ -14,10 +14,12 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.errors import PolicyBotError
+
 __all__ = ["BackupError", "BackupResult", "backup_database"]
 
 
-class BackupError(Exception):
+class BackupError(PolicyBotError):
     """The backup could not be made; the message says why and names the file."""
 
 

@@ -44,6 +44,11 @@ class Metrics:
             "Answers to users that failed after their retries (recorded in the audit log)",
             registry=self.registry,
         )
+        self.answer_errors = Counter(
+            "policybot_answer_errors",
+            "Unexpected errors (bugs) while answering; each is logged with its traceback",
+            registry=self.registry,
+        )
         self.watch_checks = Counter(
             "policybot_watch_checks", "Official pages checked by the watcher", registry=self.registry
         )

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from bot.catalog.fba import LENGTH_UNITS, WEIGHT_UNITS, to_inches, to_pounds
 from bot.errors import UserInputError
+from bot.i18n import Html, t
 
 __all__ = ["MAX_FILE_BYTES", "MAX_ROWS", "SkuFile", "SkuFileError", "SkuRow", "read_sku_file"]
 
@@ -73,6 +74,9 @@ MARKETPLACE_WORDS = {
 
 class SkuFileError(UserInputError):
     """The SKU file cannot be imported; the message names the row and the column."""
+
+    def message(self, lang: str) -> Html:
+        return t(lang, "skus_import_failed", reason=super().message(lang))
 
 
 @dataclass(frozen=True, slots=True)

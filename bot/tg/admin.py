@@ -7,36 +7,22 @@ import secrets
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
 from bot.i18n import escape, join, t
 from bot.reminders.outbox import ACTIVE, Outbox, Planned
-from bot.store import Store
-from bot.tg.guard import is_operator
+from bot.store import ChatSettings, Store
+from bot.tg.handlers import command
 from bot.tg.reminders import catalog_changed, wake_dispatch
 from bot.tg.send import send_html
-from bot.tg.services import chat_settings, services
+from bot.tg.services import Context
 
 PROGRESS_EVERY_SECONDS = 1.0
 
 
-async def _refuse_stranger(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
-    """The operator's language, or None after telling a stranger the command is for operators."""
-    settings = chat_settings(update, context)
-    if settings is None:
-        return None
-    if not is_operator(update, context):
-        svc = services(context)
-        await send_html(context.bot, svc.store, settings.chat_id, t(settings.language, "tg_operators_only"))
-        return None
-    return settings.language
-
-
-async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = await _refuse_stranger(update, context)
-    if lang is None:
-        return
-    svc = services(context)
+@command(operators_only=True)
+async def cmd_stats(update: Update, context: Context, settings: ChatSettings) -> None:
+    lang = settings.language
+    svc = context.bot_data
     stats = svc.store.stats()
     catalog = svc.live.catalog
     text = t(
@@ -54,12 +40,11 @@ async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_html(context.bot, svc.store, update.effective_chat.id, text)
 
 
-async def cmd_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command(operators_only=True)
+async def cmd_reload(update: Update, context: Context, settings: ChatSettings) -> None:
     """Re-read policies/; a broken file keeps the last good catalog, and the operator gets every problem."""
-    lang = await _refuse_stranger(update, context)
-    if lang is None:
-        return
-    svc = services(context)
+    lang = settings.language
+    svc = context.bot_data
     problems = svc.live.reload()
     user = update.effective_user
     assert update.effective_chat is not None
@@ -78,11 +63,10 @@ async def cmd_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await send_html(context.bot, svc.store, chat_id, text)
 
 
-async def cmd_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = await _refuse_stranger(update, context)
-    if lang is None:
-        return
-    svc = services(context)
+@command(operators_only=True)
+async def cmd_broadcast(update: Update, context: Context, settings: ChatSettings) -> None:
+    lang = settings.language
+    svc = context.bot_data
     message = update.effective_message
     assert message is not None and message.text is not None and update.effective_chat is not None
     body = message.text.partition(" ")[2].strip()
@@ -117,9 +101,9 @@ def broadcast_progress(store: Store, key: str) -> dict[str, int]:
     return {str(status): int(count) for status, count in rows}
 
 
-async def _follow_broadcast(context: ContextTypes.DEFAULT_TYPE, admin_chat: int, lang: str, key: str) -> None:
+async def _follow_broadcast(context: Context, admin_chat: int, lang: str, key: str) -> None:
     """Live progress for the operator, read from the outbox until no row of the broadcast is left to send."""
-    svc = services(context)
+    svc = context.bot_data
     counts = broadcast_progress(svc.store, key)
     total = sum(counts.values())
     progress = await context.bot.send_message(
@@ -143,11 +127,10 @@ async def _follow_broadcast(context: ContextTypes.DEFAULT_TYPE, admin_chat: int,
     )
 
 
-async def cmd_audit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    lang = await _refuse_stranger(update, context)
-    if lang is None:
-        return
-    svc = services(context)
+@command(operators_only=True)
+async def cmd_audit(update: Update, context: Context, settings: ChatSettings) -> None:
+    lang = settings.language
+    svc = context.bot_data
     rows = svc.store.audit_log(limit=20)
     lines = [t(lang, "tg_audit_title", count=len(rows))]
     lines += [

@@ -10,7 +10,6 @@ import traceback
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -31,12 +30,6 @@ from bot.store import Store
 from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats
 from bot.tg.chat import answer_message, on_answer_button
 from bot.tg.monitoring import (
-    CHATS_KEY,
-    GROUPS_KEY,
-    METRICS_KEY,
-    MONITORING_CONFIG_KEY,
-    UPDATES_KEY,
-    WINDOW_KEY,
     WatchedUpdatesRequest,
     count_update,
     global_rate,
@@ -57,7 +50,7 @@ from bot.tg.reminders import (
     start_reminders,
     stop_reminders,
 )
-from bot.tg.services import SERVICES_KEY, Services, services
+from bot.tg.services import BotApplication, BotData, Context
 from bot.tg.settings import cmd_settings, on_settings_button
 from bot.tg.skus import cmd_impact, cmd_skus, on_document
 from bot.tg.subscribe import (
@@ -68,7 +61,7 @@ from bot.tg.subscribe import (
     on_unsubscribe_button,
 )
 from bot.tg.throttle import Throttle
-from bot.tg.watching import WATCH_CONFIG_KEY, on_watch_button, start_watching, stop_watching
+from bot.tg.watching import on_watch_button, start_watching, stop_watching
 
 log = logging.getLogger(__name__)
 
@@ -84,29 +77,29 @@ def menu_commands(lang: str) -> list[BotCommand]:
     return [BotCommand(name, str(t(lang, f"menu_{name}"))) for name in MENU]
 
 
-async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_migrate(update: Update, context: Context) -> None:
     """A group became a supergroup: its settings and subscriptions follow it to the new chat id."""
     message = update.effective_message
     if message is None or message.migrate_to_chat_id is None:
         return
-    services(context).store.migrate_chat(message.chat.id, message.migrate_to_chat_id)
+    context.bot_data.store.migrate_chat(message.chat.id, message.migrate_to_chat_id)
     context.application.migrate_chat_data(message=message)
     log.info("chat %s migrated to %s", message.chat.id, message.migrate_to_chat_id)
 
 
-async def on_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_stale_button(update: Update, context: Context) -> None:
     """Every callback query is answered, even one whose data we do not know (an old or forged button)."""
     if update.callback_query is not None:
         await update.callback_query.answer()
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: Context) -> None:
     """Log the failure and tell the operators; a user never sees a traceback."""
     error = context.error
     log.error("error while handling an update", exc_info=error)
     if error is None:
         return
-    svc = services(context)
+    svc = context.bot_data
     summary = redact(
         "".join(traceback.format_exception_only(type(error), error)).strip(), [context.bot.token]
     )
@@ -121,24 +114,24 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not report the error to operator %s", admin)
 
 
-async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+async def post_init(application: BotApplication) -> None:
     """Set the command menu in both languages, then start reminders (sync, plan, dispatch jobs)."""
     bot = application.bot
     await bot.set_my_commands(menu_commands("en"), scope=BotCommandScopeDefault())
     for lang in LANGUAGES:
         await bot.set_my_commands(menu_commands(lang), scope=BotCommandScopeDefault(), language_code=lang)
     await start_reminders(application)
-    watch = application.bot_data.get(WATCH_CONFIG_KEY)
-    if isinstance(watch, WatchConfig):
+    watch = application.bot_data.watch_config
+    if watch is not None:
         start_watching(application, watch)
     await start_monitoring(application)
 
 
-async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+async def post_shutdown(application: BotApplication) -> None:
     await stop_monitoring(application)
     await stop_watching(application)
     await stop_reminders(application)
-    application.bot_data[SERVICES_KEY].store.close()
+    application.bot_data.store.close()
 
 
 def build_application(
@@ -149,7 +142,7 @@ def build_application(
     clock: Clock,
     watch: WatchConfig | None = None,
     monitoring: MonitoringConfig | None = None,
-) -> Application:  # type: ignore[type-arg]
+) -> BotApplication:
     if store.clock is not clock:
         raise ValueError("the store and the bot must share one clock (POLICYBOT_NOW moves both)")
     # Opt in to python-telegram-bot's coming behaviour (durations such as retry_after as timedelta) now,
@@ -165,6 +158,7 @@ def build_application(
     )
     application = (
         ApplicationBuilder()
+        .context_types(ContextTypes(bot_data=BotData))  # context.bot_data: the typed services below
         .token(token)
         .base_url(config.base_url)
         .base_file_url(config.base_file_url)
@@ -177,17 +171,15 @@ def build_application(
         .post_shutdown(post_shutdown)
         .build()
     )
-    application.bot_data[SERVICES_KEY] = Services(
-        live, store, clock, config, Throttle(config.messages_per_minute)
-    )
+    services = application.bot_data
+    services.live, services.store, services.clock, services.config = live, store, clock, config
+    services.throttle = Throttle(config.messages_per_minute)
+    services.window, services.groups, services.chats = window, groups, chats
+    services.updates, services.metrics = updates, metrics
+    live.on_bug = metrics.answer_errors.inc  # a bug in the answers core is counted, not only logged
     # The page watcher starts with the bot when enabled (None: not at all, as in most tests).
-    application.bot_data[WATCH_CONFIG_KEY] = watch if watch is not None and watch.enabled else None
-    application.bot_data[WINDOW_KEY] = window
-    application.bot_data[GROUPS_KEY] = groups
-    application.bot_data[CHATS_KEY] = chats
-    application.bot_data[UPDATES_KEY] = updates
-    application.bot_data[METRICS_KEY] = metrics
-    application.bot_data[MONITORING_CONFIG_KEY] = monitoring  # None: no /healthz server (most tests)
+    services.watch_config = watch if watch is not None and watch.enabled else None
+    services.monitoring_config = monitoring  # None: no /healthz server (most tests)
     application.add_handler(TypeHandler(Update, count_update), group=-1)
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     for name, callback in [

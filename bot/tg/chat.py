@@ -7,14 +7,14 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.ext import ContextTypes
 
 from bot.answers.chart import fee_chart_caption, fee_chart_png
 from bot.answers.core import Reply
 from bot.store import ChatSettings
 from bot.tg.guard import require_chat_admin, within_flood_limit
+from bot.tg.handlers import replies_to_input_errors
 from bot.tg.send import send_html
-from bot.tg.services import chat_settings, services
+from bot.tg.services import Context, chat_settings
 
 _ADDRESSED_COMMAND = re.compile(r"^/[A-Za-z0-9_]+@(\w+)")
 
@@ -36,7 +36,8 @@ def _meant_for_us(message: Message, text: str, username: str) -> str | None:
     return None
 
 
-async def answer_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@replies_to_input_errors
+async def answer_message(update: Update, context: Context) -> None:
     """Any text: a core command (/fees, /rule, ...) or a question; the reply comes in the chat's language."""
     message = update.effective_message
     if message is None or message.text is None:
@@ -45,7 +46,7 @@ async def answer_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     settings = chat_settings(update, context)
     if text is None or settings is None or not await within_flood_limit(update, context, settings):
         return
-    svc = services(context)
+    svc = context.bot_data
     reply = svc.live.answers.reply(text, svc.chat_context(settings))
     if reply.language is not None:
         if not await require_chat_admin(update, context, settings):
@@ -56,7 +57,8 @@ async def answer_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await send_reply(context, settings, reply)
 
 
-async def on_answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@replies_to_input_errors
+async def on_answer_button(update: Update, context: Context) -> None:
     """A next-step button under a free-text answer (ask:...): its answer comes as a new message."""
     query = update.callback_query
     if query is None:
@@ -67,7 +69,7 @@ async def on_answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     if not await within_flood_limit(update, context, settings):
         return
-    svc = services(context)
+    svc = context.bot_data
     await send_reply(context, settings, svc.live.answers.press(query.data, svc.chat_context(settings)))
 
 
@@ -80,8 +82,8 @@ def reply_markup(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-async def send_reply(context: ContextTypes.DEFAULT_TYPE, settings: ChatSettings, reply: Reply) -> None:
-    svc = services(context)
+async def send_reply(context: Context, settings: ChatSettings, reply: Reply) -> None:
+    svc = context.bot_data
     sent = await send_html(context.bot, svc.store, settings.chat_id, reply.html, reply_markup(reply))
     if reply.chart is not None and sent is not None:
         today, lang, chart = svc.today(settings), settings.language, reply.chart

@@ -6,17 +6,16 @@ import re
 
 from telegram import CallbackQuery, Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.ext import ContextTypes
 
 from bot.i18n import t
 from bot.store import ChatSettings
 from bot.tg.send import send_html
-from bot.tg.services import chat_settings, services
+from bot.tg.services import Context, chat_settings
 
 ADMIN_STATUSES = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 
 
-async def is_chat_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def is_chat_admin(update: Update, context: Context) -> bool:
     """True in a private chat, and in a group for its admins (including an anonymous admin)."""
     chat, user, message = update.effective_chat, update.effective_user, update.effective_message
     if chat is None:
@@ -31,28 +30,24 @@ async def is_chat_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> b
     return member.status in ADMIN_STATUSES
 
 
-async def require_chat_admin(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, settings: ChatSettings
-) -> bool:
+async def require_chat_admin(update: Update, context: Context, settings: ChatSettings) -> bool:
     """Let group admins through; tell anyone else, politely, that only admins may change this."""
     if await is_chat_admin(update, context):
         return True
     if update.callback_query is not None:
         await update.callback_query.answer(t(settings.language, "tg_admins_only_short"), show_alert=True)
     else:
-        svc = services(context)
+        svc = context.bot_data
         await send_html(context.bot, svc.store, settings.chat_id, t(settings.language, "tg_admins_only"))
     return False
 
 
-async def within_flood_limit(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, settings: ChatSettings
-) -> bool:
+async def within_flood_limit(update: Update, context: Context, settings: ChatSettings) -> bool:
     """Count the user's message; past the limit, warn once and then stay silent until the minute passes."""
     user = update.effective_user
     if user is None:
         return True
-    svc = services(context)
+    svc = context.bot_data
     verdict = svc.throttle.check(user.id)
     if verdict == "warn":
         limit = svc.config.messages_per_minute
@@ -63,7 +58,7 @@ async def within_flood_limit(
 
 
 async def admin_button(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, pattern: re.Pattern[str]
+    update: Update, context: Context, pattern: re.Pattern[str]
 ) -> tuple[CallbackQuery, ChatSettings, re.Match[str]] | None:
     """A button press whose data matches `pattern`, from someone allowed to change the chat; else None.
 
@@ -82,9 +77,7 @@ async def admin_button(
     return query, settings, match
 
 
-async def command_chat(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, *, admins_only: bool = False
-) -> ChatSettings | None:
+async def command_chat(update: Update, context: Context, *, admins_only: bool = False) -> ChatSettings | None:
     """The chat a command came from, once it passed flood control (and, if asked, the admin check)."""
     settings = chat_settings(update, context)
     if settings is None or not await within_flood_limit(update, context, settings):
@@ -94,6 +87,18 @@ async def command_chat(
     return settings
 
 
-def is_operator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def operator_chat(update: Update, context: Context) -> ChatSettings | None:
+    """The chat an operator's command came from; None after telling a stranger it is for operators."""
+    settings = chat_settings(update, context)
+    if settings is None:
+        return None
+    if not is_operator(update, context):
+        lang = settings.language
+        await send_html(context.bot, context.bot_data.store, settings.chat_id, t(lang, "tg_operators_only"))
+        return None
+    return settings
+
+
+def is_operator(update: Update, context: Context) -> bool:
     user = update.effective_user
-    return services(context).is_operator(user.id if user else None)
+    return context.bot_data.is_operator(user.id if user else None)

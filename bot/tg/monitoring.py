@@ -14,25 +14,18 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
 from telegram.request import HTTPXRequest
 
-from bot.config import MonitoringConfig, TelegramConfig
+from bot.config import TelegramConfig
 from bot.monitoring.metrics import Metrics
 from bot.monitoring.server import HealthCheck, MonitoringServer, parse_listen
 from bot.monitoring.updates import UpdatesWatch
 from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow
 from bot.store import Store
 from bot.tg.replies import ReplyLimiter
+from bot.tg.services import BotApplication, Context
 
 __all__ = [
-    "CHATS_KEY",
-    "GROUPS_KEY",
-    "METRICS_KEY",
-    "MONITORING_CONFIG_KEY",
-    "MONITORING_KEY",
-    "UPDATES_KEY",
-    "WINDOW_KEY",
     "WatchedUpdatesRequest",
     "count_update",
     "global_rate",
@@ -44,13 +37,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-WINDOW_KEY = "policybot.window"
-GROUPS_KEY = "policybot.groups"
-CHATS_KEY = "policybot.chats"
-UPDATES_KEY = "policybot.updates"
-METRICS_KEY = "policybot.metrics"
-MONITORING_KEY = "policybot.monitoring"
-MONITORING_CONFIG_KEY = "policybot.monitoring_config"
 FREE_RATE = 30  # messages a second Telegram lets a bot send for free
 PAID_RATE = 1000  # with allow_paid_broadcast, paid in Stars
 
@@ -111,15 +97,13 @@ def _reason(code: int) -> str:
         return ""
 
 
-async def count_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def count_update(update: Update, context: Context) -> None:
     """In a handler group of its own, before the others: counts every update, handles nothing."""
-    metrics = context.bot_data.get(METRICS_KEY)
-    if isinstance(metrics, Metrics):
-        metrics.updates.inc()
+    context.bot_data.metrics.updates.inc()
 
 
 def health_checks(
-    application: Application,  # type: ignore[type-arg]
+    application: BotApplication,
     store: Store,
     watch: UpdatesWatch,
 ) -> dict[str, HealthCheck]:
@@ -145,25 +129,24 @@ def health_checks(
     return {"updates": updates, "scheduler": scheduler, "database": database}
 
 
-async def start_monitoring(application: Application) -> None:  # type: ignore[type-arg]
+async def start_monitoring(application: BotApplication) -> None:
     """Serve /healthz and /metrics when `[monitoring] listen` is set; a busy address is logged, not fatal."""
-    config = application.bot_data.get(MONITORING_CONFIG_KEY)
-    metrics = application.bot_data.get(METRICS_KEY)
-    if not isinstance(config, MonitoringConfig) or not config.listen or not isinstance(metrics, Metrics):
+    services = application.bot_data
+    config = services.monitoring_config
+    if config is None or not config.listen:
         return
     host, port = parse_listen(config.listen)
-    store = application.bot_data["policybot.services"].store
-    watch = application.bot_data[UPDATES_KEY]
-    server = MonitoringServer(host, port, health_checks(application, store, watch), metrics)
+    checks = health_checks(application, services.store, services.updates)
+    server = MonitoringServer(host, port, checks, services.metrics)
     try:
         await server.start()
     except OSError as error:
         log.error("cannot serve /healthz and /metrics at %s: %s", config.listen, error)
         return
-    application.bot_data[MONITORING_KEY] = server
+    services.monitoring_server = server
 
 
-async def stop_monitoring(application: Application) -> None:  # type: ignore[type-arg]
-    server = application.bot_data.pop(MONITORING_KEY, None)
-    if isinstance(server, MonitoringServer):
+async def stop_monitoring(application: BotApplication) -> None:
+    server, application.bot_data.monitoring_server = application.bot_data.monitoring_server, None
+    if server is not None:
         await server.stop()

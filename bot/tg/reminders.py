@@ -13,31 +13,28 @@ import re
 
 from telegram import Bot, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ContextTypes
 
-from bot.answers.parsing import parse_count, parse_date
+from bot.answers.parsing import MAX_COUNT, parse_count, parse_date
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
 from bot.reminders.changes import changes_text, queue_change_alerts, recent_changes, sync_catalog
 from bot.reminders.dispatcher import Dispatcher, Limits
 from bot.reminders.ics import calendar_ics
 from bot.reminders.outbox import Delivery, Outbox
-from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow
 from bot.reminders.planner import plan_all
 from bot.reminders.sender import Keyboard
 from bot.reminders.text import reminder_keyboard, render_digest
 from bot.reminders.tracks import add_track, list_tracks, remove_track
 from bot.skus.personal import IMPACT_LINES
 from bot.store import ChatSettings
-from bot.tg.guard import admin_button, command_chat, within_flood_limit
+from bot.tg.guard import admin_button
+from bot.tg.handlers import command, replies_to_input_errors
 from bot.tg.send import send_html
 from bot.tg.sender import TelegramSender
-from bot.tg.services import Services, chat_settings, services
+from bot.tg.services import BotApplication, BotData, Context
 
 log = logging.getLogger(__name__)
 
-DISPATCHER_KEY = "policybot.dispatcher"
-DISPATCH_BOT_KEY = "policybot.dispatch_bot"
 PLAN_JOB, DISPATCH_JOB = "plan", "dispatch"
 # The dispatch job looks at the outbox at least this often, whatever it expects.
 MAX_DISPATCH_SLEEP = dt.timedelta(minutes=1)
@@ -51,15 +48,13 @@ def dispatch_concurrency(rate: int) -> int:
     return max(8, rate // 8)
 
 
-def _dispatcher(application: Application) -> Dispatcher:  # type: ignore[type-arg]
-    found = application.bot_data[DISPATCHER_KEY]
-    assert isinstance(found, Dispatcher)
+def _dispatcher(application: BotApplication) -> Dispatcher:
+    found = application.bot_data.dispatcher
+    assert found is not None, "start_reminders creates the dispatcher before the first dispatch job"
     return found
 
 
-def render_for_chat(
-    svc: Services, deliveries: list[Delivery], settings: ChatSettings
-) -> tuple[str, Keyboard]:
+def render_for_chat(svc: BotData, deliveries: list[Delivery], settings: ChatSettings) -> tuple[str, Keyboard]:
     """What a chat receives for the deliveries due to it now: one message, with done/snooze buttons."""
     catalog = svc.live.catalog
     # Cached per chat, change and catalog: a chat with 50,000 SKUs costs a second once, not per reminder.
@@ -70,9 +65,9 @@ def render_for_chat(
     return html, reminder_keyboard(deliveries, lang=settings.language, catalog=svc.live.catalog)
 
 
-async def start_reminders(application: Application) -> None:  # type: ignore[type-arg]
+async def start_reminders(application: BotApplication) -> None:
     """At start: recover what was in flight, sync the catalog (alerting changes), plan, start the jobs."""
-    svc: Services = application.bot_data["policybot.services"]
+    svc = application.bot_data
     recovered = Outbox(svc.store).recover_in_flight()
     if recovered:
         log.info("%s deliveries were in flight when the bot stopped; they will be sent again", recovered)
@@ -82,20 +77,18 @@ async def start_reminders(application: Application) -> None:  # type: ignore[typ
         application.bot.token, base_url=svc.config.base_url, base_file_url=svc.config.base_file_url
     )
     await plain_bot.initialize()
-    application.bot_data[DISPATCH_BOT_KEY] = plain_bot
-    # The bot's one arrival window (bot/tg/monitoring.py), so reminders and replies share the limit.
-    window = application.bot_data.get("policybot.window")
-    groups = application.bot_data.get("policybot.groups")  # and one per-group window
-    chats = application.bot_data.get("policybot.chats")  # and one per-chat spacing
-    application.bot_data[DISPATCHER_KEY] = Dispatcher(
+    svc.dispatch_bot = plain_bot
+    # The bot's one arrival window, per-group window and per-chat spacing (bot/tg/monitoring.py), so
+    # reminders and replies share the limits.
+    svc.dispatcher = Dispatcher(
         TelegramSender(plain_bot, paid_broadcast=svc.config.paid_broadcast),
         svc.store,
         lambda deliveries, settings: render_for_chat(svc, deliveries, settings),
-        limits=Limits(global_per_second=window.limit) if isinstance(window, ArrivalWindow) else Limits(),
-        window=window if isinstance(window, ArrivalWindow) else None,
-        groups=groups if isinstance(groups, GroupWindow) else None,
-        chats=chats if isinstance(chats, ChatSpacing) else None,
-        concurrency=dispatch_concurrency(window.limit if isinstance(window, ArrivalWindow) else 30),
+        limits=Limits(global_per_second=svc.window.limit),
+        window=svc.window,
+        groups=svc.groups,
+        chats=svc.chats,
+        concurrency=dispatch_concurrency(svc.window.limit),
     )
     catalog_changed(application)
     job_queue = application.job_queue
@@ -106,15 +99,15 @@ async def start_reminders(application: Application) -> None:  # type: ignore[typ
     wake_dispatch(application)
 
 
-async def stop_reminders(application: Application) -> None:  # type: ignore[type-arg]
-    plain_bot = application.bot_data.pop(DISPATCH_BOT_KEY, None)
-    if isinstance(plain_bot, Bot):
+async def stop_reminders(application: BotApplication) -> None:
+    plain_bot, application.bot_data.dispatch_bot = application.bot_data.dispatch_bot, None
+    if plain_bot is not None:
         await plain_bot.shutdown()
 
 
-def catalog_changed(application: Application) -> int:  # type: ignore[type-arg]
+def catalog_changed(application: BotApplication) -> int:
     """After start or a reload: sync the catalog into SQLite, alert the changes, re-plan everyone."""
-    svc: Services = application.bot_data["policybot.services"]
+    svc = application.bot_data
     changes = sync_catalog(svc.store, svc.live.catalog)
     queued = queue_change_alerts(svc.store, changes)
     plan_all(svc.store, svc.live.catalog)
@@ -123,14 +116,14 @@ def catalog_changed(application: Application) -> int:  # type: ignore[type-arg]
     return len(changes)
 
 
-def replan_chat(application: Application, chat_id: int) -> None:  # type: ignore[type-arg]
+def replan_chat(application: BotApplication, chat_id: int) -> None:
     """After a chat's subscriptions, settings or tracks change."""
-    svc: Services = application.bot_data["policybot.services"]
+    svc = application.bot_data
     plan_all(svc.store, svc.live.catalog, [chat_id])
     wake_dispatch(application)
 
 
-def wake_dispatch(application: Application, delay: dt.timedelta = dt.timedelta(0)) -> None:  # type: ignore[type-arg]
+def wake_dispatch(application: BotApplication, delay: dt.timedelta = dt.timedelta(0)) -> None:
     """(Re)schedule the one dispatch job: there is never more than one."""
     job_queue = application.job_queue
     if job_queue is None:
@@ -140,16 +133,16 @@ def wake_dispatch(application: Application, delay: dt.timedelta = dt.timedelta(0
     job_queue.run_once(dispatch_job, when=max(delay, dt.timedelta(0)), name=DISPATCH_JOB)
 
 
-async def plan_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
+async def plan_job(context: Context) -> None:
+    svc = context.bot_data
     result = plan_all(svc.store, svc.live.catalog)
     log.info("daily planning: %s added, %s moved, %s withdrawn", result.added, result.moved, result.withdrawn)
     wake_dispatch(context.application)
 
 
-async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def dispatch_job(context: Context) -> None:
     """Send what is due, then sleep until the next due time (at most a minute, so nothing waits long)."""
-    svc = services(context)
+    svc = context.bot_data
     try:
         await _dispatcher(context.application).dispatch_due()
     finally:
@@ -163,19 +156,25 @@ async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 # --- commands ---
 
 
-async def cmd_track(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/track <countdown> <start date>: reminders before a deadline that runs from the seller's own date."""
-    settings = await command_chat(update, context, admins_only=True)
-    if settings is None:
-        return
-    svc, lang, words = services(context), settings.language, context.args or []
+def _one_count(
+    words: list[str], usage: str, what: str, *, allow_zero: bool = True, limit: int = MAX_COUNT
+) -> int:
+    """The one number a command takes; anything else gets the command's usage line, not parse_count's."""
+    if len(words) != 1:
+        raise UserInputError(usage)
     try:
-        if len(words) != 2:
-            raise UserInputError("track_usage")
-        track = add_track(svc.store, svc.live.catalog, settings.chat_id, words[0], parse_date(words[1]))
-    except UserInputError as error:
-        await send_html(context.bot, svc.store, settings.chat_id, t(lang, error.key, **error.values))
-        return
+        return parse_count(words[0], what, allow_zero=allow_zero, limit=limit)
+    except UserInputError:
+        raise UserInputError(usage) from None
+
+
+@command(admins_only=True)
+async def cmd_track(update: Update, context: Context, settings: ChatSettings) -> None:
+    """/track <countdown> <start date>: reminders before a deadline that runs from the seller's own date."""
+    svc, lang, words = context.bot_data, settings.language, context.args or []
+    if len(words) != 2:
+        raise UserInputError("track_usage")
+    track = add_track(svc.store, svc.live.catalog, settings.chat_id, words[0], parse_date(words[1]))
     user = update.effective_user
     svc.store.audit(
         user.id if user else None, settings.chat_id, "track", f"{track.rule_id} {track.start_date}"
@@ -187,11 +186,9 @@ async def cmd_track(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_html(context.bot, svc.store, settings.chat_id, text)
 
 
-async def cmd_tracks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    settings = await command_chat(update, context)
-    if settings is None:
-        return
-    svc, lang = services(context), settings.language
+@command()
+async def cmd_tracks(update: Update, context: Context, settings: ChatSettings) -> None:
+    svc, lang = context.bot_data, settings.language
     tracks = list_tracks(svc.store, settings.chat_id)
     if not tracks:
         await send_html(context.bot, svc.store, settings.chat_id, t(lang, "tracks_none"))
@@ -213,18 +210,10 @@ async def cmd_tracks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await send_html(context.bot, svc.store, settings.chat_id, join(lines))
 
 
-async def cmd_untrack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    settings = await command_chat(update, context, admins_only=True)
-    if settings is None:
-        return
-    svc, lang, words = services(context), settings.language, context.args or []
-    try:
-        if len(words) != 1:
-            raise UserInputError("untrack_usage")
-        track_id = parse_count(words[0], "id")
-    except UserInputError:
-        await send_html(context.bot, svc.store, settings.chat_id, t(lang, "untrack_usage"))
-        return
+@command(admins_only=True)
+async def cmd_untrack(update: Update, context: Context, settings: ChatSettings) -> None:
+    svc, lang, words = context.bot_data, settings.language, context.args or []
+    track_id = _one_count(words, "untrack_usage", "id")
     removed = remove_track(svc.store, settings.chat_id, track_id)
     if removed:
         replan_chat(context.application, settings.chat_id)
@@ -232,30 +221,22 @@ async def cmd_untrack(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await send_html(context.bot, svc.store, settings.chat_id, t(lang, key, track_id=track_id))
 
 
-async def cmd_changes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    settings = await command_chat(update, context)
-    if settings is None:
-        return
-    svc, lang, words = services(context), settings.language, context.args or []
-    try:
-        if len(words) > 1:
-            raise UserInputError("changes_usage")
-        days = parse_count(words[0], "days", allow_zero=False, limit=3660) if words else DEFAULT_CHANGES_DAYS
-    except UserInputError:
-        await send_html(context.bot, svc.store, settings.chat_id, t(lang, "changes_usage"))
-        return
+@command()
+async def cmd_changes(update: Update, context: Context, settings: ChatSettings) -> None:
+    svc, lang, words = context.bot_data, settings.language, context.args or []
+    days = DEFAULT_CHANGES_DAYS
+    if words:
+        days = _one_count(words, "changes_usage", "days", allow_zero=False, limit=3660)
     changes = recent_changes(svc.store, days, svc.clock.now())
     await send_html(
         context.bot, svc.store, settings.chat_id, changes_text(changes, lang, days, svc.live.catalog)
     )
 
 
-async def cmd_calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command()
+async def cmd_calendar(update: Update, context: Context, settings: ChatSettings) -> None:
     """/calendar: an .ics file of the chat's subscribed events and countdowns, for any calendar app."""
-    settings = await command_chat(update, context)
-    if settings is None:
-        return
-    svc, lang = services(context), settings.language
+    svc, lang = context.bot_data, settings.language
     subscriptions = svc.store.subscriptions(settings.chat_id)
     if not subscriptions:
         await send_html(context.bot, svc.store, settings.chat_id, t(lang, "tg_no_subs"))
@@ -274,13 +255,13 @@ async def cmd_calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     )
 
 
-async def cmd_upcoming(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command()
+async def cmd_upcoming(update: Update, context: Context, settings: ChatSettings) -> None:
     """/upcoming: the core's coming dates, then this chat's own next reminders."""
-    settings = chat_settings(update, context)
     message = update.effective_message
-    if settings is None or message is None or not await within_flood_limit(update, context, settings):
+    if message is None:
         return
-    svc, lang = services(context), settings.language
+    svc, lang = context.bot_data, settings.language
     reply = svc.live.answers.reply(message.text or "/upcoming", svc.chat_context(settings))
     pending = Outbox(svc.store).pending_for_chat(settings.chat_id, limit=10)
     lines = [reply.html, Html("")]
@@ -302,13 +283,14 @@ async def cmd_upcoming(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await send_html(context.bot, svc.store, settings.chat_id, join(lines))
 
 
-async def on_reminder_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@replies_to_input_errors
+async def on_reminder_button(update: Update, context: Context) -> None:
     """ "Done": no more reminders for that event in this chat. "Snooze": the same reminder in a day."""
     pressed = await admin_button(update, context, REMINDER_BUTTON)
     if pressed is None:
         return
     query, settings, match = pressed
-    svc, lang = services(context), settings.language
+    svc, lang = context.bot_data, settings.language
     outbox = Outbox(svc.store)
     delivery = outbox.get(int(match["id"]))
     if delivery is None or delivery.chat_id != settings.chat_id:

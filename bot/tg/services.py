@@ -1,31 +1,58 @@
-"""What every handler needs, created once in build_application and kept in bot_data."""
+"""What every handler and job needs: one typed object, `context.bot_data`, filled once in build_application.
+
+python-telegram-bot creates the bot_data object itself, without arguments (`ContextTypes(bot_data=...)`),
+so `BotData()` starts empty and `build_application` sets the services right after building the
+application, before any handler or job can run. Handlers are typed with `Context`, so
+`context.bot_data.store` is a `Store` to mypy, with no string keys and no unwrapping.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
 
-from telegram import Update
-from telegram.ext import ContextTypes
+from telegram import Bot, Update
+from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.answers.core import ChatContext
 from bot.answers.live import LiveCatalog
 from bot.clock import Clock
-from bot.config import TelegramConfig
+from bot.config import MonitoringConfig, TelegramConfig, WatchConfig
+from bot.monitoring.metrics import Metrics
+from bot.monitoring.server import MonitoringServer
+from bot.monitoring.updates import UpdatesWatch
+from bot.reminders.dispatcher import Dispatcher
+from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow
 from bot.store import ANY, ChatSettings, Store
 from bot.tg.throttle import Throttle
+from bot.watch.watcher import Watcher
 
-SERVICES_KEY = "policybot.services"
 
+class BotData:
+    """The running bot's services (set by build_application) and what start-up creates later."""
 
-@dataclass
-class Services:
+    # Set by build_application before the bot starts; never None while a handler or job runs.
     live: LiveCatalog
     store: Store
     clock: Clock
     config: TelegramConfig
     throttle: Throttle
+    # One pace for everything the bot sends (replies, reminders, broadcasts): see bot/tg/monitoring.py.
+    window: ArrivalWindow
+    groups: GroupWindow
+    chats: ChatSpacing
+    updates: UpdatesWatch
+    metrics: Metrics
+
+    def __init__(self) -> None:
+        self.watch_config: WatchConfig | None = None  # None: the page watcher is off (most tests)
+        self.monitoring_config: MonitoringConfig | None = None  # None: no /healthz server (most tests)
+        # Created at start (post_init) and closed at shutdown:
+        self.watcher: Watcher | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.dispatch_bot: Bot | None = None
+        self.monitoring_server: MonitoringServer | None = None
 
     def today(self, settings: ChatSettings) -> dt.date:
         return self.clock.today(ZoneInfo(settings.time_zone))
@@ -43,19 +70,18 @@ class Services:
         return user_id is not None and user_id in self.config.admins
 
 
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    found = context.bot_data[SERVICES_KEY]
-    assert isinstance(found, Services)
-    return found
+# The context every handler and job receives, with BotData as bot_data.
+Context: TypeAlias = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+# The application: only its bot_data is pinned, since python-telegram-bot types `context.application`
+# with a free context type.
+BotApplication: TypeAlias = Application[Any, Any, Any, Any, BotData, Any]
 
 
-def chat_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ChatSettings | None:
+def chat_settings(update: Update, context: Context) -> ChatSettings | None:
     """The chat's settings, created on first sight with its language from Telegram's language_code."""
     chat = update.effective_chat
     if chat is None:
         return None
     user = update.effective_user
     title = chat.title or chat.full_name or chat.username
-    return services(context).store.ensure_chat(
-        chat.id, chat.type, title, user.language_code if user else None
-    )
+    return context.bot_data.store.ensure_chat(chat.id, chat.type, title, user.language_code if user else None)

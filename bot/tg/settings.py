@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
 
+from bot.errors import UserInputError
 from bot.i18n import Html, normalize_language, t
 from bot.store import ChatSettings, InvalidSetting
-from bot.tg.guard import admin_button, command_chat, require_chat_admin
+from bot.tg.guard import admin_button, require_chat_admin
+from bot.tg.handlers import command, replies_to_input_errors
 from bot.tg.reminders import replan_chat
 from bot.tg.send import edit_html, send_html
-from bot.tg.services import services
+from bot.tg.services import Context
 from bot.zones import resolve_zone
 
 ZONE_BUTTONS = [
@@ -33,26 +34,18 @@ CALLBACK = re.compile(
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:：]?([0-5]\d)$")
 
 
-class SettingInputError(ValueError):
-    """A typed setting could not be read; `key` names the usage message."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
 def parse_time(text: str) -> str:
     """ "9:00", "0900", "09：00" -> "09:00"."""
     match = _TIME.match(text.strip())
     if not match:
-        raise SettingInputError("tg_set_usage_time")
+        raise UserInputError("tg_set_usage_time")
     return f"{int(match[1]):02d}:{match[2]}"
 
 
 def parse_lead_days(words: list[str]) -> tuple[int, ...]:
     numbers = [part for word in words for part in re.split(r"[,，/\s]+", word) if part]
     if not numbers or not all(n.isdigit() and int(n) <= 365 for n in numbers) or len(numbers) > 10:
-        raise SettingInputError("tg_set_usage_lead")
+        raise UserInputError("tg_set_usage_lead")
     return tuple(sorted({int(n) for n in numbers}, reverse=True))
 
 
@@ -62,13 +55,13 @@ def parse_quiet(words: list[str]) -> tuple[str, str] | None:
         return None
     parts = text.split("-")
     if len(parts) != 2:
-        raise SettingInputError("tg_set_usage_quiet")
+        raise UserInputError("tg_set_usage_quiet")
     try:
         start, end = parse_time(parts[0]), parse_time(parts[1])
-    except SettingInputError:
-        raise SettingInputError("tg_set_usage_quiet") from None
+    except UserInputError:
+        raise UserInputError("tg_set_usage_quiet") from None
     if start == end:
-        raise SettingInputError("tg_set_usage_quiet")
+        raise UserInputError("tg_set_usage_quiet")
     return start, end
 
 
@@ -126,7 +119,7 @@ def _typed_change(words: list[str]) -> dict[str, object]:
     if name in {"tz", "zone", "timezone", "时区"} and rest:
         zone = resolve_zone(" ".join(rest))
         if zone is None:
-            raise SettingInputError("tg_set_usage_tz")
+            raise UserInputError("tg_set_usage_tz")
         return {"time_zone": zone}
     if name in {"time", "hour", "时间"} and len(rest) == 1:
         return {"reminder_time": parse_time(rest[0])}
@@ -135,7 +128,7 @@ def _typed_change(words: list[str]) -> dict[str, object]:
     if name in {"quiet", "免打扰"} and rest:
         quiet = parse_quiet(rest)
         return {"quiet_start": quiet[0] if quiet else None, "quiet_end": quiet[1] if quiet else None}
-    raise SettingInputError("tg_set_usage")
+    raise UserInputError("tg_set_usage")
 
 
 def _button_change(match: re.Match[str]) -> dict[str, object]:
@@ -144,7 +137,7 @@ def _button_change(match: re.Match[str]) -> dict[str, object]:
     if match["tz"]:
         zone = resolve_zone(match["tz"])
         if zone is None:
-            raise SettingInputError("tg_set_usage_tz")
+            raise UserInputError("tg_set_usage_tz")
         return {"time_zone": zone}
     if match["time"]:
         return {"reminder_time": parse_time(match["time"])}
@@ -155,33 +148,27 @@ def _button_change(match: re.Match[str]) -> dict[str, object]:
 
 
 def _apply(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, settings: ChatSettings, change: dict[str, object]
+    update: Update, context: Context, settings: ChatSettings, change: dict[str, object]
 ) -> ChatSettings:
-    svc = services(context)
-    updated = svc.store.update_settings(settings.chat_id, **change)  # type: ignore[arg-type]
+    svc = context.bot_data
+    try:
+        updated = svc.store.update_settings(settings.chat_id, **change)  # type: ignore[arg-type]
+    except InvalidSetting:  # what the parsers let through but the store refuses
+        raise UserInputError("tg_set_usage") from None
     replan_chat(context.application, settings.chat_id)  # reminder time, zone, lead days or quiet hours moved
     user = update.effective_user
     svc.store.audit(user.id if user else None, settings.chat_id, "settings", repr(change))
     return updated
 
 
-async def cmd_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    settings = await command_chat(update, context)
-    if settings is None:
-        return
-    svc = services(context)
+@command()
+async def cmd_settings(update: Update, context: Context, settings: ChatSettings) -> None:
+    svc = context.bot_data
     words = context.args or []
     if words:
         if not await require_chat_admin(update, context, settings):
             return
-        try:
-            settings = _apply(update, context, settings, _typed_change(words))
-        except SettingInputError as error:
-            await send_html(context.bot, svc.store, settings.chat_id, t(settings.language, error.key))
-            return
-        except InvalidSetting:
-            await send_html(context.bot, svc.store, settings.chat_id, t(settings.language, "tg_set_usage"))
-            return
+        settings = _apply(update, context, settings, _typed_change(words))
         text, keyboard = settings_view(settings)
         saved = Html(t(settings.language, "tg_saved") + "\n\n" + text)
         await send_html(context.bot, svc.store, settings.chat_id, saved, keyboard)
@@ -190,16 +177,13 @@ async def cmd_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await send_html(context.bot, svc.store, settings.chat_id, text, keyboard)
 
 
-async def on_settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@replies_to_input_errors  # a button's value we cannot apply: an old or forged button
+async def on_settings_button(update: Update, context: Context) -> None:
     pressed = await admin_button(update, context, CALLBACK)
     if pressed is None:
         return
     query, settings, match = pressed
-    try:
-        settings = _apply(update, context, settings, _button_change(match))
-    except (SettingInputError, InvalidSetting):
-        await query.answer(t(settings.language, "tg_menu_expired"), show_alert=True)
-        return
+    settings = _apply(update, context, settings, _button_change(match))
     await query.answer(t(settings.language, "tg_saved"))
     text, keyboard = settings_view(settings)
     await edit_html(query, text, keyboard)

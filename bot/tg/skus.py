@@ -12,9 +12,7 @@ import logging
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
-from bot.errors import UserInputError
 from bot.i18n import t
 from bot.skus.chart import impact_chart_caption, impact_chart_png
 from bot.skus.impact import FeeModel, impact_of
@@ -22,21 +20,23 @@ from bot.skus.personal import IMPACT_LINES, coming_lines
 from bot.skus.read import MAX_FILE_BYTES, SkuFileError, read_sku_file
 from bot.skus.records import SkuRecords, skus_version
 from bot.skus.text import choose_change, impact_detail, impact_overview, import_summary, skus_status
-from bot.tg.guard import command_chat
+from bot.store import ChatSettings
+from bot.tg.guard import require_chat_admin
+from bot.tg.handlers import command
 from bot.tg.send import send_html
-from bot.tg.services import services
+from bot.tg.services import Context
 
 log = logging.getLogger(__name__)
 
 
-async def cmd_skus(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command()
+async def cmd_skus(update: Update, context: Context, settings: ChatSettings) -> None:
     """/skus: what is stored and how to send a file; /skus delete erases (admins, in groups)."""
     words = [word.casefold() for word in context.args or []]
     deleting = words in (["delete"], ["删除"])
-    settings = await command_chat(update, context, admins_only=deleting)
-    if settings is None:
+    if deleting and not await require_chat_admin(update, context, settings):
         return
-    svc, lang = services(context), settings.language
+    svc, lang = context.bot_data, settings.language
     records = SkuRecords(svc.store)
     if deleting:
         count = records.delete(settings.chat_id)
@@ -50,26 +50,16 @@ async def cmd_skus(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_html(context.bot, svc.store, settings.chat_id, text)
 
 
-async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command(admins_only=True)
+async def on_document(update: Update, context: Context, settings: ChatSettings) -> None:
     """A file sent to the bot: import it as the chat's SKUs (all or nothing), then say what was stored."""
     message = update.effective_message
     if message is None or message.document is None:
         return
-    settings = await command_chat(update, context, admins_only=True)
-    if settings is None:
-        return
-    svc, lang, document = services(context), settings.language, message.document
+    svc, lang, document = context.bot_data, settings.language, message.document
     name = document.file_name or "file"
-
-    async def fail(reason_key: str, **values: object) -> None:
-        reason = t(lang, reason_key, **values)
-        await send_html(
-            context.bot, svc.store, settings.chat_id, t(lang, "skus_import_failed", reason=reason)
-        )
-
     if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
-        await fail("skus_too_big", limit="20 MB")
-        return
+        raise SkuFileError("skus_too_big", limit="20 MB")
     try:
         telegram_file = await document.get_file()
         data = bytes(await telegram_file.download_as_bytearray())
@@ -77,11 +67,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         log.warning("downloading a document for chat %s failed: %s", settings.chat_id, error)
         await send_html(context.bot, svc.store, settings.chat_id, t(lang, "skus_download_failed"))
         return
-    try:
-        parsed = await asyncio.to_thread(read_sku_file, data, name)
-    except SkuFileError as error:
-        await fail(error.key, **error.values)
-        return
+    parsed = await asyncio.to_thread(read_sku_file, data, name)  # a SkuFileError is replied to
     del data  # the file itself is not kept
     SkuRecords(svc.store).replace(
         settings.chat_id, parsed, name, message.from_user.id if message.from_user else None
@@ -99,12 +85,10 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     IMPACT_LINES.put(svc.store, catalog, settings.chat_id, version, lines)
 
 
-async def cmd_impact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@command()
+async def cmd_impact(update: Update, context: Context, settings: ChatSettings) -> None:
     """/impact: the coming and recent changes with this chat's totals; /impact <date or rule>: the detail."""
-    settings = await command_chat(update, context)
-    if settings is None:
-        return
-    svc, lang = services(context), settings.language
+    svc, lang = context.bot_data, settings.language
     ctx = svc.chat_context(settings)
     rows = SkuRecords(svc.store).rows(settings.chat_id)
     if not rows:
@@ -116,11 +100,7 @@ async def cmd_impact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         text = await asyncio.to_thread(impact_overview, catalog, rows, ctx)
         await send_html(context.bot, svc.store, settings.chat_id, text)
         return
-    try:
-        change = choose_change(catalog, words, ctx.today)
-    except UserInputError as error:
-        await send_html(context.bot, svc.store, settings.chat_id, t(lang, error.key, **error.values))
-        return
+    change = choose_change(catalog, words, ctx.today)
     result = await asyncio.to_thread(impact_of, FeeModel(catalog), change, rows)
     sent = await send_html(context.bot, svc.store, settings.chat_id, impact_detail(result, ctx))
     if sent is not None and result.affected:

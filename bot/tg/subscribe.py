@@ -6,17 +6,17 @@ import re
 from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
 
 from bot.answers.parsing import find_marketplace, find_platform
 from bot.catalog.load import Catalog
 from bot.catalog.schema import Topic
 from bot.i18n import LANGUAGES, Html, escape, join, messages, t
 from bot.store import ChatSettings, Subscription
-from bot.tg.guard import admin_button, command_chat
+from bot.tg.guard import admin_button
+from bot.tg.handlers import command, replies_to_input_errors
 from bot.tg.reminders import replan_chat
 from bot.tg.send import answer_in_place, edit_html, send_html
-from bot.tg.services import services
+from bot.tg.services import Context
 
 ALL = "*"
 WIZARD_KEY = "subscribe_wizard"
@@ -129,11 +129,9 @@ def _step_view(wizard: Wizard, catalog: Catalog, lang: str, step: str) -> tuple[
     return t(lang, "tg_sub_review", summary=summary), keyboard
 
 
-async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    settings = await command_chat(update, context, admins_only=True)
-    if settings is None:
-        return
-    svc = services(context)
+@command(admins_only=True)
+async def cmd_subscribe(update: Update, context: Context, settings: ChatSettings) -> None:
+    svc = context.bot_data
     catalog, lang = svc.live.catalog, settings.language
     words = context.args or []
     if not words:
@@ -173,10 +171,8 @@ def _parse_typed(catalog: Catalog, words: list[str], lang: str) -> Wizard | Html
     return wizard
 
 
-async def _save(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, settings: ChatSettings, wizard: Wizard
-) -> None:
-    svc = services(context)
+async def _save(update: Update, context: Context, settings: ChatSettings, wizard: Wizard) -> None:
+    svc = context.bot_data
     subscriptions = wizard.subscriptions()
     added = svc.store.subscribe(settings.chat_id, subscriptions)
     replan_chat(context.application, settings.chat_id)
@@ -187,13 +183,14 @@ async def _save(
     await answer_in_place(update.callback_query, context.bot, svc.store, settings.chat_id, text)
 
 
-async def on_subscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@replies_to_input_errors
+async def on_subscribe_button(update: Update, context: Context) -> None:
     """A press in the /subscribe menu. The data is checked against the catalog, never trusted."""
     pressed = await admin_button(update, context, CALLBACK)
     if pressed is None:
         return
     query, settings, match = pressed
-    svc = services(context)
+    svc = context.bot_data
     catalog, lang = svc.live.catalog, settings.language
     assert context.chat_data is not None
     wizard = context.chat_data.get(WIZARD_KEY)
@@ -242,11 +239,9 @@ def _toggle(chosen: set[str], value: str, allowed: set[str]) -> None:
         chosen.symmetric_difference_update({value})
 
 
-async def cmd_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    settings = await command_chat(update, context, admins_only=True)
-    if settings is None:
-        return
-    svc = services(context)
+@command(admins_only=True)
+async def cmd_unsubscribe(update: Update, context: Context, settings: ChatSettings) -> None:
+    svc = context.bot_data
     lang, words = settings.language, context.args or []
     current = svc.store.subscriptions(settings.chat_id)
     if not current:
@@ -273,9 +268,9 @@ async def cmd_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def _unsubscribe(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, settings: ChatSettings, platform: str | None
+    update: Update, context: Context, settings: ChatSettings, platform: str | None
 ) -> None:
-    svc = services(context)
+    svc = context.bot_data
     removed = svc.store.unsubscribe(settings.chat_id, platform)
     replan_chat(context.application, settings.chat_id)
     user = update.effective_user
@@ -284,7 +279,8 @@ async def _unsubscribe(
     await answer_in_place(update.callback_query, context.bot, svc.store, settings.chat_id, text)
 
 
-async def on_unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@replies_to_input_errors
+async def on_unsubscribe_button(update: Update, context: Context) -> None:
     pressed = await admin_button(update, context, UNSUB_CALLBACK)
     if pressed is None:
         return
@@ -294,11 +290,9 @@ async def on_unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TY
     await _unsubscribe(update, context, settings, None if platform == ALL else platform)
 
 
-async def cmd_mysubs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    settings = await command_chat(update, context)
-    if settings is None:
-        return
-    svc = services(context)
+@command()
+async def cmd_mysubs(update: Update, context: Context, settings: ChatSettings) -> None:
+    svc = context.bot_data
     current = svc.store.subscriptions(settings.chat_id)
     lang = settings.language
     if not current:

@@ -15,24 +15,21 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ContextTypes
 
 from bot.config import ConfigError, WatchConfig
 from bot.i18n import Html, t
-from bot.monitoring.metrics import Metrics
 from bot.reminders.changes import Change, get_change, queue_change_alerts, record_change
 from bot.store import Store
 from bot.tg.guard import is_operator
+from bot.tg.handlers import replies_to_input_errors
 from bot.tg.reminders import wake_dispatch
 from bot.tg.send import edit_html
-from bot.tg.services import Services, chat_settings, services
+from bot.tg.services import BotApplication, BotData, Context, chat_settings
 from bot.watch.watcher import CheckResult, InvalidSource, Source, Watcher, WatchSettings, sources_from
 
 log = logging.getLogger(__name__)
 
 WATCH_JOB = "watch"
-WATCHER_KEY = "policybot.watcher"
-WATCH_CONFIG_KEY = "policybot.watch_config"
 # How often the job looks for pages that are due; each page has its own, longer interval.
 WATCH_TICK = dt.timedelta(minutes=5)
 WATCH_BUTTON = re.compile(r"^watch:(?P<action>pub|ign):(?P<id>\d{1,12})$")
@@ -61,7 +58,7 @@ def configured_pages(config: WatchConfig) -> list[Source]:
     return pages
 
 
-def watched_sources(svc: Services, config: WatchConfig) -> list[Source]:
+def watched_sources(svc: BotData, config: WatchConfig) -> list[Source]:
     pages = configured_pages(config)
     sources = sources_from(svc.live.catalog, pages)
     # Rule sources and the policy files' pages to watch get the configured interval too (sources_from
@@ -89,34 +86,31 @@ def record_page_change(store: Store, result: CheckResult) -> Change:
     return record_change(store, change)
 
 
-def start_watching(application: Application, config: WatchConfig) -> None:  # type: ignore[type-arg]
-    svc: Services = application.bot_data["policybot.services"]
-    application.bot_data[WATCHER_KEY] = Watcher(svc.store, watch_settings(config))
-    application.bot_data[WATCH_CONFIG_KEY] = config
+def start_watching(application: BotApplication, config: WatchConfig) -> None:
+    services = application.bot_data
+    services.watcher = Watcher(services.store, watch_settings(config))
+    services.watch_config = config
     job_queue = application.job_queue
     assert job_queue is not None
     job_queue.run_repeating(watch_job, interval=WATCH_TICK, first=dt.timedelta(seconds=30), name=WATCH_JOB)
 
 
-async def stop_watching(application: Application) -> None:  # type: ignore[type-arg]
-    watcher = application.bot_data.pop(WATCHER_KEY, None)
-    if isinstance(watcher, Watcher):
+async def stop_watching(application: BotApplication) -> None:
+    watcher, application.bot_data.watcher = application.bot_data.watcher, None
+    if watcher is not None:
         await watcher.aclose()
 
 
-async def watch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
-    watcher = context.bot_data.get(WATCHER_KEY)
-    config = context.bot_data.get(WATCH_CONFIG_KEY)
-    if not isinstance(watcher, Watcher) or not isinstance(config, WatchConfig):
+async def watch_job(context: Context) -> None:
+    svc = context.bot_data
+    watcher, config = svc.watcher, svc.watch_config
+    if watcher is None or config is None:
         return
     due = watcher.due(watched_sources(svc, config), svc.clock.now())
     if not due:
         return
-    metrics = context.bot_data.get("policybot.metrics")
     for result in await watcher.check_all(due):
-        if isinstance(metrics, Metrics):
-            metrics.watch_result(result.status)
+        svc.metrics.watch_result(result.status)
         await report(context, result)
 
 
@@ -128,9 +122,9 @@ def changed_page_text(result: CheckResult, lang: str) -> Html:
     return t(lang, "watch_changed", url=source.url, platform=platform, about=about, diff=result.diff[:3000])
 
 
-async def report(context: ContextTypes.DEFAULT_TYPE, result: CheckResult) -> None:
+async def report(context: Context, result: CheckResult) -> None:
     """Tell the operators what needs them: a changed page (to publish or ignore), a failing source."""
-    svc = services(context)
+    svc = context.bot_data
     change = record_page_change(svc.store, result) if result.status == "changed" else None
     if change is None and result.alert is None:
         return
@@ -160,7 +154,8 @@ async def report(context: ContextTypes.DEFAULT_TYPE, result: CheckResult) -> Non
                 log.warning("could not tell operator %s about %s", admin, result.source.url)
 
 
-async def on_watch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@replies_to_input_errors
+async def on_watch_button(update: Update, context: Context) -> None:
     """An operator publishes a page change to the platform's subscribers, or ignores it."""
     query = update.callback_query
     assert query is not None
@@ -170,7 +165,7 @@ async def on_watch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if match is None or settings is None or not is_operator(update, context):
         await query.answer(t(lang, "tg_operators_only"), show_alert=True)
         return
-    svc = services(context)
+    svc = context.bot_data
     change = get_change(svc.store, int(match["id"]))
     if change is None or change.source != "page":
         await query.answer(t(lang, "tg_menu_expired"), show_alert=True)

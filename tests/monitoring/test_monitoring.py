@@ -22,7 +22,6 @@ from bot.monitoring.server import parse_listen
 from bot.monitoring.updates import UpdatesWatch
 from bot.store import Store
 from bot.tg.app import build_application
-from bot.tg.monitoring import MONITORING_KEY
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 
@@ -122,7 +121,7 @@ async def test_healthz_is_503_with_the_reason_until_the_bot_polls_and_when_the_d
     async with app, httpx.AsyncClient(timeout=10) as client:
         assert app.post_init is not None and app.updater is not None and app.post_shutdown is not None
         await app.post_init(app)
-        base = f"http://127.0.0.1:{app.bot_data[MONITORING_KEY].port}"
+        base = f"http://127.0.0.1:{app.bot_data.monitoring_server.port}"
         early = await client.get(f"{base}/healthz")
         assert early.status_code == 503 and "updates: not polling" in early.text
         await app.start()
@@ -167,7 +166,7 @@ async def test_healthz_is_503_while_getupdates_keeps_failing_and_200_once_it_ans
     async with app, httpx.AsyncClient(timeout=10) as client:
         assert app.post_init is not None and app.updater is not None and app.post_shutdown is not None
         await app.post_init(app)
-        base = f"http://127.0.0.1:{app.bot_data[MONITORING_KEY].port}"
+        base = f"http://127.0.0.1:{app.bot_data.monitoring_server.port}"
         await app.start()
         await app.updater.start_polling(poll_interval=0, timeout=1)
         try:

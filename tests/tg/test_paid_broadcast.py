@@ -16,7 +16,6 @@ from bot.reminders.dispatcher import Dispatcher
 from bot.reminders.outbox import Outbox, Planned
 from bot.store import Store
 from bot.tg.app import build_application
-from bot.tg.reminders import DISPATCHER_KEY
 from bot.tg.sender import TelegramSender
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
@@ -40,7 +39,7 @@ async def run_once(server: FakeBotAPI, tmp_path: Path, paid: bool) -> Dispatcher
             await server.wait_for(lambda: len(server.sent_messages(CHAT)) > before, timeout=10)
             server.message(CHAT, "/help", chat_type="private", language_code="en")
             await server.wait_for(lambda: len(server.sent_messages(CHAT)) > before + 1, timeout=10)
-            dispatcher = app.bot_data[DISPATCHER_KEY]
+            dispatcher = app.bot_data.dispatcher
             assert isinstance(dispatcher, Dispatcher)
         finally:
             await app.updater.stop()

@@ -21,7 +21,6 @@ from bot.reminders.outbox import Outbox, Planned
 from bot.reminders.pacing import GroupWindow
 from bot.store import Store
 from bot.tg.app import build_application
-from bot.tg.monitoring import CHATS_KEY, GROUPS_KEY, WINDOW_KEY
 from bot.tg.sender import TelegramSender
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
@@ -50,8 +49,8 @@ async def replies_then_reminders(server: FakeBotAPI, tmp_path: Path, *, shared: 
             store,
             lambda deliveries, settings: (f"reminder #{deliveries[0].id}", ()),
             limits=Limits(per_group_per_minute=PER_MINUTE),
-            window=app.bot_data[WINDOW_KEY],
-            groups=app.bot_data[GROUPS_KEY] if shared else GroupWindow(PER_MINUTE),
+            window=app.bot_data.window,
+            groups=app.bot_data.groups if shared else GroupWindow(PER_MINUTE),
             claim_batch=1,  # one row a message
         )
         stop = asyncio.Event()
@@ -98,8 +97,8 @@ async def reply_then_reminder(server: FakeBotAPI, tmp_path: Path, *, shared: boo
             TelegramSender(plain),
             store,
             lambda deliveries, settings: ("reminder", ()),
-            window=app.bot_data[WINDOW_KEY],
-            chats=app.bot_data[CHATS_KEY] if shared else None,
+            window=app.bot_data.window,
+            chats=app.bot_data.chats if shared else None,
         )
         stop = asyncio.Event()
         asyncio.get_running_loop().call_later(2.0, stop.set)

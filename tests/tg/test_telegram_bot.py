@@ -305,7 +305,7 @@ async def test_a_blocked_user_is_marked_inactive(bot: Bot) -> None:
 
 
 async def test_flood_control_warns_once_then_stays_silent(bot: Bot, fake_telegram: FakeBotAPI) -> None:
-    services = bot.app.bot_data["policybot.services"]
+    services = bot.app.bot_data
     services.throttle.per_minute = 3
     for _ in range(5):
         bot.server.message(EN_USER, "/help", chat_type="private", language_code="en")

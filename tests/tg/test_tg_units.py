@@ -13,8 +13,9 @@ import httpx
 import pytest
 from conftest import POLICIES, ROOT
 
+from bot.errors import UserInputError
 from bot.tg.redact import RedactingFilter, configure_logging
-from bot.tg.settings import SettingInputError, parse_lead_days, parse_quiet, parse_time
+from bot.tg.settings import parse_lead_days, parse_quiet, parse_time
 from bot.tg.throttle import Throttle
 from bot.zones import resolve_zone
 
@@ -86,7 +87,7 @@ def test_typed_settings_parsing() -> None:
         lambda: parse_lead_days(["400"]),
         lambda: parse_quiet(["22:00"]),
     ):
-        with pytest.raises(SettingInputError):
+        with pytest.raises(UserInputError):
             bad()
 
 
