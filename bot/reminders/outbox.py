@@ -12,14 +12,37 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from bot.store import Store
 
-__all__ = ["ACTIVE", "Delivery", "Outbox", "PlanResult", "Planned"]
+__all__ = ["ACTIVE", "WATCHED", "Delivery", "DeliveryStatus", "Outbox", "PlanResult", "Planned"]
+
+
+class DeliveryStatus(StrEnum):
+    """A delivery's state, stored as its value in `deliveries.status` (the SQL of this package writes the
+    same words)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    WITHDRAWN = "withdrawn"
+    DISMISSED = "dismissed"
+
 
 PLANNED_KINDS = ("reminder", "track")  # kinds re-planning owns; alerts are queued once and never re-planned
-ACTIVE = ("pending", "sending")
+ACTIVE = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+# The states an operator watches (metrics); the others (withdrawn, dismissed) are the users' and the plan's.
+WATCHED = (
+    DeliveryStatus.PENDING,
+    DeliveryStatus.SENDING,
+    DeliveryStatus.SENT,
+    DeliveryStatus.FAILED,
+    DeliveryStatus.SKIPPED,
+)
 # A reminder due longer ago than this when it is finally sent says it is late.
 LATE_AFTER = dt.timedelta(minutes=30)
 
@@ -57,7 +80,7 @@ class Delivery:
     due_at: dt.datetime
     event_date: dt.date | None
     payload: dict[str, Any]
-    status: str
+    status: DeliveryStatus
     late: bool
     attempts: int
     last_error: str | None
@@ -74,7 +97,7 @@ class Delivery:
             due_at=dt.datetime.fromisoformat(row["due_at"]),
             event_date=dt.date.fromisoformat(row["event_date"]) if row["event_date"] else None,
             payload=json.loads(row["payload"]),
-            status=str(row["status"]),
+            status=DeliveryStatus(row["status"]),
             late=bool(row["late"]),
             attempts=int(row["attempts"]),
             last_error=row["last_error"],
@@ -117,7 +140,7 @@ class Outbox:
             existing = self._planned_rows(scope)
             for identity, row in existing.items():
                 item = wanted.get(identity)
-                if row["status"] != "pending":
+                if row["status"] != DeliveryStatus.PENDING:
                     continue
                 if item is None or (item.chat_id, item.key) in dismissed:
                     self.db.execute(
@@ -239,7 +262,7 @@ class Outbox:
                     Delivery(
                         **{
                             **delivery.__dict__,
-                            "status": "sending",
+                            "status": DeliveryStatus.SENDING,
                             "late": late,
                             "attempts": delivery.attempts + 1,
                         }
@@ -346,9 +369,30 @@ class Outbox:
         columns = [column[0] for column in cursor.description]
         return Delivery.from_row(dict(zip(columns, values, strict=True)))
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> dict[DeliveryStatus, int]:
+        """Rows by status, only the statuses that have rows."""
         rows = self.db.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall()
-        return {str(status): int(count) for status, count in rows}
+        return {DeliveryStatus(status): int(count) for status, count in rows}
+
+    def counts_by_status(self, statuses: Iterable[DeliveryStatus] = WATCHED) -> dict[DeliveryStatus, int]:
+        """Rows in each of `statuses`, 0 for a status with none (operators' counts: metrics, /stats)."""
+        counts = self.counts()
+        return {status: counts.get(status, 0) for status in statuses}
+
+    def late_sent_count(self) -> int:
+        """Messages sent marked late (due while the bot was down)."""
+        row = self.db.execute(
+            "SELECT count(*) FROM deliveries WHERE status = ? AND late = 1", [DeliveryStatus.SENT.value]
+        ).fetchone()
+        return int(row[0])
+
+    def broadcast_progress(self, key: str) -> dict[DeliveryStatus, int]:
+        """The rows of one broadcast by status."""
+        rows = self.db.execute(
+            "SELECT status, count(*) FROM deliveries WHERE kind = 'broadcast' AND key = ? GROUP BY status",
+            [key],
+        ).fetchall()
+        return {DeliveryStatus(status): int(count) for status, count in rows}
 
 
 def _date(item: Planned) -> str | None:

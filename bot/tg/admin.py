@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.i18n import escape, join, t
-from bot.reminders.outbox import ACTIVE, Outbox, Planned
+from bot.reminders.outbox import ACTIVE, DeliveryStatus, Outbox, Planned
 from bot.store import Store
 from bot.tg.guard import is_operator
 from bot.tg.reminders import catalog_changed, wake_dispatch
@@ -110,11 +110,8 @@ def queue_broadcast(store: Store, body: str) -> str:
     return key
 
 
-def broadcast_progress(store: Store, key: str) -> dict[str, int]:
-    rows = store.db.execute(
-        "SELECT status, count(*) FROM deliveries WHERE kind = 'broadcast' AND key = ? GROUP BY status", [key]
-    ).fetchall()
-    return {str(status): int(count) for status, count in rows}
+def broadcast_progress(store: Store, key: str) -> dict[DeliveryStatus, int]:
+    return Outbox(store).broadcast_progress(key)
 
 
 async def _follow_broadcast(context: ContextTypes.DEFAULT_TYPE, admin_chat: int, lang: str, key: str) -> None:
@@ -137,7 +134,7 @@ async def _follow_broadcast(context: ContextTypes.DEFAULT_TYPE, admin_chat: int,
             await progress.edit_text(
                 t(lang, "tg_broadcast_progress", done=done, total=total), parse_mode=ParseMode.HTML
             )
-    sent = counts.get("sent", 0)
+    sent = counts.get(DeliveryStatus.SENT, 0)
     await progress.edit_text(
         t(lang, "tg_broadcast_done", sent=sent, failed=total - sent, total=total), parse_mode=ParseMode.HTML
     )
