@@ -21,8 +21,7 @@ __all__ = ["ACTIVE", "WATCHED", "Delivery", "DeliveryStatus", "Outbox", "PlanRes
 
 
 class DeliveryStatus(StrEnum):
-    """A delivery's state, stored as its value in `deliveries.status` (the SQL of this package writes the
-    same words)."""
+    """A delivery's state, stored as its value in `deliveries.status` (the words never change)."""
 
     PENDING = "pending"
     SENDING = "sending"
@@ -144,8 +143,8 @@ class Outbox:
                     continue
                 if item is None or (item.chat_id, item.key) in dismissed:
                     self.db.execute(
-                        "UPDATE deliveries SET status = 'withdrawn', updated_at = ? WHERE id = ?",
-                        [now, row["id"]],
+                        "UPDATE deliveries SET status = ?, updated_at = ? WHERE id = ?",
+                        [DeliveryStatus.WITHDRAWN, now, row["id"]],
                     )
                     withdrawn += 1
                 elif row["due_at"] != _iso(item.due_at) or json.loads(row["payload"]) != item.payload:
@@ -187,7 +186,7 @@ class Outbox:
             """
             INSERT OR IGNORE INTO deliveries
                 (chat_id, kind, key, lead, due_at, event_date, payload, status, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 item.chat_id,
@@ -197,6 +196,7 @@ class Outbox:
                 _iso(item.due_at),
                 _date(item),
                 json.dumps(item.payload, sort_keys=True),
+                DeliveryStatus.PENDING,
                 now,
                 now,
             ],
@@ -215,13 +215,15 @@ class Outbox:
         """At start: rows claimed by a process that died are pending again (they may have been sent)."""
         with self.store.transaction():
             cursor = self.db.execute(
-                "UPDATE deliveries SET status = 'pending', updated_at = ? WHERE status = 'sending'",
-                [self._now()],
+                "UPDATE deliveries SET status = ?, updated_at = ? WHERE status = ?",
+                [DeliveryStatus.PENDING, self._now(), DeliveryStatus.SENDING],
             )
             return cursor.rowcount
 
     def next_due_at(self) -> dt.datetime | None:
-        row = self.db.execute("SELECT min(due_at) FROM deliveries WHERE status = 'pending'").fetchone()
+        row = self.db.execute(
+            "SELECT min(due_at) FROM deliveries WHERE status = ?", [DeliveryStatus.PENDING]
+        ).fetchone()
         return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
 
     def claim_due(self, limit: int = 500) -> list[Delivery]:
@@ -234,9 +236,8 @@ class Outbox:
         today = now.astimezone(dt.UTC).date()
         with self.store.transaction():
             cursor = self.db.execute(
-                "SELECT * FROM deliveries WHERE status = 'pending' AND due_at <= ?"
-                " ORDER BY due_at, id LIMIT ?",
-                [_iso(now), limit],
+                "SELECT * FROM deliveries WHERE status = ? AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+                [DeliveryStatus.PENDING, _iso(now), limit],
             )
             columns = [column[0] for column in cursor.description]
             rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
@@ -247,16 +248,16 @@ class Outbox:
                 # One day of slack: an event "today" somewhere in the world is still ahead for someone.
                 if delivery.event_date is not None and delivery.event_date < today - dt.timedelta(days=1):
                     self.db.execute(
-                        "UPDATE deliveries SET status = 'skipped', updated_at = ?,"
+                        "UPDATE deliveries SET status = ?, updated_at = ?,"
                         " last_error = 'the event passed while the bot was down' WHERE id = ?",
-                        [stamp, delivery.id],
+                        [DeliveryStatus.SKIPPED, stamp, delivery.id],
                     )
                     continue
                 late = now - delivery.due_at > LATE_AFTER
                 self.db.execute(
-                    "UPDATE deliveries SET status = 'sending', late = ?, attempts = attempts + 1,"
+                    "UPDATE deliveries SET status = ?, late = ?, attempts = attempts + 1,"
                     " updated_at = ? WHERE id = ?",
-                    [int(late), stamp, delivery.id],
+                    [DeliveryStatus.SENDING, int(late), stamp, delivery.id],
                 )
                 claimed.append(
                     Delivery(
@@ -275,9 +276,9 @@ class Outbox:
         with self.store.transaction():
             for delivery_id in delivery_ids:
                 self.db.execute(
-                    "UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ?, updated_at = ?,"
+                    "UPDATE deliveries SET status = ?, message_id = ?, sent_at = ?, updated_at = ?,"
                     " last_error = NULL WHERE id = ?",
-                    [message_id, now, now, delivery_id],
+                    [DeliveryStatus.SENT, message_id, now, now, delivery_id],
                 )
                 self._attempt(delivery_id, "sent", None, message_id, now)
 
@@ -287,9 +288,9 @@ class Outbox:
         with self.store.transaction():
             for delivery_id in delivery_ids:
                 self.db.execute(
-                    "UPDATE deliveries SET status = 'pending', due_at = ?, last_error = ?, updated_at = ?"
+                    "UPDATE deliveries SET status = ?, due_at = ?, last_error = ?, updated_at = ?"
                     " WHERE id = ?",
-                    [_iso(due_at), error, now, delivery_id],
+                    [DeliveryStatus.PENDING, _iso(due_at), error, now, delivery_id],
                 )
                 self._attempt(delivery_id, "retry", error, None, now)
 
@@ -298,8 +299,8 @@ class Outbox:
         with self.store.transaction():
             for delivery_id in delivery_ids:
                 self.db.execute(
-                    "UPDATE deliveries SET status = 'failed', last_error = ?, updated_at = ? WHERE id = ?",
-                    [error, now, delivery_id],
+                    "UPDATE deliveries SET status = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                    [DeliveryStatus.FAILED, error, now, delivery_id],
                 )
                 self._attempt(delivery_id, attempt_status, error, None, now)
 
@@ -329,9 +330,9 @@ class Outbox:
                 "INSERT OR IGNORE INTO dismissed (chat_id, key, at) VALUES (?, ?, ?)", [chat_id, key, now]
             )
             cursor = self.db.execute(
-                "UPDATE deliveries SET status = 'dismissed', updated_at = ? WHERE chat_id = ? AND key = ?"
-                " AND status = 'pending'",
-                [now, chat_id, key],
+                "UPDATE deliveries SET status = ?, updated_at = ? WHERE chat_id = ? AND key = ?"
+                " AND status = ?",
+                [DeliveryStatus.DISMISSED, now, chat_id, key, DeliveryStatus.PENDING],
             )
             return cursor.rowcount
 
@@ -355,8 +356,8 @@ class Outbox:
 
     def pending_for_chat(self, chat_id: int, limit: int = 20) -> list[Delivery]:
         cursor = self.db.execute(
-            "SELECT * FROM deliveries WHERE chat_id = ? AND status = 'pending' ORDER BY due_at, id LIMIT ?",
-            [chat_id, limit],
+            "SELECT * FROM deliveries WHERE chat_id = ? AND status = ? ORDER BY due_at, id LIMIT ?",
+            [chat_id, DeliveryStatus.PENDING, limit],
         )
         columns = [column[0] for column in cursor.description]
         return [Delivery.from_row(dict(zip(columns, values, strict=True))) for values in cursor.fetchall()]
@@ -382,7 +383,7 @@ class Outbox:
     def late_sent_count(self) -> int:
         """Messages sent marked late (due while the bot was down)."""
         row = self.db.execute(
-            "SELECT count(*) FROM deliveries WHERE status = ? AND late = 1", [DeliveryStatus.SENT.value]
+            "SELECT count(*) FROM deliveries WHERE status = ? AND late = 1", [DeliveryStatus.SENT]
         ).fetchone()
         return int(row[0])
 

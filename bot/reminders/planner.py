@@ -580,16 +580,19 @@ def _plan_chunk(store: Store, planner: _Planner, where: str, params: list[int]) 
     conn.executemany(
         "INSERT INTO deliveries"
         " (chat_id, kind, key, lead, due_at, event_date, payload, status, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+        f" VALUES (?, ?, ?, ?, ?, ?, ?, '{DeliveryStatus.PENDING}', ?, ?)",
         inserts,
     )
     conn.executemany(
         "UPDATE deliveries SET due_at = ?, payload = ?, event_date = ?, updated_at = ? WHERE id = ?", moves
     )
     conn.executemany(
-        "UPDATE deliveries SET status = 'pending', due_at = ?, payload = ?, event_date = ?, late = 0,"
-        " last_error = NULL, updated_at = ? WHERE id = ?",
+        f"UPDATE deliveries SET status = '{DeliveryStatus.PENDING}', due_at = ?, payload = ?, event_date = ?,"
+        " late = 0, last_error = NULL, updated_at = ? WHERE id = ?",
         revivals,
     )
-    conn.executemany("UPDATE deliveries SET status = 'withdrawn', updated_at = ? WHERE id = ?", withdrawals)
+    conn.executemany(
+        f"UPDATE deliveries SET status = '{DeliveryStatus.WITHDRAWN}', updated_at = ? WHERE id = ?",
+        withdrawals,
+    )
     return PlanResult(added=len(inserts) + len(revivals), moved=len(moves), withdrawn=len(withdrawals))

@@ -38,6 +38,7 @@ async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     stats = svc.store.stats()
+    reminders = Outbox(svc.store).counts_by_status([DeliveryStatus.SENT, DeliveryStatus.FAILED])
     catalog = svc.live.catalog
     text = t(
         lang,
@@ -46,8 +47,8 @@ async def cmd_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         active=stats.get("active_chats", 0),
         groups=stats.get("group_chats", 0),
         subscriptions=stats.get("subscriptions", 0),
-        sent=stats.get("reminders_sent", 0),
-        failed=stats.get("reminders_failed", 0),
+        sent=reminders[DeliveryStatus.SENT],
+        failed=reminders[DeliveryStatus.FAILED],
         rules=len(catalog.rules),
     )
     assert update.effective_chat is not None
