@@ -1,4 +1,8 @@
-"""The SQLite store: chats and their settings, subscriptions, the audit log, the schema's migrations.
+"""The SQLite store: chats and their settings, subscriptions, the audit log, and the migration runner.
+
+Each package owns its tables: it registers its numbered migrations here (`register(Migrations(...))`,
+done when the package is imported), with a hook that moves its rows when a group becomes a supergroup.
+A Store opens with its own tables and every registered package's; nothing here reads the others.
 
 One file in WAL mode, through sqlite-utils. Writes that read before they write run in `BEGIN IMMEDIATE`
 transactions, so a second process on the same file (a CLI command beside the running bot) waits for
@@ -494,7 +498,7 @@ class Store:
 
     @property
     def db(self) -> Database:
-        """The sqlite-utils Database, for the modules that own the other tables (outbox, sync)."""
+        """The sqlite-utils Database, for the packages that own the other tables (reminders, watch, skus)."""
         return self._db
 
     @property
