@@ -230,7 +230,7 @@ def main() -> None:
                     "UPDATE chats SET reminder_time = '11:15' WHERE chat_id = ?", [(i,) for i in ids]
                 )
             timed(f"re-plan ({len(ids):,} hours changed)", store, catalog, window)
-            counts = Outbox(store).counts()
+            counts = {str(status): count for status, count in Outbox(store).counts().items()}
             size = path.stat().st_size / 1e6
         print(f"outbox by status: {counts}; database file {size:.0f} MB")
         rss = peak_rss_mb()

@@ -353,6 +353,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Check the installation; print what is wrong and how to fix it; exit 1 when something is."""
+    # Importing a package registers its tables: the doctor checks the schema of every one.
+    import bot.reminders
+    import bot.skus
+    import bot.watch  # noqa: F401
     from bot.monitoring.doctor import check_installation
     from bot.terminal import print_table
 

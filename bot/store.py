@@ -1,4 +1,8 @@
-"""The SQLite store: chats and their settings, subscriptions, the audit log, the schema's migrations.
+"""The SQLite store: chats and their settings, subscriptions, the audit log, and the migration runner.
+
+Each package owns its tables: it registers its numbered migrations here (`register(Migrations(...))`,
+done when the package is imported), with a hook that moves its rows when a group becomes a supergroup.
+A Store opens with its own tables and every registered package's; nothing here reads the others.
 
 One file in WAL mode, through sqlite-utils. Writes that read before they write run in `BEGIN IMMEDIATE`
 transactions, so a second process on the same file (a CLI command beside the running bot) waits for
@@ -41,15 +45,22 @@ __all__ = [
     "DEFAULT_LEAD_DAYS",
     "DEFAULT_REMINDER_TIME",
     "DEFAULT_TIME_ZONES",
-    "MIGRATIONS",
+    "LEGACY_VERSION",
+    "STORE_MIGRATIONS",
     "ChatSettings",
     "InvalidSetting",
+    "MigrationStep",
+    "Migrations",
+    "MoveChat",
     "SchemaTooNew",
     "Store",
     "StoreError",
     "Subscription",
     "UnknownChat",
     "migrate",
+    "register",
+    "registered",
+    "schema_versions",
 ]
 
 CHAT_KINDS = ("private", "group", "supergroup", "channel")
@@ -117,10 +128,9 @@ class Subscription:
 
 # --- schema migrations ----------------------------------------------------------------------------
 #
-# A database records how many of these have run (its schema version); opening it runs the rest, each
-# in its own transaction. A migration that has shipped is never edited, reordered or removed: databases
-# that ran its old text would differ from new ones. Change the schema by appending a function.
-# (A future migration that rebuilds a table must turn foreign keys off first, outside its transaction.)
+# Each package owns its tables and registers its numbered migrations here (`register`); the store's
+# own are chats, subscriptions and the audit log. A database records which steps of which owner ran;
+# opening it runs the rest, each in its own transaction.
 
 
 def _create_chats_and_subscriptions(db: Database) -> None:
@@ -178,256 +188,153 @@ def _create_audit_log(db: Database) -> None:
     )
 
 
-def _create_outbox_tracks_and_catalog_history(db: Database) -> None:
-    # The outbox: every message the bot must send on its own (reminders, change alerts), planned ahead.
-    # (chat, kind, key, lead) is unique, so re-planning can never queue the same reminder twice.
-    db.execute(
-        """
-        CREATE TABLE deliveries (
-            id INTEGER PRIMARY KEY,
-            chat_id INTEGER NOT NULL,
-            kind TEXT NOT NULL,          -- reminder, track, alert, page
-            key TEXT NOT NULL,           -- what it is about, e.g. rule/event/2026-01-15 or change:12
-            lead INTEGER NOT NULL,       -- days before the event (0 for alerts)
-            due_at TEXT NOT NULL,        -- ISO 8601 UTC
-            event_date TEXT,             -- the date it is about, if any (ISO)
-            payload TEXT NOT NULL,       -- JSON: what the message says
-            status TEXT NOT NULL,        -- pending, sending, sent, failed, skipped, withdrawn, dismissed
-            late INTEGER NOT NULL DEFAULT 0,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            last_error TEXT,
-            message_id INTEGER,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            sent_at TEXT,
-            UNIQUE (chat_id, kind, key, lead)
-        )
-        """
-    )
-    db.execute("CREATE INDEX deliveries_due ON deliveries (status, due_at)")
-    db.execute("CREATE INDEX deliveries_by_chat ON deliveries (chat_id, status, due_at)")
-    db.execute(
-        """
-        CREATE TABLE delivery_attempts (
-            id INTEGER PRIMARY KEY,
-            delivery_id INTEGER NOT NULL REFERENCES deliveries (id),
-            at TEXT NOT NULL,
-            status TEXT NOT NULL,        -- sent, retry, failed, blocked, migrated
-            error TEXT,
-            message_id INTEGER
-        )
-        """
-    )
-    db.execute("CREATE INDEX delivery_attempts_by_delivery ON delivery_attempts (delivery_id)")
-    # "Done" on a reminder: no more reminders for that event in that chat, whatever re-planning says.
-    db.execute(
-        """
-        CREATE TABLE dismissed (
-            chat_id INTEGER NOT NULL,
-            key TEXT NOT NULL,
-            at TEXT NOT NULL,
-            PRIMARY KEY (chat_id, key)
-        )
-        """
-    )
-    # Personal countdowns: a deadline that runs from the seller's own date (INFORM's 10 days, ...).
-    db.execute(
-        """
-        CREATE TABLE tracks (
-            id INTEGER PRIMARY KEY,
-            chat_id INTEGER NOT NULL,
-            rule_id TEXT NOT NULL,
-            number_id TEXT NOT NULL,     -- the rule's number that gives the days
-            start_date TEXT NOT NULL,
-            deadline TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            UNIQUE (chat_id, rule_id, number_id, start_date)
-        )
-        """
-    )
-    # The catalog as last synced, each rule's versions, and the changes between syncs.
-    db.execute(
-        """
-        CREATE TABLE catalog_rules (
-            rule_id TEXT PRIMARY KEY,
-            platform TEXT NOT NULL,
-            digest TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            data TEXT NOT NULL,          -- JSON of the rule as loaded
-            first_seen TEXT NOT NULL,
-            last_seen TEXT NOT NULL,
-            withdrawn_at TEXT
-        )
-        """
-    )
-    db.execute(
-        """
-        CREATE TABLE catalog_rule_versions (
-            rule_id TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            digest TEXT NOT NULL,
-            data TEXT NOT NULL,
-            at TEXT NOT NULL,
-            PRIMARY KEY (rule_id, version)
-        )
-        """
-    )
-    db.execute(
-        """
-        CREATE TABLE catalog_events (
-            key TEXT PRIMARY KEY,        -- rule_id/event_id
-            rule_id TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            date TEXT NOT NULL,
-            data TEXT NOT NULL
-        )
-        """
-    )
-    db.execute(
-        """
-        CREATE TABLE changes (
-            id INTEGER PRIMARY KEY,
-            at TEXT NOT NULL,
-            source TEXT NOT NULL,        -- catalog, or page (the watcher)
-            platform TEXT,
-            rule_id TEXT,
-            kind TEXT NOT NULL,          -- added, withdrawn, event_moved, event_added, event_removed, ...
-            topic TEXT,
-            marketplaces TEXT NOT NULL DEFAULT '[]',  -- JSON array
-            summary_en TEXT NOT NULL,
-            summary_zh TEXT NOT NULL,
-            detail TEXT NOT NULL DEFAULT '{}'
-        )
-        """
-    )
-    db.execute("CREATE INDEX changes_by_time ON changes (at)")
+MigrationStep = Callable[[Database], None]
+# Moves an owner's rows from a chat's old id to its new one (a group became a supergroup), inside the
+# store's transaction; rows the new chat already has win.
+MoveChat = Callable[[Database, int, int], None]
 
 
-def _create_page_watch(db: Database) -> None:
-    # The page watcher (bot/watch/watcher.py): one row per watched page (keyed url#selector), and the text of
-    # each version of it seen. Times are ISO 8601 UTC.
-    db.execute(
-        """
-        CREATE TABLE page_sources (
-            key TEXT PRIMARY KEY,        -- url, or url#selector
-            url TEXT NOT NULL,
-            selector TEXT,
-            platform TEXT,
-            etag TEXT,                   -- validators of the last stored version, for conditional GETs
-            last_modified TEXT,
-            last_hash TEXT,              -- sha256 of the normalised text last stored; NULL: no baseline
-            last_checked_at TEXT,
-            next_check_at TEXT,
-            not_before TEXT,             -- Retry-After: no request before this instant
-            consecutive_failures INTEGER NOT NULL DEFAULT 0,
-            failing_alerted INTEGER NOT NULL DEFAULT 0,  -- the "failing" alert of this episode was given
-            last_error TEXT
-        )
-        """
-    )
-    db.execute(
-        """
-        CREATE TABLE page_snapshots (
-            id INTEGER PRIMARY KEY,
-            key TEXT NOT NULL REFERENCES page_sources (key),
-            fetched_at TEXT NOT NULL,
-            hash TEXT NOT NULL,
-            text TEXT NOT NULL
-        )
-        """
-    )
-    db.execute("CREATE INDEX page_snapshots_by_key ON page_snapshots (key, id)")
+@dataclass(frozen=True)
+class Migrations:
+    """One owner's numbered migrations (like sqlite-utils' `Migrations(name)`), and its chat-move hook.
+
+    A step that has shipped is never edited, reordered or removed: databases that ran its old text would
+    differ from new ones. Change an owner's tables by appending a step.
+    (A future step that rebuilds a table must turn foreign keys off first, outside its transaction.)
+    """
+
+    owner: str
+    steps: tuple[MigrationStep, ...]
+    move_chat: MoveChat | None = None
 
 
-def _create_seller_skus(db: Database) -> None:
-    # A seller's SKUs per chat (bot/skus/): replaced as a whole by each import, erased by /skus delete.
-    # Decimals are kept as text so no cent is lost; sides are sorted, in inches; weights in pounds.
-    db.execute(
-        """
-        CREATE TABLE seller_skus (
-            chat_id INTEGER NOT NULL,
-            sku TEXT NOT NULL,
-            row INTEGER NOT NULL,
-            category TEXT NOT NULL,
-            price TEXT NOT NULL,
-            marketplace TEXT NOT NULL,
-            asin TEXT,
-            name TEXT,
-            currency TEXT,
-            size_tier TEXT,
-            longest TEXT,
-            median TEXT,
-            shortest TEXT,
-            weight_lb TEXT,
-            monthly_units INTEGER,
-            days_of_supply TEXT,
-            PRIMARY KEY (chat_id, sku)
-        )
-        """
-    )
-    db.execute(
-        """
-        CREATE TABLE seller_sku_imports (
-            chat_id INTEGER PRIMARY KEY,
-            file_name TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            rows INTEGER NOT NULL,
-            imported_at TEXT NOT NULL,
-            imported_by INTEGER
-        )
-        """
-    )
+STORE_MIGRATIONS = Migrations("store", (_create_chats_and_subscriptions, _create_audit_log))
+
+_registered: dict[str, Migrations] = {}
 
 
-Migration = Callable[[Database], None]
-
-MIGRATIONS: tuple[Migration, ...] = (
-    _create_chats_and_subscriptions,
-    _create_audit_log,
-    _create_outbox_tracks_and_catalog_history,
-    _create_page_watch,
-    _create_seller_skus,
-)
-
-_VERSIONS_TABLE = "schema_migrations"
+def register(migrations: Migrations) -> Migrations:
+    """Make a package's tables part of every Store opened from now on (each package registers on import)."""
+    if migrations.owner == STORE_MIGRATIONS.owner:
+        raise ValueError(f"the owner name {migrations.owner!r} is the store's own")
+    _registered[migrations.owner] = migrations
+    return migrations
 
 
-def _schema_version(db: Database) -> int:
-    if _VERSIONS_TABLE not in db.table_names():
+def registered() -> tuple[Migrations, ...]:
+    """The store's own migrations and every registered package's, the store's first."""
+    return (STORE_MIGRATIONS, *(_registered[owner] for owner in sorted(_registered)))
+
+
+# The table recording which steps of which owner ran. Until release 0.x (one global sequence) it was
+# `schema_migrations` with versions 1..5; that table stays, its last row saying the sequence was split,
+# so a release from before the split refuses this file (SchemaTooNew) instead of misreading it.
+_VERSIONS_TABLE = "owner_migrations"
+_LEGACY_TABLE = "schema_migrations"
+LEGACY_VERSION = 6
+_SPLIT_NAME = "split_migrations_by_owner"
+# What each global version of the old sequence was, in the new per-owner terms.
+_LEGACY_STEPS = {
+    1: ("store", 1),  # _create_chats_and_subscriptions
+    2: ("store", 2),  # _create_audit_log
+    3: ("reminders", 1),  # _create_outbox_tracks_and_catalog_history
+    4: ("watch", 1),  # _create_page_watch
+    5: ("skus", 1),  # _create_seller_skus
+}
+
+
+def _legacy_version(db: Database) -> int:
+    if _LEGACY_TABLE not in db.table_names():
         return 0
-    row = db.execute(f"SELECT max(version) FROM {_VERSIONS_TABLE}").fetchone()
+    row = db.execute(f"SELECT max(version) FROM {_LEGACY_TABLE}").fetchone()
     return int(row[0] or 0)
 
 
-def _refuse_newer(version: int, known: int) -> None:
-    if version > known:
+def schema_versions(db: Database) -> dict[str, int]:
+    """How many steps of each owner `db` has run, by owner (owners with none are absent)."""
+    if _VERSIONS_TABLE not in db.table_names():
+        return {}
+    rows = db.execute(f"SELECT owner, max(version) FROM {_VERSIONS_TABLE} GROUP BY owner").fetchall()
+    return {str(owner): int(version) for owner, version in rows}
+
+
+def _refuse_newer(db: Database, owners: Sequence[Migrations]) -> None:
+    legacy = _legacy_version(db)
+    if legacy > LEGACY_VERSION:
         raise SchemaTooNew(
-            f"the database is at schema version {version}, but this policybot knows only up to "
-            f"version {known}: it was written by a newer release; upgrade policybot to open it"
+            f"the database is at schema version {legacy}, but this policybot knows only up to "
+            f"version {LEGACY_VERSION}: it was written by a newer release; upgrade policybot to open it"
         )
-
-
-def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS, *, clock: Clock | None = None) -> int:
-    """Run the migrations `db` has not run yet, each in its own transaction; return the schema version."""
-    clock = clock or Clock()
-    version = _schema_version(db)
-    _refuse_newer(version, len(migrations))
-    db.execute(
-        f"CREATE TABLE IF NOT EXISTS {_VERSIONS_TABLE} "
-        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-    )
-    for number, migration in enumerate(migrations, start=1):
-        with _immediate_transaction(db):
-            # Read again under the write lock: another process may have run it meanwhile.
-            version = _schema_version(db)
-            _refuse_newer(version, len(migrations))
-            if version >= number:
-                continue
-            migration(db)
-            db.table(_VERSIONS_TABLE).insert(
-                {"version": number, "name": migration.__name__, "applied_at": _timestamp(clock)}
+    versions = schema_versions(db)
+    for migrations in owners:
+        version = versions.get(migrations.owner, 0)
+        if version > len(migrations.steps):
+            raise SchemaTooNew(
+                f"the database's {migrations.owner} tables are at schema version {version}, but this "
+                f"policybot knows only up to version {len(migrations.steps)}: it was written by a newer "
+                "release; upgrade policybot to open it"
             )
-    return _schema_version(db)
+
+
+def _split_legacy_versions(db: Database, clock: Clock) -> None:
+    """Record a database of the one global sequence as having run each owner's matching first steps."""
+    legacy = _legacy_version(db)
+    if legacy >= LEGACY_VERSION:
+        return
+    if legacy:
+        rows = db.execute(
+            f"SELECT version, name, applied_at FROM {_LEGACY_TABLE} ORDER BY version"
+        ).fetchall()
+        for version, name, applied_at in rows:
+            owner, step = _LEGACY_STEPS[int(version)]
+            db.execute(
+                f"INSERT OR IGNORE INTO {_VERSIONS_TABLE} (owner, version, name, applied_at)"
+                " VALUES (?, ?, ?, ?)",
+                [owner, step, name, applied_at],
+            )
+    else:
+        db.execute(
+            f"CREATE TABLE IF NOT EXISTS {_LEGACY_TABLE} "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+    db.table(_LEGACY_TABLE).insert(
+        {"version": LEGACY_VERSION, "name": _SPLIT_NAME, "applied_at": _timestamp(clock)}
+    )
+
+
+def migrate(
+    db: Database, owners: Sequence[Migrations] | None = None, *, clock: Clock | None = None
+) -> dict[str, int]:
+    """Run the steps of `owners` (default: every registered one) that `db` has not run yet, each in its
+    own transaction; return each owner's schema version."""
+    clock = clock or Clock()
+    owners = registered() if owners is None else owners
+    _refuse_newer(db, owners)
+    db.execute(
+        f"CREATE TABLE IF NOT EXISTS {_VERSIONS_TABLE} (owner TEXT NOT NULL, version INTEGER NOT NULL, "
+        "name TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (owner, version))"
+    )
+    with _immediate_transaction(db):
+        _split_legacy_versions(db, clock)
+    for migrations in owners:
+        for number, step in enumerate(migrations.steps, start=1):
+            with _immediate_transaction(db):
+                # Read again under the write lock: another process may have run it meanwhile.
+                _refuse_newer(db, [migrations])
+                if schema_versions(db).get(migrations.owner, 0) >= number:
+                    continue
+                step(db)
+                db.table(_VERSIONS_TABLE).insert(
+                    {
+                        "owner": migrations.owner,
+                        "version": number,
+                        "name": step.__name__,
+                        "applied_at": _timestamp(clock),
+                    }
+                )
+    return {
+        owner: version for owner, version in schema_versions(db).items() if owner in {m.owner for m in owners}
+    }
 
 
 @contextmanager
@@ -562,17 +469,25 @@ class Store:
     never seen.
     """
 
-    def __init__(self, path: str | Path, *, clock: Clock | None = None) -> None:
-        """Open or create the database at `path`, turn on WAL and foreign keys, and migrate it."""
+    def __init__(
+        self, path: str | Path, *, clock: Clock | None = None, owners: Sequence[Migrations] | None = None
+    ) -> None:
+        """Open or create the database at `path`, turn on WAL and foreign keys, and migrate it.
+
+        `owners`: the packages whose tables this store creates and migrates besides its own (default:
+        every registered package).
+        """
         self._clock = clock or Clock()
+        mine = registered() if owners is None else (STORE_MIGRATIONS, *owners)
+        self._owners = tuple({migrations.owner: migrations for migrations in mine}.values())
         self._db = Database(path)
         try:
             # Refuse a newer schema before changing anything in the file, the journal mode included.
-            _refuse_newer(_schema_version(self._db), len(MIGRATIONS))
+            _refuse_newer(self._db, self._owners)
             self._db.enable_wal()
             # Per connection, and a no-op inside a transaction: it must come before any.
             self._db.execute("PRAGMA foreign_keys = ON")
-            migrate(self._db, clock=self._clock)
+            migrate(self._db, self._owners, clock=self._clock)
         except sqlite3.DatabaseError as error:
             self._db.close()
             raise StoreError(f"{path}: cannot open as a policybot database: {error}") from error
@@ -585,7 +500,7 @@ class Store:
 
     @property
     def db(self) -> Database:
-        """The sqlite-utils Database, for the modules that own the other tables (outbox, sync)."""
+        """The sqlite-utils Database, for the packages that own the other tables (reminders, watch, skus)."""
         return self._db
 
     @property
@@ -605,8 +520,10 @@ class Store:
         self.close()
 
     @property
-    def schema_version(self) -> int:
-        return _schema_version(self._db)
+    def schema_versions(self) -> dict[str, int]:
+        """How many migration steps each owner of this store has run, by owner."""
+        owners = {migrations.owner for migrations in self._owners}
+        return {owner: version for owner, version in schema_versions(self._db).items() if owner in owners}
 
     # --- chats ---
 
@@ -716,8 +633,8 @@ class Store:
         if old_chat_id == new_chat_id:
             self._require_chat(old_chat_id)
             return
-        # Tables added later that refer to chats must follow here: with ON UPDATE CASCADE they follow
-        # the plain move by themselves, but the merge below must move their rows explicitly.
+        # Other owners' tables that refer to chats follow through their move_chat hooks, in this
+        # transaction.
         with _immediate_transaction(self._db):
             old = self._settings_row(old_chat_id)
             new = self._settings_row(new_chat_id)
@@ -752,29 +669,10 @@ class Store:
             self._db.execute("DELETE FROM chats WHERE chat_id = ?", [old_chat_id])
 
     def _move_chat_rows(self, old_chat_id: int, new_chat_id: int) -> None:
-        """The outbox, dismissed reminders and tracks follow a migrated chat (rows the new chat has win)."""
-        # Rows of the old chat that the new one already has are dropped, with their attempts first
-        # (delivery_attempts refers to deliveries).
-        self._db.execute(
-            "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT old.id FROM deliveries AS old"
-            " JOIN deliveries AS new ON new.chat_id = ? AND new.kind = old.kind AND new.key = old.key"
-            " AND new.lead = old.lead WHERE old.chat_id = ?)",
-            [new_chat_id, old_chat_id],
-        )
-        for table in ("deliveries", "dismissed", "tracks"):
-            self._db.execute(
-                f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?", [new_chat_id, old_chat_id]
-            )
-            self._db.execute(f"DELETE FROM {table} WHERE chat_id = ?", [old_chat_id])
-        # A seller's SKUs move whole, never merged: the new chat's own import, if it has one, wins.
-        has_own = self._db.execute("SELECT 1 FROM seller_sku_imports WHERE chat_id = ?", [new_chat_id])
-        if has_own.fetchone() is None:
-            for table in ("seller_skus", "seller_sku_imports"):
-                self._db.execute(
-                    f"UPDATE {table} SET chat_id = ? WHERE chat_id = ?", [new_chat_id, old_chat_id]
-                )
-        for table in ("seller_skus", "seller_sku_imports"):
-            self._db.execute(f"DELETE FROM {table} WHERE chat_id = ?", [old_chat_id])
+        """Every owner's rows follow a migrated chat, by the hook each owner registered."""
+        for migrations in self._owners:
+            if migrations.move_chat is not None:
+                migrations.move_chat(self._db, old_chat_id, new_chat_id)
 
     # --- subscriptions ---
 
@@ -858,8 +756,8 @@ class Store:
         """Counts for operators.
 
         chats: every chat seen; active_chats: those not blocked or deleted; private_chats and
-        group_chats: active ones by kind (groups and supergroups together); subscriptions: every row;
-        reminders_sent and reminders_failed: outbox rows by status (0 until the outbox exists).
+        group_chats: active ones by kind (groups and supergroups together); subscriptions: every row.
+        (Reminder counts come from their owner, the outbox.)
         """
         chats = self._db.execute(
             """
@@ -871,20 +769,12 @@ class Store:
             """
         ).fetchone()
         subscriptions = self._db.table("subscriptions").count_where()
-        sent = failed = 0
-        # The outbox comes with a later migration; until then there is nothing to count.
-        deliveries = self._db.table("deliveries")
-        if deliveries.exists() and "status" in deliveries.columns_dict:
-            sent = deliveries.count_where("status = ?", ["sent"])
-            failed = deliveries.count_where("status = ?", ["failed"])
         return {
             "chats": chats[0],
             "active_chats": chats[1],
             "private_chats": chats[2],
             "group_chats": chats[3],
             "subscriptions": subscriptions,
-            "reminders_sent": sent,
-            "reminders_failed": failed,
         }
 
     # --- helpers ---

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlite_utils import Database
 
 from bot.catalog.load import CatalogError, load_catalog
 from bot.config import Config, ConfigError, load_config
-from bot.store import MIGRATIONS
+from bot.store import LEGACY_VERSION, registered, schema_versions
 
 __all__ = ["Finding", "check_installation", "looks_like_token"]
 
@@ -90,7 +91,8 @@ def _catalog(config: Config) -> Finding:
 
 
 def _database(path: Path) -> Finding:
-    known = len(MIGRATIONS)
+    # Each package's tables are known once it is imported (the CLI imports them before the doctor runs).
+    known = {migrations.owner: len(migrations.steps) for migrations in registered()}
     if not path.exists():
         return Finding("database", True, f"{path} does not exist yet: the first start creates it")
     try:
@@ -100,11 +102,12 @@ def _database(path: Path) -> Finding:
             tables = {
                 row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             }
-            version = 0
+            legacy = 0
             if "schema_migrations" in tables:
-                version = int(
+                legacy = int(
                     connection.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] or 0
                 )
+            versions = schema_versions(Database(connection))
         finally:
             connection.close()
     except sqlite3.Error as error:
@@ -113,18 +116,26 @@ def _database(path: Path) -> Finding:
         )
     if verdict != "ok":
         return Finding("database", False, f"{path}: damaged: {verdict}", "restore it from a backup")
-    if version > known:
+    if legacy > LEGACY_VERSION:
         return Finding(
             "database",
             False,
-            f"{path}: schema version {version}, newer than this policybot knows ({known})",
+            f"{path}: schema version {legacy}, newer than this policybot knows ({LEGACY_VERSION})",
             "upgrade policybot",
         )
-    if version < known:
-        return Finding(
-            "database", True, f"{path}: schema version {version}; the next start migrates it to {known}"
-        )
-    return Finding("database", True, f"{path}: schema version {version}, up to date")
+    for owner, version in sorted(versions.items()):
+        if version > known.get(owner, version):
+            return Finding(
+                "database",
+                False,
+                f"{path}: {owner} schema version {version}, newer than this policybot knows ({known[owner]})",
+                "upgrade policybot",
+            )
+    shown = ", ".join(f"{owner} {versions.get(owner, 0)}" for owner in known)
+    if legacy < LEGACY_VERSION or any(versions.get(owner, 0) < steps for owner, steps in known.items()):
+        wanted = ", ".join(f"{owner} {steps}" for owner, steps in known.items())
+        return Finding("database", True, f"{path}: schema {shown}; the next start migrates it to {wanted}")
+    return Finding("database", True, f"{path}: schema up to date ({shown})")
 
 
 def _zones() -> Finding:

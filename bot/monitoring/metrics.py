@@ -1,25 +1,21 @@
 """The bot's metrics in the Prometheus text format (prometheus-client), in a registry of their own.
 
 Counters of what happened in this process (updates, replies, watcher checks) live here; what SQLite
-already knows (reminders by status, the catalog's version) is read from the store at each scrape, so it
-is right after a restart too.
+already knows (reminders by status, the catalog's version) is asked of the package that owns it at each
+scrape (the wiring in tg/ passes those functions), so it is right after a restart too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from bot.store import Store
-
 __all__ = ["CONTENT_TYPE", "Metrics"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-# The reminder statuses an operator watches; the outbox has a few more (withdrawn, dismissed...).
-REMINDER_STATUSES = ("pending", "sending", "sent", "failed", "skipped")
 
 
 class Metrics:
@@ -27,11 +23,16 @@ class Metrics:
 
     def __init__(
         self,
-        store: Store,
         *,
+        reminders: Callable[[], Iterable[tuple[str, int]]],
+        late_reminders: Callable[[], int],
+        catalog_version: Callable[[], int],
         catalog_rules: Callable[[], int],
         too_many_requests: Callable[[], int],
     ) -> None:
+        """Each callable is asked at a scrape, of the package that owns the figure: `reminders` gives the
+        outbox's rows by the statuses an operator watches, `late_reminders` those sent late,
+        `catalog_version` the rule versions recorded."""
         self.registry = CollectorRegistry(auto_describe=True)
         self.updates = Counter(
             "policybot_updates_handled", "Telegram updates received and handled", registry=self.registry
@@ -58,7 +59,9 @@ class Metrics:
         self.watch_failures = Counter(
             "policybot_watch_failures", "Official page checks that failed", registry=self.registry
         )
-        self.registry.register(_StoreCollector(store, catalog_rules, too_many_requests))
+        self.registry.register(
+            _OwnersCollector(reminders, late_reminders, catalog_version, catalog_rules, too_many_requests)
+        )
 
     def watch_result(self, status: str) -> None:
         """One page check's outcome (bot/watch/watcher.py's CheckResult.status)."""
@@ -72,13 +75,20 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-class _StoreCollector(Collector):
-    """Reminders by status, late ones, 429s and the catalog's version, read when scraped."""
+class _OwnersCollector(Collector):
+    """Reminders by status, late ones, 429s and the catalog's version, asked of their owners when scraped."""
 
     def __init__(
-        self, store: Store, catalog_rules: Callable[[], int], too_many_requests: Callable[[], int]
+        self,
+        reminders: Callable[[], Iterable[tuple[str, int]]],
+        late_reminders: Callable[[], int],
+        catalog_version: Callable[[], int],
+        catalog_rules: Callable[[], int],
+        too_many_requests: Callable[[], int],
     ) -> None:
-        self.store = store
+        self.reminders = reminders
+        self.late_reminders = late_reminders
+        self.catalog_version = catalog_version
         self.catalog_rules = catalog_rules
         self.too_many_requests = too_many_requests
 
@@ -86,17 +96,16 @@ class _StoreCollector(Collector):
         return []  # described when collected: the store is read only at a scrape
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
-        db = self.store.db
-        counts = dict(db.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall())
         reminders = GaugeMetricFamily(
             "policybot_reminders", "Outbox messages (reminders and alerts) by status", labels=["status"]
         )
-        for status in REMINDER_STATUSES:
-            reminders.add_metric([status], int(counts.get(status, 0)))
+        for status, count in self.reminders():
+            reminders.add_metric([str(status)], int(count))
         yield reminders
-        late = db.execute("SELECT count(*) FROM deliveries WHERE status = 'sent' AND late = 1").fetchone()[0]
         yield GaugeMetricFamily(
-            "policybot_reminders_late", "Reminders sent marked late (due while the bot was down)", value=late
+            "policybot_reminders_late",
+            "Reminders sent marked late (due while the bot was down)",
+            value=self.late_reminders(),
         )
         yield CounterMetricFamily(
             "policybot_telegram_429",
@@ -104,9 +113,10 @@ class _StoreCollector(Collector):
             value=self.too_many_requests(),
         )
         # Every recorded change of a rule adds a version: the sum moves whenever the catalog changes.
-        version = db.execute("SELECT coalesce(sum(version), 0) FROM catalog_rules").fetchone()[0]
         yield GaugeMetricFamily(
-            "policybot_catalog_version", "Rule versions recorded from the policy files", value=version
+            "policybot_catalog_version",
+            "Rule versions recorded from the policy files",
+            value=self.catalog_version(),
         )
         yield GaugeMetricFamily(
             "policybot_catalog_rules", "Rules in the live catalog", value=self.catalog_rules()

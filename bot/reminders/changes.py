@@ -44,6 +44,7 @@ from bot.store import Store
 __all__ = [
     "CHANGE_KINDS",
     "Change",
+    "catalog_version",
     "changes_text",
     "get_change",
     "queue_change_alerts",
@@ -698,3 +699,8 @@ def changes_text(changes: Sequence[Change], lang: str, days: int, catalog: Catal
     if len(changes) > MAX_LINES:
         lines.append(t(lang, "list_more", count=len(changes) - MAX_LINES))
     return join(lines)
+
+
+def catalog_version(store: Store) -> int:
+    """Rule versions recorded from the policy files: the sum moves whenever the catalog changes."""
+    return int(store.db.execute("SELECT coalesce(sum(version), 0) FROM catalog_rules").fetchone()[0])

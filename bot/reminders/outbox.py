@@ -12,14 +12,36 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from bot.store import Store
 
-__all__ = ["ACTIVE", "Delivery", "Outbox", "PlanResult", "Planned"]
+__all__ = ["ACTIVE", "WATCHED", "Delivery", "DeliveryStatus", "Outbox", "PlanResult", "Planned"]
+
+
+class DeliveryStatus(StrEnum):
+    """A delivery's state, stored as its value in `deliveries.status` (the words never change)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    WITHDRAWN = "withdrawn"
+    DISMISSED = "dismissed"
+
 
 PLANNED_KINDS = ("reminder", "track")  # kinds re-planning owns; alerts are queued once and never re-planned
-ACTIVE = ("pending", "sending")
+ACTIVE = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+# The states an operator watches (metrics); the others (withdrawn, dismissed) are the users' and the plan's.
+WATCHED = (
+    DeliveryStatus.PENDING,
+    DeliveryStatus.SENDING,
+    DeliveryStatus.SENT,
+    DeliveryStatus.FAILED,
+    DeliveryStatus.SKIPPED,
+)
 # A reminder due longer ago than this when it is finally sent says it is late.
 LATE_AFTER = dt.timedelta(minutes=30)
 
@@ -57,7 +79,7 @@ class Delivery:
     due_at: dt.datetime
     event_date: dt.date | None
     payload: dict[str, Any]
-    status: str
+    status: DeliveryStatus
     late: bool
     attempts: int
     last_error: str | None
@@ -74,7 +96,7 @@ class Delivery:
             due_at=dt.datetime.fromisoformat(row["due_at"]),
             event_date=dt.date.fromisoformat(row["event_date"]) if row["event_date"] else None,
             payload=json.loads(row["payload"]),
-            status=str(row["status"]),
+            status=DeliveryStatus(row["status"]),
             late=bool(row["late"]),
             attempts=int(row["attempts"]),
             last_error=row["last_error"],
@@ -117,12 +139,12 @@ class Outbox:
             existing = self._planned_rows(scope)
             for identity, row in existing.items():
                 item = wanted.get(identity)
-                if row["status"] != "pending":
+                if row["status"] != DeliveryStatus.PENDING:
                     continue
                 if item is None or (item.chat_id, item.key) in dismissed:
                     self.db.execute(
-                        "UPDATE deliveries SET status = 'withdrawn', updated_at = ? WHERE id = ?",
-                        [now, row["id"]],
+                        "UPDATE deliveries SET status = ?, updated_at = ? WHERE id = ?",
+                        [DeliveryStatus.WITHDRAWN, now, row["id"]],
                     )
                     withdrawn += 1
                 elif row["due_at"] != _iso(item.due_at) or json.loads(row["payload"]) != item.payload:
@@ -164,7 +186,7 @@ class Outbox:
             """
             INSERT OR IGNORE INTO deliveries
                 (chat_id, kind, key, lead, due_at, event_date, payload, status, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 item.chat_id,
@@ -174,6 +196,7 @@ class Outbox:
                 _iso(item.due_at),
                 _date(item),
                 json.dumps(item.payload, sort_keys=True),
+                DeliveryStatus.PENDING,
                 now,
                 now,
             ],
@@ -192,13 +215,15 @@ class Outbox:
         """At start: rows claimed by a process that died are pending again (they may have been sent)."""
         with self.store.transaction():
             cursor = self.db.execute(
-                "UPDATE deliveries SET status = 'pending', updated_at = ? WHERE status = 'sending'",
-                [self._now()],
+                "UPDATE deliveries SET status = ?, updated_at = ? WHERE status = ?",
+                [DeliveryStatus.PENDING, self._now(), DeliveryStatus.SENDING],
             )
             return cursor.rowcount
 
     def next_due_at(self) -> dt.datetime | None:
-        row = self.db.execute("SELECT min(due_at) FROM deliveries WHERE status = 'pending'").fetchone()
+        row = self.db.execute(
+            "SELECT min(due_at) FROM deliveries WHERE status = ?", [DeliveryStatus.PENDING]
+        ).fetchone()
         return dt.datetime.fromisoformat(row[0]) if row and row[0] else None
 
     def claim_due(self, limit: int = 500) -> list[Delivery]:
@@ -211,9 +236,8 @@ class Outbox:
         today = now.astimezone(dt.UTC).date()
         with self.store.transaction():
             cursor = self.db.execute(
-                "SELECT * FROM deliveries WHERE status = 'pending' AND due_at <= ?"
-                " ORDER BY due_at, id LIMIT ?",
-                [_iso(now), limit],
+                "SELECT * FROM deliveries WHERE status = ? AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+                [DeliveryStatus.PENDING, _iso(now), limit],
             )
             columns = [column[0] for column in cursor.description]
             rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
@@ -224,22 +248,22 @@ class Outbox:
                 # One day of slack: an event "today" somewhere in the world is still ahead for someone.
                 if delivery.event_date is not None and delivery.event_date < today - dt.timedelta(days=1):
                     self.db.execute(
-                        "UPDATE deliveries SET status = 'skipped', updated_at = ?,"
+                        "UPDATE deliveries SET status = ?, updated_at = ?,"
                         " last_error = 'the event passed while the bot was down' WHERE id = ?",
-                        [stamp, delivery.id],
+                        [DeliveryStatus.SKIPPED, stamp, delivery.id],
                     )
                     continue
                 late = now - delivery.due_at > LATE_AFTER
                 self.db.execute(
-                    "UPDATE deliveries SET status = 'sending', late = ?, attempts = attempts + 1,"
+                    "UPDATE deliveries SET status = ?, late = ?, attempts = attempts + 1,"
                     " updated_at = ? WHERE id = ?",
-                    [int(late), stamp, delivery.id],
+                    [DeliveryStatus.SENDING, int(late), stamp, delivery.id],
                 )
                 claimed.append(
                     Delivery(
                         **{
                             **delivery.__dict__,
-                            "status": "sending",
+                            "status": DeliveryStatus.SENDING,
                             "late": late,
                             "attempts": delivery.attempts + 1,
                         }
@@ -252,9 +276,9 @@ class Outbox:
         with self.store.transaction():
             for delivery_id in delivery_ids:
                 self.db.execute(
-                    "UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ?, updated_at = ?,"
+                    "UPDATE deliveries SET status = ?, message_id = ?, sent_at = ?, updated_at = ?,"
                     " last_error = NULL WHERE id = ?",
-                    [message_id, now, now, delivery_id],
+                    [DeliveryStatus.SENT, message_id, now, now, delivery_id],
                 )
                 self._attempt(delivery_id, "sent", None, message_id, now)
 
@@ -264,9 +288,9 @@ class Outbox:
         with self.store.transaction():
             for delivery_id in delivery_ids:
                 self.db.execute(
-                    "UPDATE deliveries SET status = 'pending', due_at = ?, last_error = ?, updated_at = ?"
+                    "UPDATE deliveries SET status = ?, due_at = ?, last_error = ?, updated_at = ?"
                     " WHERE id = ?",
-                    [_iso(due_at), error, now, delivery_id],
+                    [DeliveryStatus.PENDING, _iso(due_at), error, now, delivery_id],
                 )
                 self._attempt(delivery_id, "retry", error, None, now)
 
@@ -275,8 +299,8 @@ class Outbox:
         with self.store.transaction():
             for delivery_id in delivery_ids:
                 self.db.execute(
-                    "UPDATE deliveries SET status = 'failed', last_error = ?, updated_at = ? WHERE id = ?",
-                    [error, now, delivery_id],
+                    "UPDATE deliveries SET status = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                    [DeliveryStatus.FAILED, error, now, delivery_id],
                 )
                 self._attempt(delivery_id, attempt_status, error, None, now)
 
@@ -306,9 +330,9 @@ class Outbox:
                 "INSERT OR IGNORE INTO dismissed (chat_id, key, at) VALUES (?, ?, ?)", [chat_id, key, now]
             )
             cursor = self.db.execute(
-                "UPDATE deliveries SET status = 'dismissed', updated_at = ? WHERE chat_id = ? AND key = ?"
-                " AND status = 'pending'",
-                [now, chat_id, key],
+                "UPDATE deliveries SET status = ?, updated_at = ? WHERE chat_id = ? AND key = ?"
+                " AND status = ?",
+                [DeliveryStatus.DISMISSED, now, chat_id, key, DeliveryStatus.PENDING],
             )
             return cursor.rowcount
 
@@ -332,8 +356,8 @@ class Outbox:
 
     def pending_for_chat(self, chat_id: int, limit: int = 20) -> list[Delivery]:
         cursor = self.db.execute(
-            "SELECT * FROM deliveries WHERE chat_id = ? AND status = 'pending' ORDER BY due_at, id LIMIT ?",
-            [chat_id, limit],
+            "SELECT * FROM deliveries WHERE chat_id = ? AND status = ? ORDER BY due_at, id LIMIT ?",
+            [chat_id, DeliveryStatus.PENDING, limit],
         )
         columns = [column[0] for column in cursor.description]
         return [Delivery.from_row(dict(zip(columns, values, strict=True))) for values in cursor.fetchall()]
@@ -346,9 +370,30 @@ class Outbox:
         columns = [column[0] for column in cursor.description]
         return Delivery.from_row(dict(zip(columns, values, strict=True)))
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> dict[DeliveryStatus, int]:
+        """Rows by status, only the statuses that have rows."""
         rows = self.db.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall()
-        return {str(status): int(count) for status, count in rows}
+        return {DeliveryStatus(status): int(count) for status, count in rows}
+
+    def counts_by_status(self, statuses: Iterable[DeliveryStatus] = WATCHED) -> dict[DeliveryStatus, int]:
+        """Rows in each of `statuses`, 0 for a status with none (operators' counts: metrics, /stats)."""
+        counts = self.counts()
+        return {status: counts.get(status, 0) for status in statuses}
+
+    def late_sent_count(self) -> int:
+        """Messages sent marked late (due while the bot was down)."""
+        row = self.db.execute(
+            "SELECT count(*) FROM deliveries WHERE status = ? AND late = 1", [DeliveryStatus.SENT]
+        ).fetchone()
+        return int(row[0])
+
+    def broadcast_progress(self, key: str) -> dict[DeliveryStatus, int]:
+        """The rows of one broadcast by status."""
+        rows = self.db.execute(
+            "SELECT status, count(*) FROM deliveries WHERE kind = 'broadcast' AND key = ? GROUP BY status",
+            [key],
+        ).fetchall()
+        return {DeliveryStatus(status): int(count) for status, count in rows}
 
 
 def _date(item: Planned) -> str | None:

@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 from bot.catalog.load import Catalog
 from bot.catalog.schema import EventKind
 from bot.markets import ALL, reached_markets
-from bot.reminders.outbox import PLANNED_KINDS, Planned, PlanResult
+from bot.reminders.outbox import PLANNED_KINDS, DeliveryStatus, Planned, PlanResult
 from bot.reminders.tracks import Track
 from bot.store import MAX_LEAD_DAYS, ChatSettings, Store, Subscription
 
@@ -561,13 +561,13 @@ def _plan_chunk(store: Store, planner: _Planner, where: str, params: list[int]) 
                 inserts.append((chat_id, kind, key, lead, due, date, payload, now, now))
                 continue
             row_id, stored_due, stored_payload, status = found
-            if status == "pending":
+            if status == DeliveryStatus.PENDING:
                 if stored_due != due or not _same_payload(stored_payload, payload):
                     moves.append((due, payload, date, now, row_id))
-            elif status == "withdrawn":
+            elif status == DeliveryStatus.WITHDRAWN:
                 revivals.append((due, payload, date, now, row_id))
         for identity, (row_id, _, _, status) in rows.items():
-            if status != "pending":
+            if status != DeliveryStatus.PENDING:
                 continue
             if (
                 settings is not None
@@ -580,16 +580,19 @@ def _plan_chunk(store: Store, planner: _Planner, where: str, params: list[int]) 
     conn.executemany(
         "INSERT INTO deliveries"
         " (chat_id, kind, key, lead, due_at, event_date, payload, status, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+        f" VALUES (?, ?, ?, ?, ?, ?, ?, '{DeliveryStatus.PENDING}', ?, ?)",
         inserts,
     )
     conn.executemany(
         "UPDATE deliveries SET due_at = ?, payload = ?, event_date = ?, updated_at = ? WHERE id = ?", moves
     )
     conn.executemany(
-        "UPDATE deliveries SET status = 'pending', due_at = ?, payload = ?, event_date = ?, late = 0,"
-        " last_error = NULL, updated_at = ? WHERE id = ?",
+        f"UPDATE deliveries SET status = '{DeliveryStatus.PENDING}', due_at = ?, payload = ?, event_date = ?,"
+        " late = 0, last_error = NULL, updated_at = ? WHERE id = ?",
         revivals,
     )
-    conn.executemany("UPDATE deliveries SET status = 'withdrawn', updated_at = ? WHERE id = ?", withdrawals)
+    conn.executemany(
+        f"UPDATE deliveries SET status = '{DeliveryStatus.WITHDRAWN}', updated_at = ? WHERE id = ?",
+        withdrawals,
+    )
     return PlanResult(added=len(inserts) + len(revivals), moved=len(moves), withdrawn=len(withdrawals))

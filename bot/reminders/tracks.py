@@ -19,6 +19,7 @@ from typing import Any
 from bot.catalog.load import Catalog
 from bot.catalog.schema import Calculator, Number, Rule
 from bot.errors import UserInputError
+from bot.reminders.outbox import DeliveryStatus
 from bot.store import Store, UnknownChat
 
 __all__ = [
@@ -237,12 +238,14 @@ def remove_track(store: Store, chat_id: int, track_id: int) -> bool:
         if cursor.rowcount == 0:
             return False
         store.db.execute(
-            "UPDATE deliveries SET status = 'withdrawn', updated_at = ?"
-            " WHERE chat_id = ? AND kind IN ('track', 'snooze') AND key = ? AND status = 'pending'",
+            "UPDATE deliveries SET status = ?, updated_at = ?"
+            " WHERE chat_id = ? AND kind IN ('track', 'snooze') AND key = ? AND status = ?",
             [
+                DeliveryStatus.WITHDRAWN,
                 store.clock.now().astimezone(dt.UTC).isoformat(timespec="seconds"),
                 chat_id,
                 f"track:{track_id}",
+                DeliveryStatus.PENDING,
             ],
         )
     return True

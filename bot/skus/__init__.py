@@ -3,3 +3,6 @@ storage, the impact computation, its text and chart.
 
 Sits over answers, the catalog and the store; reminders use it for the impact line, tg and cli on top.
 """
+
+# Importing the package registers its tables with the store.
+from bot.skus import tables as tables

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from bot.i18n import escape, join, t
-from bot.reminders.outbox import ACTIVE, Outbox, Planned
+from bot.reminders.outbox import ACTIVE, DeliveryStatus, Outbox, Planned
 from bot.store import ChatSettings, Store
 from bot.tg.handlers import command
 from bot.tg.reminders import catalog_changed, wake_dispatch
@@ -24,6 +24,7 @@ async def cmd_stats(update: Update, context: Context, settings: ChatSettings) ->
     lang = settings.language
     svc = context.bot_data
     stats = svc.store.stats()
+    reminders = Outbox(svc.store).counts_by_status([DeliveryStatus.SENT, DeliveryStatus.FAILED])
     catalog = svc.live.catalog
     text = t(
         lang,
@@ -32,8 +33,8 @@ async def cmd_stats(update: Update, context: Context, settings: ChatSettings) ->
         active=stats.get("active_chats", 0),
         groups=stats.get("group_chats", 0),
         subscriptions=stats.get("subscriptions", 0),
-        sent=stats.get("reminders_sent", 0),
-        failed=stats.get("reminders_failed", 0),
+        sent=reminders[DeliveryStatus.SENT],
+        failed=reminders[DeliveryStatus.FAILED],
         rules=len(catalog.rules),
     )
     assert update.effective_chat is not None
@@ -94,11 +95,8 @@ def queue_broadcast(store: Store, body: str) -> str:
     return key
 
 
-def broadcast_progress(store: Store, key: str) -> dict[str, int]:
-    rows = store.db.execute(
-        "SELECT status, count(*) FROM deliveries WHERE kind = 'broadcast' AND key = ? GROUP BY status", [key]
-    ).fetchall()
-    return {str(status): int(count) for status, count in rows}
+def broadcast_progress(store: Store, key: str) -> dict[DeliveryStatus, int]:
+    return Outbox(store).broadcast_progress(key)
 
 
 async def _follow_broadcast(context: Context, admin_chat: int, lang: str, key: str) -> None:
@@ -121,7 +119,7 @@ async def _follow_broadcast(context: Context, admin_chat: int, lang: str, key: s
             await progress.edit_text(
                 t(lang, "tg_broadcast_progress", done=done, total=total), parse_mode=ParseMode.HTML
             )
-    sent = counts.get("sent", 0)
+    sent = counts.get(DeliveryStatus.SENT, 0)
     await progress.edit_text(
         t(lang, "tg_broadcast_done", sent=sent, failed=total - sent, total=total), parse_mode=ParseMode.HTML
     )

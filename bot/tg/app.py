@@ -25,6 +25,8 @@ from bot.config import MonitoringConfig, TelegramConfig, WatchConfig
 from bot.i18n import LANGUAGES, t
 from bot.monitoring.metrics import Metrics
 from bot.monitoring.updates import UpdatesWatch
+from bot.reminders.changes import catalog_version
+from bot.reminders.outbox import Outbox
 from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow
 from bot.store import Store
 from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats
@@ -154,7 +156,11 @@ def build_application(
     chats = ChatSpacing()  # a reminder keeps a second away from a reply to the same chat
     updates = UpdatesWatch(monitoring.updates_stale_after if monitoring else 60.0)
     metrics = Metrics(
-        store, catalog_rules=lambda: len(live.catalog.rules), too_many_requests=lambda: window.floods
+        reminders=lambda: Outbox(store).counts_by_status().items(),
+        late_reminders=lambda: Outbox(store).late_sent_count(),
+        catalog_version=lambda: catalog_version(store),
+        catalog_rules=lambda: len(live.catalog.rules),
+        too_many_requests=lambda: window.floods,
     )
     application = (
         ApplicationBuilder()

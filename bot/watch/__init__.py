@@ -2,3 +2,6 @@
 
 It imports answers, the catalog, the store and the shared base; never tg, cli or reminders.
 """
+
+# Importing the package registers its tables with the store.
+from bot.watch import tables as tables

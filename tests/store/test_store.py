@@ -9,21 +9,35 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+# Importing a package registers its tables: these tests open stores with every owner's.
+import bot.skus
+import bot.watch  # noqa: F401
+from bot.reminders.outbox import DeliveryStatus, Outbox
 from bot.store import (
-    MIGRATIONS,
+    STORE_MIGRATIONS,
     ChatSettings,
     InvalidSetting,
+    Migrations,
     SchemaTooNew,
     Store,
     StoreError,
     Subscription,
     UnknownChat,
     migrate,
+    registered,
 )
 
 START = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 GROUP, OTHER_GROUP, SUPERGROUP = -1001, -1002, -1001999
 ALICE, BOB = 11, 12
+
+
+def all_steps() -> dict[str, int]:
+    """Every registered owner's number of steps (importing a package registers its tables)."""
+    return {owner.owner: len(owner.steps) for owner in registered()}
+
+
+SENT_AND_FAILED = (DeliveryStatus.SENT, DeliveryStatus.FAILED)
 
 
 @pytest.fixture
@@ -374,7 +388,7 @@ def test_reopening_the_file_keeps_everything(path: Path) -> None:
         assert second.subscriptions(ALICE) == [Subscription("amazon", "US", "fees")]
         assert [entry["action"] for entry in second.audit_log()] == ["settings"]
         assert second.stats() == stats
-        assert second.schema_version == len(MIGRATIONS)
+        assert second.schema_versions == all_steps()
 
 
 def test_two_stores_on_one_file_see_each_others_writes(path: Path) -> None:
@@ -385,22 +399,28 @@ def test_two_stores_on_one_file_see_each_others_writes(path: Path) -> None:
 
 
 def test_a_new_file_runs_every_migration_and_records_them(store: Store, path: Path) -> None:
-    assert store.schema_version == len(MIGRATIONS)
-    rows = raw(path, "SELECT version, name FROM schema_migrations ORDER BY version")
-    assert rows == [(number, fn.__name__) for number, fn in enumerate(MIGRATIONS, start=1)]
+    assert store.schema_versions == all_steps()
+    rows = raw(path, "SELECT owner, version, name FROM owner_migrations ORDER BY owner, version")
+    assert rows == sorted(
+        (owner.owner, number, fn.__name__)
+        for owner in registered()
+        for number, fn in enumerate(owner.steps, start=1)
+    )
+    # The old global sequence ends with the split, so a release from before it refuses this file.
+    assert raw(path, "SELECT version, name FROM schema_migrations") == [(6, "split_migrations_by_owner")]
 
 
 def test_an_empty_database_at_version_0_is_upgraded(path: Path) -> None:
     path.touch()  # SQLite reads an empty file as an empty database
     with Store(path) as store:
-        assert store.schema_version == len(MIGRATIONS)
+        assert store.schema_versions == all_steps()
         store.ensure_chat(ALICE, "private", None, "en")
         store.audit(None, ALICE, "hello")
 
 
 def test_a_database_at_version_1_is_upgraded_and_keeps_its_data(path: Path) -> None:
     old = Database(path)
-    assert migrate(old, MIGRATIONS[:1]) == 1
+    assert migrate(old, [Migrations("store", STORE_MIGRATIONS.steps[:1])]) == {"store": 1}
     # Written as release 1 wrote it, with SQL rather than today's Store.
     old.execute(
         "INSERT INTO chats (chat_id, kind, title, language, time_zone, reminder_time, lead_days, created_at) "
@@ -411,10 +431,11 @@ def test_a_database_at_version_1_is_upgraded_and_keeps_its_data(path: Path) -> N
         "INSERT INTO subscriptions VALUES (?, 'amazon', '*', 'fees', '2026-01-01T00:00:00+00:00')", [GROUP]
     )
     old.close()
-    assert raw(path, "SELECT max(version) FROM schema_migrations") == [(1,)]
+    assert raw(path, "SELECT max(version) FROM owner_migrations WHERE owner = 'store'") == [(1,)]
 
     with Store(path) as store:
-        assert store.schema_version == len(MIGRATIONS) > 1
+        assert store.schema_versions == all_steps()
+        assert store.schema_versions["store"] == len(STORE_MIGRATIONS.steps) > 1
         chat = store.chat(GROUP)
         assert chat is not None
         assert chat.lead_days == (7, 1)
@@ -425,11 +446,11 @@ def test_a_database_at_version_1_is_upgraded_and_keeps_its_data(path: Path) -> N
 
 def test_a_database_from_a_newer_release_is_refused_untouched(path: Path) -> None:
     Store(path).close()
-    newer = len(MIGRATIONS) + 1
+    newer = len(STORE_MIGRATIONS.steps) + 1
     connection = sqlite3.connect(path)
     with connection:
         connection.execute(
-            "INSERT INTO schema_migrations VALUES (?, 'from_the_future', '2030-01-01')", [newer]
+            "INSERT INTO owner_migrations VALUES ('store', ?, 'from_the_future', '2030-01-01')", [newer]
         )
     # A journal mode other than ours shows whether the refused open changed the file.
     connection.execute("PRAGMA journal_mode = delete")
@@ -441,7 +462,7 @@ def test_a_database_from_a_newer_release_is_refused_untouched(path: Path) -> Non
     assert isinstance(caught.value, StoreError)
     message = str(caught.value)
     assert f"schema version {newer}" in message
-    assert f"up to version {len(MIGRATIONS)}" in message
+    assert f"up to version {len(STORE_MIGRATIONS.steps)}" in message
     assert "upgrade policybot" in message
     assert raw(path, "PRAGMA journal_mode") == [("delete",)]
 
@@ -483,9 +504,8 @@ def test_stats_count_chats_subscriptions_and_deliveries(store: Store, path: Path
         "private_chats": 0,
         "group_chats": 0,
         "subscriptions": 0,
-        "reminders_sent": 0,
-        "reminders_failed": 0,
     }
+    assert Outbox(store).counts_by_status(SENT_AND_FAILED) == {"sent": 0, "failed": 0}
     store.ensure_chat(ALICE, "private", None, "en")
     store.ensure_chat(BOB, "private", None, "en")
     store.ensure_chat(GROUP, "group", "Sellers", "en")
@@ -511,6 +531,6 @@ def test_stats_count_chats_subscriptions_and_deliveries(store: Store, path: Path
         "private_chats": 1,
         "group_chats": 2,
         "subscriptions": 3,
-        "reminders_sent": 2,
-        "reminders_failed": 1,
     }
+    # Reminder counts are the outbox's to give, not the store's.
+    assert Outbox(store).counts_by_status(SENT_AND_FAILED) == {"sent": 2, "failed": 1}
