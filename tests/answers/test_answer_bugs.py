@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,20 @@ from bot.answers.live import LiveCatalog
 from bot.clock import Clock
 from bot.i18n import t
 from bot.monitoring.metrics import Metrics
+from bot.reminders.changes import catalog_version
+from bot.reminders.outbox import Outbox
 from bot.store import Store
+
+
+def store_metrics(store: Store, rules: Callable[[], int]) -> Metrics:
+    """The metrics as build_application wires them to the outbox and the catalog history."""
+    return Metrics(
+        reminders=lambda: Outbox(store).counts_by_status().items(),
+        late_reminders=lambda: Outbox(store).late_sent_count(),
+        catalog_version=lambda: catalog_version(store),
+        catalog_rules=rules,
+        too_many_requests=lambda: 0,
+    )
 
 
 def answer_errors(metrics: Metrics) -> float:
@@ -34,7 +48,7 @@ def test_a_bug_is_logged_with_its_traceback_counted_and_apologised_for(
 ) -> None:
     store = Store(tmp_path / "bot.db", clock=Clock())
     live = LiveCatalog(POLICIES)
-    metrics = Metrics(store, catalog_rules=lambda: len(live.catalog.rules), too_many_requests=lambda: 0)
+    metrics = store_metrics(store, lambda: len(live.catalog.rules))
     live.on_bug = metrics.answer_errors.inc  # as build_application wires it
     broken = dataclasses.replace(context(lang), today=None)  # type: ignore[arg-type]
 
@@ -53,7 +67,7 @@ def test_a_bug_is_logged_with_its_traceback_counted_and_apologised_for(
 def test_the_count_survives_a_reload_and_a_good_answer_counts_nothing(tmp_path: Path) -> None:
     store = Store(tmp_path / "bot.db", clock=Clock())
     live = LiveCatalog(POLICIES)
-    metrics = Metrics(store, catalog_rules=lambda: 0, too_many_requests=lambda: 0)
+    metrics = store_metrics(store, lambda: 0)
     live.on_bug = metrics.answer_errors.inc
 
     good = live.answers.reply("/rule R-A1", context("en"))
