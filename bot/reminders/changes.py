@@ -12,6 +12,9 @@ difference that matters to a seller becomes a row in `changes` with a summary in
     fees           a fee schedule version or a fee table changed (which schedule, which version)
     changed        anything else about the rule (summary, conditions, figures, sources, ...)
 
+`diff_catalog` computes all of this from the catalog and the synced rows alone (no store), so the diff
+can be tested by itself; `sync_catalog` reads the rows, calls it and writes the result in one transaction.
+
 The page watcher of a later issue inserts rows with source "page"; `recent_changes` and
 `changes_text` read both. Summaries are plain text (no markup): escape them where they are rendered.
 

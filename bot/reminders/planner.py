@@ -9,7 +9,8 @@ It writes the reminders due in the next PLANNING_WINDOW_DAYS only; the daily run
 
 Why plan_all does not call Outbox.replace_plan: at 100,000 chats replace_plan holds every existing row
 in memory at once, binds one SQL variable per chat, and reads and writes row by row. `_plan_chunk` does
-the same diff a chunk of chats at a time, with a handful of queries per chunk and executemany writes,
+the same diff a chunk of chats at a time (reads the chunk, `diff_plan` computes the difference from those
+values alone, then it is written), with a handful of queries per chunk and executemany writes,
 and keeps replace_plan's rules: no duplicates (the key (chat, kind, key, lead) is looked up before any
 insert), unwanted pending rows are withdrawn, sent/sending/skipped/failed/dismissed rows are never
 touched, and a dismissed (chat, key) is neither planned again nor left pending. It adds two rules
