@@ -487,9 +487,8 @@ class CatalogDiff:
 
     at: dt.datetime  # UTC, to the second
     inserted: tuple[RuleWrite, ...]  # rules not synced before
-    seen: tuple[
-        RuleWrite, ...
-    ]  # rules synced before and in the files now (last_seen moves, withdrawn_at clears)
+    # Rules synced before and in the files now: last_seen moves, withdrawn_at clears.
+    seen: tuple[RuleWrite, ...]
     withdrawn: tuple[str, ...]  # rule ids that left the files since the last sync
     events: tuple[EventRow, ...]  # catalog_events becomes exactly these
     changes: tuple[Change, ...]  # in the order they are recorded, ids None
