@@ -12,6 +12,9 @@ difference that matters to a seller becomes a row in `changes` with a summary in
     fees           a fee schedule version or a fee table changed (which schedule, which version)
     changed        anything else about the rule (summary, conditions, figures, sources, ...)
 
+`diff_catalog` computes all of this from the catalog and the synced rows alone (no store), so the diff
+can be tested by itself; `sync_catalog` reads the rows, calls it and writes the result in one transaction.
+
 The page watcher of a later issue inserts rows with source "page"; `recent_changes` and
 `changes_text` read both. Summaries are plain text (no markup): escape them where they are rendered.
 
@@ -43,11 +46,15 @@ from bot.store import Store
 
 __all__ = [
     "CHANGE_KINDS",
+    "CatalogDiff",
     "Change",
+    "SyncedRule",
     "catalog_version",
     "changes_text",
+    "diff_catalog",
     "get_change",
     "queue_change_alerts",
+    "read_synced",
     "recent_changes",
     "record_change",
     "rule_digest",
@@ -440,117 +447,203 @@ def _old_rule(rule_id: str, data: Mapping[str, Any]) -> Rule | None:
         return None
 
 
+@dataclass(frozen=True)
+class SyncedRule:
+    """A rule as the last sync left it in `catalog_rules` (its data as canonical JSON text)."""
+
+    rule_id: str
+    platform: str
+    digest: str
+    version: int
+    data: str
+    withdrawn_at: str | None  # ISO 8601 UTC, or None while the rule is in the files
+
+
+@dataclass(frozen=True)
+class RuleWrite:
+    """A rule row to write: a new one (version 1), or one seen again (a new version if its digest moved)."""
+
+    rule_id: str
+    platform: str
+    digest: str
+    version: int
+    data: str  # canonical JSON
+    new_version: bool  # a row for catalog_rule_versions too
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One event of the current catalog, as `catalog_events` holds it."""
+
+    key: str  # "<rule id>/<event id>"
+    rule_id: str
+    kind: str
+    date: str  # ISO date
+    data: str  # canonical JSON
+
+
+@dataclass(frozen=True)
+class CatalogDiff:
+    """What a sync writes: rule rows, the rules withdrawn, the events table and the changes to record."""
+
+    at: dt.datetime  # UTC, to the second
+    inserted: tuple[RuleWrite, ...]  # rules not synced before
+    # Rules synced before and in the files now: last_seen moves, withdrawn_at clears.
+    seen: tuple[RuleWrite, ...]
+    withdrawn: tuple[str, ...]  # rule ids that left the files since the last sync
+    events: tuple[EventRow, ...]  # catalog_events becomes exactly these
+    changes: tuple[Change, ...]  # in the order they are recorded, ids None
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing for a seller and no new rule version: only last_seen would move."""
+        return not (self.inserted or self.withdrawn or self.changes) and not any(
+            write.new_version for write in self.seen
+        )
+
+
+def _change(
+    now: dt.datetime, platform: str, rule_id: str, topic: str | None, markets: Sequence[str], draft: _Draft
+) -> Change:
+    return Change(
+        id=None,
+        at=now,
+        source="catalog",
+        platform=platform,
+        rule_id=rule_id,
+        kind=draft.kind,
+        topic=topic,
+        marketplaces=tuple(draft.marketplaces if draft.marketplaces is not None else markets),
+        summary_en=draft.summary_en,
+        summary_zh=draft.summary_zh,
+        detail=draft.detail,
+    )
+
+
+def diff_catalog(catalog: Catalog, synced: Mapping[str, SyncedRule], now: dt.datetime) -> CatalogDiff:
+    """What syncing `catalog` over the rules `synced` before changes: pure, it reads and writes nothing.
+
+    With nothing synced before (the baseline) every rule is inserted and no change is returned: installing
+    the bot must not alert everyone about every rule. `now` is truncated to the second, as stored.
+    """
+    now = now.astimezone(dt.UTC).replace(microsecond=0)
+    baseline = not synced
+    inserted: list[RuleWrite] = []
+    seen: list[RuleWrite] = []
+    found: list[Change] = []
+    for rule_id in sorted(catalog.rules):
+        rule = catalog.rules[rule_id]
+        platform = catalog.rule_platform[rule_id]
+        texts = _Texts(catalog, platform)
+        data = rule.model_dump(mode="json")
+        digest = _digest(data)
+        text = _canonical(data)
+        old = synced.get(rule_id)
+        if old is None:
+            inserted.append(RuleWrite(rule_id, platform, digest, 1, text, new_version=True))
+            if not baseline:
+                en, zh = texts.both("change_added", title=rule.title.get)
+                found.append(
+                    _change(
+                        now,
+                        platform,
+                        rule_id,
+                        str(rule.topic),
+                        rule.marketplaces,
+                        _Draft("added", en, zh, {}),
+                    )
+                )
+            continue
+        moved = old.digest != digest
+        seen.append(
+            RuleWrite(
+                rule_id, platform, digest, old.version + 1 if moved else old.version, text, new_version=moved
+            )
+        )
+        if old.withdrawn_at is not None:
+            en, zh = texts.both("change_reinstated", title=rule.title.get)
+            draft = _Draft("added", en, zh, {"reinstated": True, "withdrawn_at": old.withdrawn_at})
+            found.append(_change(now, platform, rule_id, str(rule.topic), rule.marketplaces, draft))
+            continue
+        if not moved:
+            continue
+        old_rule = _old_rule(rule_id, json.loads(old.data))
+        if old_rule is None:
+            continue
+        markets = _markets_of(old_rule.marketplaces, rule.marketplaces)
+        for draft in _rule_drafts(old_rule, rule, texts):
+            found.append(_change(now, platform, rule_id, str(rule.topic), markets, draft))
+
+    withdrawn: list[str] = []
+    for rule_id, old in sorted(synced.items()):
+        if rule_id in catalog.rules or old.withdrawn_at is not None:
+            continue
+        withdrawn.append(rule_id)
+        old_data = json.loads(old.data)
+        titles = old_data.get("title") or {}
+        en, zh = _Texts(catalog, old.platform).both(
+            "change_withdrawn",
+            title=lambda lang, titles=titles, rule_id=rule_id: titles.get(lang, rule_id),
+        )
+        markets = tuple(old_data.get("marketplaces") or ())
+        draft = _Draft("withdrawn", en, zh, {})
+        found.append(_change(now, old.platform, rule_id, old_data.get("topic"), markets, draft))
+
+    return CatalogDiff(
+        now, tuple(inserted), tuple(seen), tuple(withdrawn), _event_rows(catalog), tuple(found)
+    )
+
+
+def read_synced(store: Store) -> dict[str, SyncedRule]:
+    """The rules as the last sync left them, by id."""
+    cursor = store.db.execute(
+        "SELECT rule_id, platform, digest, version, data, withdrawn_at FROM catalog_rules"
+    )
+    return {row[0]: SyncedRule(*row) for row in cursor.fetchall()}
+
+
 def sync_catalog(store: Store, catalog: Catalog) -> list[Change]:
     """Record the catalog as synced and return what changed since the last sync, with row ids.
 
-    The first sync (no rule synced yet) records the baseline and returns no changes: installing the bot
-    must not alert everyone about every rule. Runs in one write transaction.
+    Reads the synced rules, diffs them with `diff_catalog` and writes the diff, in one write transaction.
+    The first sync (no rule synced yet) records the baseline and returns no changes.
     """
-    # To the second, as stored: a returned Change equals the one read back later.
-    now = store.clock.now().astimezone(dt.UTC).replace(microsecond=0)
-    stamp = _iso(now)
-    db = store.db
     with store.transaction():
-        cursor = db.execute(
-            "SELECT rule_id, platform, digest, version, data, withdrawn_at FROM catalog_rules"
+        diff = diff_catalog(catalog, read_synced(store), store.clock.now())
+        return _write_diff(store.db, diff)
+
+
+def _write_diff(db: Database, diff: CatalogDiff) -> list[Change]:
+    stamp = _iso(diff.at)
+    for write in diff.inserted:
+        db.execute(
+            "INSERT INTO catalog_rules (rule_id, platform, digest, version, data, first_seen, last_seen)"
+            " VALUES (?, ?, ?, 1, ?, ?, ?)",
+            [write.rule_id, write.platform, write.digest, write.data, stamp, stamp],
         )
-        known = {row[0]: row for row in cursor.fetchall()}
-        baseline = not known
-        found: list[Change] = []
-
-        def record(
-            platform: str, rule_id: str, topic: str | None, markets: Sequence[str], draft: _Draft
-        ) -> None:
-            found.append(
-                Change(
-                    id=None,
-                    at=now,
-                    source="catalog",
-                    platform=platform,
-                    rule_id=rule_id,
-                    kind=draft.kind,
-                    topic=topic,
-                    marketplaces=tuple(draft.marketplaces if draft.marketplaces is not None else markets),
-                    summary_en=draft.summary_en,
-                    summary_zh=draft.summary_zh,
-                    detail=draft.detail,
-                )
-            )
-
-        for rule_id in sorted(catalog.rules):
-            rule = catalog.rules[rule_id]
-            platform = catalog.rule_platform[rule_id]
-            texts = _Texts(catalog, platform)
-            data = rule.model_dump(mode="json")
-            digest = _digest(data)
-            row = known.get(rule_id)
-            if row is None:
-                _insert_rule(db, rule_id, platform, digest, data, stamp)
-                if not baseline:
-                    en, zh = texts.both("change_added", title=rule.title.get)
-                    record(platform, rule_id, str(rule.topic), rule.marketplaces, _Draft("added", en, zh, {}))
-                continue
-            _, _, old_digest, version, old_json, withdrawn_at = row
-            if old_digest != digest:
-                version += 1
-                db.execute(
-                    "INSERT INTO catalog_rule_versions (rule_id, version, digest, data, at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    [rule_id, version, digest, _canonical(data), stamp],
-                )
-            db.execute(
-                "UPDATE catalog_rules SET platform = ?, digest = ?, version = ?, data = ?, last_seen = ?,"
-                " withdrawn_at = NULL WHERE rule_id = ?",
-                [platform, digest, version, _canonical(data), stamp, rule_id],
-            )
-            if withdrawn_at is not None:
-                en, zh = texts.both("change_reinstated", title=rule.title.get)
-                draft = _Draft("added", en, zh, {"reinstated": True, "withdrawn_at": withdrawn_at})
-                record(platform, rule_id, str(rule.topic), rule.marketplaces, draft)
-                continue
-            if old_digest == digest:
-                continue
-            old_rule = _old_rule(rule_id, json.loads(old_json))
-            if old_rule is None:
-                continue
-            markets = _markets_of(old_rule.marketplaces, rule.marketplaces)
-            for draft in _rule_drafts(old_rule, rule, texts):
-                record(platform, rule_id, str(rule.topic), markets, draft)
-
-        for rule_id, (_, platform, _, _, old_json, withdrawn_at) in sorted(known.items()):
-            if rule_id in catalog.rules or withdrawn_at is not None:
-                continue
-            db.execute("UPDATE catalog_rules SET withdrawn_at = ? WHERE rule_id = ?", [stamp, rule_id])
-            old_data = json.loads(old_json)
-            titles = old_data.get("title") or {}
-            en, zh = _Texts(catalog, platform).both(
-                "change_withdrawn",
-                title=lambda lang, titles=titles, rule_id=rule_id: titles.get(lang, rule_id),
-            )
-            markets = tuple(old_data.get("marketplaces") or ())
-            record(platform, rule_id, old_data.get("topic"), markets, _Draft("withdrawn", en, zh, {}))
-
-        _sync_events(db, catalog)
-        return [_insert_change(db, change) for change in found]
-
-
-def _insert_rule(db: Database, rule_id: str, platform: str, digest: str, data: Any, stamp: str) -> None:
-    text = _canonical(data)
-    db.execute(
-        "INSERT INTO catalog_rules (rule_id, platform, digest, version, data, first_seen, last_seen)"
-        " VALUES (?, ?, ?, 1, ?, ?, ?)",
-        [rule_id, platform, digest, text, stamp, stamp],
+    for write in diff.seen:
+        db.execute(
+            "UPDATE catalog_rules SET platform = ?, digest = ?, version = ?, data = ?, last_seen = ?,"
+            " withdrawn_at = NULL WHERE rule_id = ?",
+            [write.platform, write.digest, write.version, write.data, stamp, write.rule_id],
+        )
+    db.conn.executemany(
+        "INSERT INTO catalog_rule_versions (rule_id, version, digest, data, at) VALUES (?, ?, ?, ?, ?)",
+        [
+            (write.rule_id, write.version, write.digest, write.data, stamp)
+            for write in (*diff.inserted, *diff.seen)
+            if write.new_version
+        ],
     )
-    db.execute(
-        "INSERT INTO catalog_rule_versions (rule_id, version, digest, data, at) VALUES (?, 1, ?, ?, ?)",
-        [rule_id, digest, text, stamp],
-    )
+    for rule_id in diff.withdrawn:
+        db.execute("UPDATE catalog_rules SET withdrawn_at = ? WHERE rule_id = ?", [stamp, rule_id])
+    _write_events(db, diff.events)
+    return [_insert_change(db, change) for change in diff.changes]
 
 
-def _sync_events(db: Database, catalog: Catalog) -> None:
-    """catalog_events holds exactly the current catalog's events (a withdrawn rule's go with it)."""
-    rows = [
-        (
+def _event_rows(catalog: Catalog) -> tuple[EventRow, ...]:
+    return tuple(
+        EventRow(
             f"{rule.id}/{event.id}",
             rule.id,
             str(event.kind),
@@ -559,16 +652,20 @@ def _sync_events(db: Database, catalog: Catalog) -> None:
         )
         for rule in catalog.rules.values()
         for event in rule.events
-    ]
+    )
+
+
+def _write_events(db: Database, rows: Sequence[EventRow]) -> None:
+    """catalog_events holds exactly the current catalog's events (a withdrawn rule's go with it)."""
     db.execute(
         "DELETE FROM catalog_events WHERE key NOT IN (SELECT value FROM json_each(?))",
-        [json.dumps([r[0] for r in rows])],
+        [json.dumps([row.key for row in rows])],
     )
     db.conn.executemany(
         "INSERT INTO catalog_events (key, rule_id, kind, date, data) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (key) DO UPDATE SET rule_id = excluded.rule_id, kind = excluded.kind,"
         " date = excluded.date, data = excluded.data",
-        rows,
+        [(row.key, row.rule_id, row.kind, row.date, row.data) for row in rows],
     )
 
 

@@ -9,7 +9,8 @@ It writes the reminders due in the next PLANNING_WINDOW_DAYS only; the daily run
 
 Why plan_all does not call Outbox.replace_plan: at 100,000 chats replace_plan holds every existing row
 in memory at once, binds one SQL variable per chat, and reads and writes row by row. `_plan_chunk` does
-the same diff a chunk of chats at a time, with a handful of queries per chunk and executemany writes,
+the same diff a chunk of chats at a time (reads the chunk, `diff_plan` computes the difference from those
+values alone, then it is written), with a handful of queries per chunk and executemany writes,
 and keeps replace_plan's rules: no duplicates (the key (chat, kind, key, lead) is looked up before any
 insert), unwanted pending rows are withdrawn, sent/sending/skipped/failed/dismissed rows are never
 touched, and a dismissed (chat, key) is neither planned again nor left pending. It adds two rules
@@ -29,10 +30,11 @@ import datetime as dt
 import itertools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.catalog.load import Catalog
@@ -45,6 +47,13 @@ from bot.store import MAX_LEAD_DAYS, ChatSettings, Store, Subscription
 __all__ = [
     "DEFAULT_HORIZON_DAYS",
     "PLANNING_WINDOW_DAYS",
+    "ChunkState",
+    "NewReminder",
+    "PlanDiff",
+    "Planner",
+    "ReminderUpdate",
+    "StoredReminder",
+    "diff_plan",
     "plan_all",
     "plan_chat",
     "reminder_due_at",
@@ -245,7 +254,7 @@ class _Occurrences:
         return found
 
 
-class _Planner:
+class Planner:
     """Computes chats' rows for one run (one `now`), sharing the work between chats that can share it."""
 
     def __init__(
@@ -407,7 +416,7 @@ def plan_chat(
     due later than now + window_days (what plan_all leaves for a later run). The payload names the rule,
     event and date only: the text is rendered at send time from the catalog then current.
     """
-    planner = _Planner(catalog, now, horizon_days, window_days)
+    planner = Planner(catalog, now, horizon_days, window_days)
     wanted = planner.rows(settings, _sub_keys(subscriptions), list(tracks))
     planned = [
         Planned(
@@ -446,7 +455,7 @@ def plan_all(
     """
     if chunk_chats < 1:
         raise ValueError("chunk_chats must be at least 1")
-    planner = _Planner(catalog, store.clock.now(), horizon_days, window_days)
+    planner = Planner(catalog, store.clock.now(), horizon_days, window_days)
     added = moved = withdrawn = 0
     for where, params in _chunks(store, chat_ids, chunk_chats):
         with store.transaction():
@@ -506,13 +515,123 @@ def _settings(row: tuple[Any, ...]) -> ChatSettings:
     )
 
 
+# --- the diff of a chunk of chats: pure, then read and written -------------------------------------
+
+
 def _same_payload(stored: str, planned: str) -> bool:
     # Both are normally json.dumps(sort_keys=True) of the same dict; compare values if spelled otherwise.
     return stored == planned or bool(json.loads(stored) == json.loads(planned))
 
 
-def _plan_chunk(store: Store, planner: _Planner, where: str, params: list[int]) -> PlanResult:
-    """Diff the chats matched by `where` against their outbox rows and write the difference."""
+class StoredReminder(NamedTuple):
+    """A planned-kind row of the outbox (a reminder or a countdown's), as diff_plan needs it."""
+
+    id: int
+    chat_id: int
+    kind: str
+    key: str
+    lead: int
+    due_at: str  # ISO 8601 UTC, as stored
+    payload: str  # JSON
+    status: str
+
+
+@dataclass(frozen=True)
+class ChunkState:
+    """What the store holds now for a chunk of chats, read before planning them."""
+
+    chats: Mapping[int, ChatSettings]
+    subscriptions: Mapping[int, tuple[_SubKey, ...]]  # sorted, as _sub_keys makes them
+    tracks: Mapping[int, tuple[Track, ...]]
+    dismissed: AbstractSet[tuple[int, str]]  # (chat_id, key): "done" pressed
+    reminders: tuple[StoredReminder, ...]
+
+
+class NewReminder(NamedTuple):
+    """A row to add to the outbox, pending."""
+
+    chat_id: int
+    kind: str
+    key: str
+    lead: int
+    due_at: str
+    event_date: str
+    payload: str
+
+
+class ReminderUpdate(NamedTuple):
+    """A stored row planned again: its new due time, payload and date."""
+
+    id: int
+    due_at: str
+    payload: str
+    event_date: str
+
+
+@dataclass(frozen=True)
+class PlanDiff:
+    """What re-planning a chunk writes: rows to add, pending rows to move, rows to revive or withdraw."""
+
+    inserts: tuple[NewReminder, ...]
+    moves: tuple[ReminderUpdate, ...]
+    revivals: tuple[ReminderUpdate, ...]  # withdrawn rows pending again
+    withdrawals: tuple[int, ...]  # ids of pending rows no longer wanted
+
+    @property
+    def result(self) -> PlanResult:
+        return PlanResult(
+            added=len(self.inserts) + len(self.revivals),
+            moved=len(self.moves),
+            withdrawn=len(self.withdrawals),
+        )
+
+
+def diff_plan(planner: Planner, state: ChunkState) -> PlanDiff:
+    """What makes the chunk's outbox rows the chats' plan: pure, it reads and writes nothing.
+
+    See the module docstring for the rules. Chats are taken in id order: the outbox's indexes on chat_id
+    then take the inserts in order, page after page.
+    """
+    existing: dict[int, dict[_Identity, StoredReminder]] = defaultdict(dict)
+    for row in state.reminders:
+        existing[row.chat_id][(row.kind, row.key, row.lead)] = row
+    inserts: list[NewReminder] = []
+    moves: list[ReminderUpdate] = []
+    revivals: list[ReminderUpdate] = []
+    withdrawals: list[int] = []
+    dismissed = state.dismissed
+    for chat_id in sorted(state.chats.keys() | existing.keys()):
+        settings = state.chats.get(chat_id)
+        chat_subscriptions = state.subscriptions.get(chat_id, ())
+        chat_tracks = state.tracks.get(chat_id, ())
+        wanted = planner.rows(settings, chat_subscriptions, chat_tracks) if settings is not None else []
+        rows = existing.get(chat_id, {})
+        for kind, key, lead, due, date, payload in wanted:
+            if (chat_id, key) in dismissed:
+                continue  # "done" pressed: never again (a pending row left over is withdrawn below)
+            found = rows.pop((kind, key, lead), None)
+            if found is None:
+                inserts.append(NewReminder(chat_id, kind, key, lead, due, date, payload))
+            elif found.status == DeliveryStatus.PENDING:
+                if found.due_at != due or not _same_payload(found.payload, payload):
+                    moves.append(ReminderUpdate(found.id, due, payload, date))
+            elif found.status == DeliveryStatus.WITHDRAWN:
+                revivals.append(ReminderUpdate(found.id, due, payload, date))
+        for identity, row in rows.items():
+            if row.status != DeliveryStatus.PENDING:
+                continue
+            if (
+                settings is not None
+                and (chat_id, row.key) not in dismissed
+                and planner.is_overdue(settings, chat_subscriptions, chat_tracks, identity)
+            ):
+                continue  # still wanted, only late (the bot was down): the dispatcher sends it, marked late
+            withdrawals.append(row.id)
+    return PlanDiff(tuple(inserts), tuple(moves), tuple(revivals), tuple(withdrawals))
+
+
+def _read_chunk(store: Store, where: str, params: list[int]) -> ChunkState:
+    """The chats matched by `where` as the store holds them now: settings, subscriptions, countdowns, rows."""
     conn = store.db.conn
     chats = {
         row[0]: _settings(row)
@@ -531,68 +650,52 @@ def _plan_chunk(store: Store, planner: _Planner, where: str, params: list[int]) 
     for values in cursor:
         track = Track.from_row(dict(zip(columns, values, strict=True)))
         tracks[track.chat_id].append(track)
-    dismissed = set(conn.execute(f"SELECT chat_id, key FROM dismissed WHERE {where}", params).fetchall())
+    dismissed = frozenset(
+        conn.execute(f"SELECT chat_id, key FROM dismissed WHERE {where}", params).fetchall()
+    )
     kinds = ", ".join(f"'{kind}'" for kind in PLANNED_KINDS)
-    existing: dict[int, dict[_Identity, tuple[int, str, str, str]]] = defaultdict(dict)
-    for row_id, chat_id, kind, key, lead, due_at, payload, status in conn.execute(
-        "SELECT id, chat_id, kind, key, lead, due_at, payload, status FROM deliveries"
-        f" WHERE kind IN ({kinds}) AND {where}",
-        params,
-    ):
-        existing[chat_id][(kind, key, lead)] = (row_id, due_at, payload, status)
+    reminders = tuple(
+        StoredReminder._make(row)
+        for row in conn.execute(
+            "SELECT id, chat_id, kind, key, lead, due_at, payload, status FROM deliveries"
+            f" WHERE kind IN ({kinds}) AND {where}",
+            params,
+        )
+    )
+    return ChunkState(
+        chats=chats,
+        subscriptions={chat_id: tuple(subs) for chat_id, subs in subscriptions.items()},
+        tracks={chat_id: tuple(chat_tracks) for chat_id, chat_tracks in tracks.items()},
+        dismissed=dismissed,
+        reminders=reminders,
+    )
 
-    now = planner.now_iso
-    inserts: list[tuple[Any, ...]] = []
-    moves: list[tuple[Any, ...]] = []
-    revivals: list[tuple[Any, ...]] = []
-    withdrawals: list[tuple[str, int]] = []
-    # In chat order: the outbox's indexes on chat_id then take the inserts in order, page after page.
-    for chat_id in sorted(chats.keys() | existing.keys()):
-        settings = chats.get(chat_id)
-        chat_subscriptions = tuple(subscriptions.get(chat_id, ()))
-        chat_tracks = tracks.get(chat_id, [])
-        wanted = planner.rows(settings, chat_subscriptions, chat_tracks) if settings is not None else []
-        rows = existing.get(chat_id, {})
-        for kind, key, lead, due, date, payload in wanted:
-            if (chat_id, key) in dismissed:
-                continue  # "done" pressed: never again (a pending row left over is withdrawn below)
-            found = rows.pop((kind, key, lead), None)
-            if found is None:
-                inserts.append((chat_id, kind, key, lead, due, date, payload, now, now))
-                continue
-            row_id, stored_due, stored_payload, status = found
-            if status == DeliveryStatus.PENDING:
-                if stored_due != due or not _same_payload(stored_payload, payload):
-                    moves.append((due, payload, date, now, row_id))
-            elif status == DeliveryStatus.WITHDRAWN:
-                revivals.append((due, payload, date, now, row_id))
-        for identity, (row_id, _, _, status) in rows.items():
-            if status != DeliveryStatus.PENDING:
-                continue
-            if (
-                settings is not None
-                and (chat_id, identity[1]) not in dismissed
-                and planner.is_overdue(settings, chat_subscriptions, chat_tracks, identity)
-            ):
-                continue  # still wanted, only late (the bot was down): the dispatcher sends it, marked late
-            withdrawals.append((now, row_id))
 
+def _write_plan(store: Store, diff: PlanDiff, now: str) -> None:
+    conn = store.db.conn
     conn.executemany(
         "INSERT INTO deliveries"
         " (chat_id, kind, key, lead, due_at, event_date, payload, status, created_at, updated_at)"
         f" VALUES (?, ?, ?, ?, ?, ?, ?, '{DeliveryStatus.PENDING}', ?, ?)",
-        inserts,
+        [(*row, now, now) for row in diff.inserts],
     )
     conn.executemany(
-        "UPDATE deliveries SET due_at = ?, payload = ?, event_date = ?, updated_at = ? WHERE id = ?", moves
+        "UPDATE deliveries SET due_at = ?, payload = ?, event_date = ?, updated_at = ? WHERE id = ?",
+        [(row.due_at, row.payload, row.event_date, now, row.id) for row in diff.moves],
     )
     conn.executemany(
-        f"UPDATE deliveries SET status = '{DeliveryStatus.PENDING}', due_at = ?, payload = ?, event_date = ?,"
-        " late = 0, last_error = NULL, updated_at = ? WHERE id = ?",
-        revivals,
+        f"UPDATE deliveries SET status = '{DeliveryStatus.PENDING}', due_at = ?, payload = ?,"
+        " event_date = ?, late = 0, last_error = NULL, updated_at = ? WHERE id = ?",
+        [(row.due_at, row.payload, row.event_date, now, row.id) for row in diff.revivals],
     )
     conn.executemany(
         f"UPDATE deliveries SET status = '{DeliveryStatus.WITHDRAWN}', updated_at = ? WHERE id = ?",
-        withdrawals,
+        [(now, row_id) for row_id in diff.withdrawals],
     )
-    return PlanResult(added=len(inserts) + len(revivals), moved=len(moves), withdrawn=len(withdrawals))
+
+
+def _plan_chunk(store: Store, planner: Planner, where: str, params: list[int]) -> PlanResult:
+    """Read the chats matched by `where`, diff them against their outbox rows and write the difference."""
+    diff = diff_plan(planner, _read_chunk(store, where, params))
+    _write_plan(store, diff, planner.now_iso)
+    return diff.result
