@@ -20,16 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.answers.console import chat, guess_language, make_context
-from bot.answers.core import Answers
-from bot.catalog.load import Catalog, CatalogError, load_catalog
+from bot.answers import Answers, chat, guess_language, make_context
+from bot.catalog import Catalog, CatalogError, load_catalog
 from bot.clock import clock_from_env
 from bot.config import Config, load_config
 from bot.errors import PolicyBotError, UserInputError
 from bot.i18n import t, to_plain_text
 
 if TYPE_CHECKING:
-    from bot.skus.read import SkuFile
+    from bot.skus import SkuFile
 
 
 class CliError(PolicyBotError):
@@ -141,10 +140,9 @@ To try the answers without Telegram:  policybot chat"""
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the Telegram bot: long polling, or a webhook server with --webhook URL."""
-    from bot.answers.live import LiveCatalog
+    from bot.answers import LiveCatalog
     from bot.store import Store
-    from bot.tg.app import build_application
-    from bot.tg.redact import configure_logging
+    from bot.tg import build_application, configure_logging
 
     config = _config(args)
     token = (os.environ.get("TELEGRAM_BOT_TOKEN") or config.telegram.token or "").strip()
@@ -164,7 +162,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     live = LiveCatalog(args.policies or config.policies.dir)
     store = Store(args.db or config.store.path, clock=clock)
     if config.watch.enabled:
-        from bot.tg.watching import configured_pages
+        from bot.tg import configured_pages
 
         configured_pages(config.watch)  # a bad page is an error now, not at every check
     application = build_application(
@@ -189,8 +187,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     import asyncio
 
     from bot.store import Store
-    from bot.tg.watching import configured_pages, record_page_change, watch_settings
-    from bot.watch.watcher import CheckResult, Watcher, sources_from
+    from bot.tg import configured_pages, record_page_change, watch_settings
+    from bot.watch import CheckResult, Watcher, sources_from
 
     if not args.once:
         raise CliError("use --once (the running bot watches on its own schedule)")
@@ -243,7 +241,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 def cmd_export_ics(args: argparse.Namespace) -> int:
     """Write an .ics calendar: of every rule, or of one chat's subscriptions and countdowns."""
-    from bot.reminders.ics import calendar_ics, calendar_ics_all
+    from bot.reminders import calendar_ics, calendar_ics_all
 
     config = _config(args)
     catalog = _catalog(args.policies or config.policies.dir)
@@ -252,7 +250,7 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
     if args.chat is None:
         data = calendar_ics_all(catalog, lang, clock.now())
     else:
-        from bot.reminders.tracks import list_tracks
+        from bot.reminders import list_tracks
         from bot.store import Store
 
         store = Store(args.db or config.store.path)
@@ -275,7 +273,7 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
 
 
 def _read_skus(path: Path, lang: str) -> tuple[SkuFile, str]:
-    from bot.skus.read import read_sku_file
+    from bot.skus import read_sku_file
 
     try:
         data = path.read_bytes()
@@ -286,9 +284,7 @@ def _read_skus(path: Path, lang: str) -> tuple[SkuFile, str]:
 
 def cmd_skus(args: argparse.Namespace) -> int:
     """Import, show or erase a chat's SKUs without Telegram."""
-    from bot.skus.impact import FeeModel
-    from bot.skus.records import SkuRecords
-    from bot.skus.text import import_summary, skus_status
+    from bot.skus import FeeModel, SkuRecords, import_summary, skus_status
     from bot.store import Store
 
     config = _config(args)
@@ -313,8 +309,7 @@ def cmd_skus(args: argparse.Namespace) -> int:
 
 def cmd_impact(args: argparse.Namespace) -> int:
     """The impact of the fee changes on the SKUs of a file, printed (and a chart, with --chart)."""
-    from bot.skus.impact import FeeModel, impact_of
-    from bot.skus.text import choose_change, impact_detail, impact_overview
+    from bot.skus import FeeModel, choose_change, impact_detail, impact_of, impact_overview
 
     config = _config(args)
     # main's error line (a bad file, an unknown change) speaks this language too
@@ -330,7 +325,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
     result = impact_of(FeeModel(catalog), change, file.rows)
     print(to_plain_text(impact_detail(result, ctx)))
     if args.chart is not None:
-        from bot.skus.chart import impact_chart_png
+        from bot.skus import impact_chart_png
 
         args.chart.write_bytes(impact_chart_png(result, lang))
         print(f"wrote {args.chart}")
@@ -339,7 +334,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     """Copy the live database consistently (SQLite's online backup API), even while the bot runs."""
-    from bot.monitoring.backup import backup_database
+    from bot.monitoring import backup_database
     from bot.terminal import print_table
 
     config = _config(args)
@@ -357,7 +352,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     import bot.reminders
     import bot.skus
     import bot.watch  # noqa: F401
-    from bot.monitoring.doctor import check_installation
+    from bot.monitoring import check_installation
     from bot.terminal import print_table
 
     findings = check_installation(args.config, os.environ, args.db)

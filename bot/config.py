@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from bot.catalog.fields import TimeZoneName
+from bot.catalog import TimeZoneName
 from bot.errors import PolicyBotError
 
 

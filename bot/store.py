@@ -33,8 +33,7 @@ from zoneinfo import available_timezones
 
 from sqlite_utils import Database
 
-from bot.catalog.fields import ID_PATTERN
-from bot.catalog.schema import Topic
+from bot.catalog import ID_PATTERN, Topic
 from bot.clock import Clock
 from bot.errors import PolicyBotError
 from bot.i18n import LANGUAGES, normalize_language

@@ -267,3 +267,69 @@ def test_the_telegram_check_catches_an_import(tmp_path: Path) -> None:
         "bot/reminders/dispatcher.py:1: imports telegram.error",
         "bot/reminders/text.py:2: imports telegram",
     ]
+
+
+def package_exports(root: Path = BOT) -> dict[str, set[str]]:
+    """Each package's `__all__` (the names it lets other parts use), read from its __init__.py."""
+    exports: dict[str, set[str]] = {}
+    for init in root.glob("*/__init__.py"):
+        names: set[str] = set()
+        for node in ast.parse(init.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and any(
+                isinstance(target, ast.Name) and target.id == "__all__" for target in node.targets
+            ):
+                names = {ast.literal_eval(item) for item in node.value.elts}  # type: ignore[attr-defined]
+        exports[init.parent.name] = names
+    return exports
+
+
+def private_imports(root: Path = BOT) -> list[str]:
+    """Imports of another package's names that go past its `__init__`, or that it does not list."""
+    exports = package_exports(root)
+    problems = []
+    for path in sorted(root.rglob("*.py")):
+        where = path.relative_to(root.parent)
+        mine = part_of(module_name(path, root))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or node.level or not node.module:
+                continue
+            bits = node.module.split(".")
+            if bits[0] != "bot" or len(bits) < 2 or bits[1] not in exports or bits[1] == mine:
+                continue
+            package = bits[1]
+            if len(bits) > 2:
+                problems.append(f"{where}:{node.lineno}: imports {node.module}, inside {package}")
+                continue
+            for alias in node.names:
+                if alias.name not in exports[package]:
+                    problems.append(f"{where}:{node.lineno}: {alias.name} is not in bot.{package}.__all__")
+    return problems
+
+
+def test_packages_are_used_through_their_public_names() -> None:
+    assert private_imports() == []
+
+
+def test_every_package_says_what_it_is_for_and_lists_its_names() -> None:
+    for init in BOT.glob("*/__init__.py"):
+        tree = ast.parse(init.read_text(encoding="utf-8"))
+        assert ast.get_docstring(tree), f"{init.parent.name}: no docstring"
+        assert any(
+            isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "__all__"
+            for node in tree.body
+        ), f"{init.parent.name}: no __all__"
+
+
+def test_the_public_names_check_catches_a_private_import(tmp_path: Path) -> None:
+    fake = tmp_path / "bot"
+    (fake / "catalog").mkdir(parents=True)
+    (fake / "answers").mkdir()
+    (fake / "catalog" / "__init__.py").write_text('"""The catalog."""\n__all__ = ["Catalog"]\n')
+    (fake / "answers" / "__init__.py").write_text('"""Answers."""\n__all__ = []\n')
+    (fake / "answers" / "core.py").write_text(
+        "from bot.catalog import Catalog, Rule\nfrom bot.catalog.load import load_catalog\n"
+    )
+    assert private_imports(fake) == [
+        "bot/answers/core.py:1: Rule is not in bot.catalog.__all__",
+        "bot/answers/core.py:2: imports bot.catalog.load, inside catalog",
+    ]

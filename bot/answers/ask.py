@@ -38,10 +38,7 @@ from bot.answers.fees import DEFAULT_MARKETPLACE, answer_fees, find_schedule, pa
 from bot.answers.reply import Button, Chart, Reply
 from bot.answers.search import SearchHit, SearchIndex
 from bot.answers.understand import Question, Understanding
-from bot.catalog.fba import cards_of
-from bot.catalog.load import Catalog, Occurrence
-from bot.catalog.schema import Calculator, EventKind, Rule
-from bot.catalog.vocabulary import Intent
+from bot.catalog import Calculator, Catalog, EventKind, Intent, Occurrence, Rule, cards_of
 from bot.errors import UserInputError
 from bot.i18n import Html, escape, join, t
 from bot.markets import reached_markets, reaches

@@ -11,8 +11,7 @@ from decimal import Decimal
 
 from bot.answers.cards import ChatContext, relative_days
 from bot.answers.parsing import parse_count, parse_decimal, parse_percent, parse_price
-from bot.catalog.load import Catalog
-from bot.catalog.schema import Calculator, EventKind, Rule, TableRow
+from bot.catalog import Calculator, Catalog, EventKind, Rule, TableRow
 from bot.errors import UserInputError
 from bot.i18n import Html, escape, join, t
 from bot.money import format_money, format_number, round_cents

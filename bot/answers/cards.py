@@ -9,16 +9,18 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from bot.catalog.fba_schema import FbaRateCard, Surcharge
-from bot.catalog.load import Catalog, Occurrence
-from bot.catalog.schema import (
+from bot.catalog import (
+    Catalog,
     Event,
     EventKind,
+    FbaRateCard,
     FeeSchedule,
     FeeVersion,
     Number,
+    Occurrence,
     Rule,
     RuleStatus,
+    Surcharge,
     Table,
     TableRow,
     TierStyle,

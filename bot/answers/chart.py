@@ -20,15 +20,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import cache
 
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ft2font import FT2Font
-from matplotlib.ticker import FuncFormatter
-
 from bot.answers.cards import describe_tiers
-from bot.catalog.fees import charge, version_span
-from bot.catalog.schema import FeeSchedule
+from bot.catalog import FeeSchedule, charge, version_span
 from bot.i18n import Html, escape, join, t, to_plain_text
 from bot.money import format_money, minor_unit
 
@@ -107,6 +100,8 @@ class ChartFonts:
 
 
 def _charmap(path: str) -> frozenset[int]:
+    from matplotlib.ft2font import FT2Font
+
     try:
         return frozenset(FT2Font(path).get_charmap())
     except (OSError, RuntimeError, ValueError):  # an unreadable font file is simply not a candidate
@@ -121,6 +116,8 @@ def chart_fonts() -> ChartFonts:
     font"; the chart then says everything in English instead (see `fee_chart_png`). Scanning the
     fonts takes about half a second, once per process.
     """
+    from matplotlib import font_manager  # here, not at the top: importing matplotlib takes half a second
+
     latin_path = font_manager.findfont(font_manager.FontProperties(family=LATIN_FAMILY))
     covered = _charmap(latin_path)
     candidates: dict[str, str] = {}
@@ -286,6 +283,12 @@ def fee_chart_png(
     texts = _drawable_texts(schedule, series, lang, title, fonts)
     family = list(fonts.families)
     currency = schedule.currency
+
+    # matplotlib is imported when a chart is drawn: a CLI question that draws none starts without it.
+    from matplotlib import font_manager
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
     figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)

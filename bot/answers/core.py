@@ -25,8 +25,7 @@ from bot.answers.fees import answer_fees
 from bot.answers.parsing import MAX_DAYS, find_platform, parse_count
 from bot.answers.reply import Button, Chart, Reply
 from bot.answers.search import SearchIndex
-from bot.catalog.load import Catalog
-from bot.catalog.schema import REF_PATTERN
+from bot.catalog import REF_PATTERN, Catalog
 from bot.errors import UserInputError
 from bot.i18n import LANGUAGES, Html, join, normalize_language, t
 

@@ -14,9 +14,19 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from bot.answers.cards import ChatContext
 from bot.answers.parsing import find_marketplace, parse_date, parse_price
-from bot.catalog.fba import FbaFee, FbaQuote, Package, card_on, cards_of, quote, to_inches, to_pounds
-from bot.catalog.fba_schema import SurchargeBase, WeightBasis
-from bot.catalog.load import Catalog
+from bot.catalog import (
+    Catalog,
+    FbaFee,
+    FbaQuote,
+    Package,
+    SurchargeBase,
+    WeightBasis,
+    card_on,
+    cards_of,
+    quote,
+    to_inches,
+    to_pounds,
+)
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
 from bot.money import format_money, format_number, format_rate

@@ -16,9 +16,7 @@ from bot.answers.parsing import (
     parse_date,
     parse_price,
 )
-from bot.catalog.fees import FeeCharge, compare
-from bot.catalog.load import Catalog
-from bot.catalog.schema import Category, FeeSchedule, TierStyle
+from bot.catalog import Catalog, Category, FeeCharge, FeeSchedule, TierStyle, compare
 from bot.errors import UserInputError
 from bot.i18n import Html, MessageRef, escape, join, t
 from bot.money import format_money, format_rate

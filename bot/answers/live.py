@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.answers.core import Answers
-from bot.catalog.load import Catalog, CatalogError, PolicyProblem, load_catalog
+from bot.catalog import Catalog, CatalogError, PolicyProblem, load_catalog
 
 
 class LiveCatalog:

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
-from bot.catalog.load import Catalog
+from bot.catalog import Catalog
 from bot.errors import UserInputError
 from bot.i18n import MessageRef
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.catalog.schema import FeeSchedule
+from bot.catalog import FeeSchedule
 from bot.i18n import Html, to_plain_text
 
 __all__ = ["BUTTON_DATA_LIMIT", "Button", "Chart", "Reply"]

@@ -17,9 +17,7 @@ from operator import itemgetter
 
 from rapidfuzz import fuzz, process
 
-from bot.catalog.load import Catalog
-from bot.catalog.schema import Rule
-from bot.catalog.vocabulary import FUZZY_CUTOFF, FUZZY_MIN_LENGTH, PhraseIndex, tokens_of
+from bot.catalog import FUZZY_CUTOFF, FUZZY_MIN_LENGTH, Catalog, PhraseIndex, Rule, tokens_of
 
 __all__ = ["Scores", "SearchHit", "SearchIndex", "tokenize"]
 

@@ -15,16 +15,7 @@ from dataclasses import dataclass
 
 from bot.answers.parsing import find_marketplace
 from bot.answers.search import STOP_WORDS, tokenize
-from bot.catalog.load import Catalog
-from bot.catalog.vocabulary import (
-    CategoryMatch,
-    Found,
-    Intent,
-    PhraseIndex,
-    Token,
-    find_categories,
-    tokens_of,
-)
+from bot.catalog import Catalog, CategoryMatch, Found, Intent, PhraseIndex, Token, find_categories, tokens_of
 from bot.markets import reached_markets, reaches
 
 __all__ = ["Question", "Understanding"]

@@ -1,1 +1,24 @@
-"""Health and metrics: `/healthz` and `/metrics` (Prometheus) on a small HTTP server of the bot's own."""
+"""Monitoring: `/healthz` and `/metrics` (Prometheus) on a small HTTP server of the bot's own, `policybot
+backup` and `policybot doctor`.
+
+It imports the store, the catalog, config and the shared base; the figures owned by other packages (the
+outbox, the catalog history) reach it as functions wired in tg/app.py.
+
+Other packages import only the names in `__all__`, from the package itself (tests/test_layout.py).
+"""
+
+from bot.monitoring.backup import backup_database
+from bot.monitoring.doctor import check_installation
+from bot.monitoring.metrics import Metrics
+from bot.monitoring.server import HealthCheck, MonitoringServer, parse_listen
+from bot.monitoring.updates import UpdatesWatch
+
+__all__ = [
+    "HealthCheck",
+    "Metrics",
+    "MonitoringServer",
+    "UpdatesWatch",
+    "backup_database",
+    "check_installation",
+    "parse_listen",
+]

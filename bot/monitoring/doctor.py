@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 from sqlite_utils import Database
 
-from bot.catalog.load import CatalogError, load_catalog
+from bot.catalog import CatalogError, load_catalog
 from bot.config import Config, ConfigError, load_config
 from bot.store import LEGACY_VERSION, registered, schema_versions
 

@@ -37,9 +37,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlite_utils import Database
 
-from bot.answers.cards import describe_tiers
-from bot.catalog.load import Catalog
-from bot.catalog.schema import Event, EventKind, FeeSchedule, FeeVersion, Rule, Table, Topic
+from bot.answers import describe_tiers
+from bot.catalog import Catalog, Event, EventKind, FeeSchedule, FeeVersion, Rule, Table, Topic
 from bot.i18n import Html, join, t, to_plain_text
 from bot.reminders.outbox import Outbox, Planned
 from bot.store import Store

@@ -19,9 +19,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
-from bot.catalog.load import Catalog, Occurrence
-from bot.catalog.schema import Event as RuleEvent
-from bot.catalog.schema import Rule
+from bot.catalog import Catalog, Occurrence, Rule
+from bot.catalog import Event as RuleEvent
 from bot.i18n import t, to_plain_text
 from bot.markets import reaches
 from bot.store import ANY, Subscription

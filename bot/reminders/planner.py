@@ -37,8 +37,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from bot.catalog.load import Catalog
-from bot.catalog.schema import EventKind
+from bot.catalog import Catalog, EventKind
 from bot.markets import ALL, reached_markets
 from bot.reminders.outbox import PLANNED_KINDS, DeliveryStatus, Planned, PlanResult
 from bot.reminders.tracks import Track

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from bot.answers.reply import Button
+from bot.answers import Button
 
 __all__ = [
     "Blocked",

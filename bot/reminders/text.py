@@ -16,10 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.answers.cards import ChatContext, relative_days, rule_caveats
-from bot.answers.reply import Button
-from bot.catalog.load import Catalog
-from bot.catalog.schema import Event, Rule
+from bot.answers import Button, ChatContext, relative_days, rule_caveats
+from bot.catalog import Catalog, Event, Rule
 from bot.i18n import Html, escape, join, t
 from bot.reminders.outbox import Delivery
 from bot.reminders.sender import Keyboard

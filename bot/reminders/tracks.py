@@ -16,8 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.catalog.load import Catalog
-from bot.catalog.schema import Calculator, Number, Rule
+from bot.catalog import Calculator, Catalog, Number, Rule
 from bot.errors import UserInputError
 from bot.reminders.outbox import DeliveryStatus
 from bot.store import Store, UnknownChat

@@ -16,9 +16,7 @@ maps only from SAFE_TYPO_SCORE up: one wrong or missing letter in a word of five
 
 from __future__ import annotations
 
-from bot.catalog.load import Catalog
-from bot.catalog.product_groups import fold_product_group
-from bot.catalog.vocabulary import match_category, tokens_of
+from bot.catalog import Catalog, fold_product_group, match_category, tokens_of
 
 __all__ = ["SAFE_TYPO_SCORE", "CategoryMapper"]
 

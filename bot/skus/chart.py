@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import io
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
-from bot.answers.chart import chart_fonts
+from bot.answers import chart_fonts
 from bot.i18n import t, to_plain_text
 from bot.skus.impact import ChangeImpact
 
@@ -34,6 +31,9 @@ def impact_chart_png(result: ChangeImpact, lang: str) -> bytes:
     items = result.affected[:CHART_SKUS]
     currency = items[0].sku.currency or "USD" if items else "USD"
     family = list(chart_fonts().families)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # imported when drawn (see answers/chart.py)
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()

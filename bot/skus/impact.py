@@ -18,11 +18,25 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
-from bot.catalog.fba import FbaFee, Package, Placement, card_on, fee_at, fee_value, place
-from bot.catalog.fba_schema import FbaRateCard, SurchargeBase
-from bot.catalog.fees import charge, version_span
-from bot.catalog.load import Catalog
-from bot.catalog.schema import Calculator, FeeSchedule, Rule, Table, TableRow
+from bot.catalog import (
+    Calculator,
+    Catalog,
+    FbaFee,
+    FbaRateCard,
+    FeeSchedule,
+    Package,
+    Placement,
+    Rule,
+    SurchargeBase,
+    Table,
+    TableRow,
+    card_on,
+    charge,
+    fee_at,
+    fee_value,
+    place,
+    version_span,
+)
 from bot.money import CENT, round_cents
 from bot.skus.categories import CategoryMapper
 from bot.skus.read import SkuRow

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.catalog.load import Catalog
+from bot.catalog import Catalog
 from bot.i18n import Html
 from bot.skus.impact import ChangeImpact, FeeChange, FeeModel, fee_changes, impact_of
 from bot.skus.read import SkuRow

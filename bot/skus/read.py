@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from bot.catalog.fba import LENGTH_UNITS, WEIGHT_UNITS, to_inches, to_pounds
+from bot.catalog import LENGTH_UNITS, WEIGHT_UNITS, to_inches, to_pounds
 from bot.errors import UserInputError
 from bot.i18n import Html, t
 

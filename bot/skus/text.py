@@ -11,10 +11,8 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal
 
-from bot.answers.cards import ChatContext
-from bot.answers.parsing import is_date, parse_date
-from bot.catalog.load import Catalog
-from bot.catalog.schema import REF_PATTERN
+from bot.answers import ChatContext, is_date, parse_date
+from bot.catalog import REF_PATTERN, Catalog
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
 from bot.money import format_money

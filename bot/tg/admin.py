@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from bot.i18n import escape, join, t
-from bot.reminders.outbox import ACTIVE, DeliveryStatus, Outbox, Planned
+from bot.reminders import ACTIVE, DeliveryStatus, Outbox, Planned
 from bot.store import ChatSettings, Store
 from bot.tg.handlers import command
 from bot.tg.reminders import catalog_changed, wake_dispatch

@@ -19,15 +19,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.answers.live import LiveCatalog
+from bot.answers import LiveCatalog
 from bot.clock import Clock
 from bot.config import MonitoringConfig, TelegramConfig, WatchConfig
 from bot.i18n import LANGUAGES, t
-from bot.monitoring.metrics import Metrics
-from bot.monitoring.updates import UpdatesWatch
-from bot.reminders.changes import catalog_version
-from bot.reminders.outbox import Outbox
-from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow
+from bot.monitoring import Metrics, UpdatesWatch
+from bot.reminders import ArrivalWindow, ChatSpacing, GroupWindow, Outbox, catalog_version
 from bot.store import Store
 from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats
 from bot.tg.chat import answer_message, on_answer_button

@@ -8,8 +8,7 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 
-from bot.answers.chart import fee_chart_caption, fee_chart_png
-from bot.answers.core import Reply
+from bot.answers import Reply, fee_chart_caption, fee_chart_png
 from bot.store import ChatSettings
 from bot.tg.guard import require_chat_admin, within_flood_limit
 from bot.tg.handlers import replies_to_input_errors

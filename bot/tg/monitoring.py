@@ -17,10 +17,8 @@ from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.config import TelegramConfig
-from bot.monitoring.metrics import Metrics
-from bot.monitoring.server import HealthCheck, MonitoringServer, parse_listen
-from bot.monitoring.updates import UpdatesWatch
-from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow
+from bot.monitoring import HealthCheck, Metrics, MonitoringServer, UpdatesWatch, parse_listen
+from bot.reminders import ArrivalWindow, ChatSpacing, GroupWindow
 from bot.store import Store
 from bot.tg.replies import ReplyLimiter
 from bot.tg.services import BotApplication, Context

@@ -14,18 +14,28 @@ import re
 from telegram import Bot, Update
 from telegram.constants import ParseMode
 
-from bot.answers.parsing import MAX_COUNT, parse_count, parse_date
+from bot.answers import MAX_COUNT, parse_count, parse_date
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
-from bot.reminders.changes import changes_text, queue_change_alerts, recent_changes, sync_catalog
-from bot.reminders.dispatcher import Dispatcher, Limits
-from bot.reminders.ics import calendar_ics
-from bot.reminders.outbox import Delivery, Outbox
-from bot.reminders.planner import plan_all
-from bot.reminders.sender import Keyboard
-from bot.reminders.text import reminder_keyboard, render_digest
-from bot.reminders.tracks import add_track, list_tracks, remove_track
-from bot.skus.personal import IMPACT_LINES
+from bot.reminders import (
+    Delivery,
+    Dispatcher,
+    Keyboard,
+    Limits,
+    Outbox,
+    add_track,
+    calendar_ics,
+    changes_text,
+    list_tracks,
+    plan_all,
+    queue_change_alerts,
+    recent_changes,
+    reminder_keyboard,
+    remove_track,
+    render_digest,
+    sync_catalog,
+)
+from bot.skus import IMPACT_LINES
 from bot.store import ChatSettings
 from bot.tg.guard import admin_button
 from bot.tg.handlers import command, replies_to_input_errors

@@ -34,7 +34,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
 from bot.backoff import Backoff
-from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow, Slot
+from bot.reminders import ArrivalWindow, ChatSpacing, GroupWindow, Slot
 from bot.tg.sender import retry_after_seconds
 
 __all__ = ["OnAttempt", "ReplyLimiter", "is_message"]

@@ -15,18 +15,14 @@ from zoneinfo import ZoneInfo
 from telegram import Bot, Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.answers.core import ChatContext
-from bot.answers.live import LiveCatalog
+from bot.answers import ChatContext, LiveCatalog
 from bot.clock import Clock
 from bot.config import MonitoringConfig, TelegramConfig, WatchConfig
-from bot.monitoring.metrics import Metrics
-from bot.monitoring.server import MonitoringServer
-from bot.monitoring.updates import UpdatesWatch
-from bot.reminders.dispatcher import Dispatcher
-from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow
+from bot.monitoring import Metrics, MonitoringServer, UpdatesWatch
+from bot.reminders import ArrivalWindow, ChatSpacing, Dispatcher, GroupWindow
 from bot.store import ANY, ChatSettings, Store
 from bot.tg.throttle import Throttle
-from bot.watch.watcher import Watcher
+from bot.watch import Watcher
 
 
 class BotData:

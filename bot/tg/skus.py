@@ -14,12 +14,24 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.i18n import t
-from bot.skus.chart import impact_chart_caption, impact_chart_png
-from bot.skus.impact import FeeModel, impact_of
-from bot.skus.personal import IMPACT_LINES, coming_lines
-from bot.skus.read import MAX_FILE_BYTES, SkuFileError, read_sku_file
-from bot.skus.records import SkuRecords, skus_version
-from bot.skus.text import choose_change, impact_detail, impact_overview, import_summary, skus_status
+from bot.skus import (
+    IMPACT_LINES,
+    MAX_FILE_BYTES,
+    FeeModel,
+    SkuFileError,
+    SkuRecords,
+    choose_change,
+    coming_lines,
+    impact_chart_caption,
+    impact_chart_png,
+    impact_detail,
+    impact_of,
+    impact_overview,
+    import_summary,
+    read_sku_file,
+    skus_status,
+    skus_version,
+)
 from bot.store import ChatSettings
 from bot.tg.guard import require_chat_admin
 from bot.tg.handlers import command

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.answers.parsing import find_marketplace, find_platform
-from bot.catalog.load import Catalog
-from bot.catalog.schema import Topic
+from bot.answers import find_marketplace, find_platform
+from bot.catalog import Catalog, Topic
 from bot.i18n import LANGUAGES, Html, escape, join, messages, t
 from bot.store import ChatSettings, Subscription
 from bot.tg.guard import admin_button

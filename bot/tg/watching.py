@@ -18,14 +18,14 @@ from telegram.constants import ParseMode
 
 from bot.config import ConfigError, WatchConfig
 from bot.i18n import Html, t
-from bot.reminders.changes import Change, get_change, queue_change_alerts, record_change
+from bot.reminders import Change, get_change, queue_change_alerts, record_change
 from bot.store import Store
 from bot.tg.guard import is_operator
 from bot.tg.handlers import replies_to_input_errors
 from bot.tg.reminders import wake_dispatch
 from bot.tg.send import edit_html
 from bot.tg.services import BotApplication, BotData, Context, chat_settings
-from bot.watch.watcher import CheckResult, InvalidSource, Source, Watcher, WatchSettings, sources_from
+from bot.watch import CheckResult, InvalidSource, Source, Watcher, WatchSettings, sources_from
 
 log = logging.getLogger(__name__)
 

@@ -43,8 +43,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.catalog.fields import Text
-from bot.catalog.load import Catalog
+from bot.catalog import Catalog, Text
 from bot.store import Store
 from bot.watch.fetch import (
     AddressGuard,
