@@ -56,7 +56,9 @@ def test_the_reference_copy_has_all_24_n_headings() -> None:
 
 
 @pytest.mark.parametrize("ref", n_headings())
-def test_every_n_fact_has_a_rule_that_answers_to_its_ref(answers: Answers, catalog: Catalog, ref: str) -> None:
+def test_every_n_fact_has_a_rule_that_answers_to_its_ref(
+    answers: Answers, catalog: Catalog, ref: str
+) -> None:
     rules = catalog.by_ref(ref)
     assert rules, f"no rule for {ref}"
     for rule in rules:
@@ -184,7 +186,9 @@ def test_ebay_us_per_order_fee_is_on_the_card(answers: Answers, catalog: Catalog
     assert "0.40" in card and "0.30" in card
 
 
-def test_etsy_transaction_fee_in_dollars_with_the_listing_fee_beside_it(answers: Answers, catalog: Catalog) -> None:
+def test_etsy_transaction_fee_in_dollars_with_the_listing_fee_beside_it(
+    answers: Answers, catalog: Catalog
+) -> None:
     schedule = catalog.fee_schedules[("etsy", "US", "everything-else")]
     comparison = compare(schedule, Decimal("18.00"), DEC_6)
     assert comparison.current is not None
@@ -224,7 +228,9 @@ def test_mercado_livre_brazil_fixed_fee_bands_in_reais(catalog: Catalog) -> None
     assert band_amount(table, "fixed-fee", "79.00") is None  # items of R$79 and more pay none
 
 
-def test_tiktok_shop_eu_commission_in_euros_before_and_after_2026_01_08(answers: Answers, catalog: Catalog) -> None:
+def test_tiktok_shop_eu_commission_in_euros_before_and_after_2026_01_08(
+    answers: Answers, catalog: Catalog
+) -> None:
     germany = catalog.fee_schedules[("tiktok-shop", "DE", "standard")]
     assert germany.currency == "EUR"
     assert fee(germany, "20.00", dt.date(2026, 1, 7)) == Decimal("1.00")  # 5%
