@@ -17,7 +17,7 @@ from conftest import context
 from bot.answers.core import Answers
 from bot.answers.parsing import find_platform
 from bot.catalog.fees import compare
-from bot.catalog.load import Catalog
+from bot.catalog.load import Catalog, CatalogError, load_catalog
 from bot.catalog.schema import FeeSchedule, Table
 from bot.watch.watcher import sources_from
 
@@ -299,3 +299,39 @@ def test_japan_device_accessories_minimum_and_instruments_doubt_are_on_the_card(
     assert fee(accessories, "1000") == Decimal(454)  # 45.4% from 2026-04-01
     notes = " ".join(note.en for note in catalog.rules["amazon-jp-referral-fees"].notes)
     assert "Musical Instruments (unconfirmed" in notes and "Device Accessories minimum (unconfirmed)" in notes
+
+
+# --- the loader accepts the 2027 reference's item numbers, and only those --------------------------
+
+RULE_WITH_REF = """platform = "demo"
+name = {{ en = "Demo", zh = "演示" }}
+time_zone = "UTC"
+
+[[rules]]
+id = "demo-rule"
+ref = "{ref}"
+marketplaces = ["US"]
+topic = "fees"
+confidence = "high"
+title = {{ en = "T", zh = "T" }}
+summary = {{ en = "S", zh = "S" }}
+
+[[rules.sources]]
+url = "https://example.com/"
+says = "x"
+confidence = "high"
+"""
+
+
+@pytest.mark.parametrize("ref", ["N-1", "N-24", "R-A11", "B8"])
+def test_a_reference_item_number_loads(tmp_path: Path, ref: str) -> None:
+    (tmp_path / "demo.toml").write_text(RULE_WITH_REF.format(ref=ref), encoding="utf-8")
+    assert [rule.id for rule in load_catalog(tmp_path).by_ref(ref)] == ["demo-rule"]
+
+
+@pytest.mark.parametrize("ref", ["N-", "N-123", "n-7", "N-7a", "X-7"])
+def test_a_malformed_reference_item_number_is_refused_with_its_field(tmp_path: Path, ref: str) -> None:
+    (tmp_path / "demo.toml").write_text(RULE_WITH_REF.format(ref=ref), encoding="utf-8")
+    with pytest.raises(CatalogError) as error:
+        load_catalog(tmp_path)
+    assert "demo-rule field ref" in str(error.value)
