@@ -67,6 +67,48 @@ def test_every_n_fact_has_a_rule_that_answers_to_its_ref(
     assert rules[0].title.en in reply, ref
 
 
+# A seller's own words for each N-fact, in English or Chinese (issue 22: "answers by a plain question").
+PLAIN_QUESTIONS = {
+    "N-1": "amazon settlement report removed flat file v2",
+    "N-2": "SP-API data protection policy update 2026",
+    "N-3": "亚马逊欧洲包装EPR注册 9个国家",
+    "N-4": "MCF blocked Amazon Logistics 5% surcharge waiver",
+    "N-5": "TikTok Shop 比利时 荷兰 波兰 奥地利 开站",
+    "N-6": "tiktok shop europe CCCU direct mail VAT",
+    "N-7": "EU battery passport removable batteries",
+    "N-8": "EUDR 毁林法规什么时候适用",
+    "N-9": "EU toy safety regulation digital product passport",
+    "N-10": "ESPR textiles digital product passport",
+    "N-11": "EU customs reform IMCO plenary",
+    "N-12": "比利时 荷兰 2欧元包裹费",
+    "N-13": "越南电商法 身份核验",
+    "N-14": "虾皮 预售服务费",
+    "N-15": "walmart referral fee",
+    "N-16": "shopee brazil commission fixed fee",
+    "N-17": "虾皮 跨境 技术服务费 5%",
+    "N-18": "shopee malaysia marketplace commission",
+    "N-19": "lazada singapore commission increase",
+    "N-20": "lazada malaysia commission",
+    "N-21": "mercado livre tarifa fixa",
+    "N-22": "mercado libre argentina comisión provincia",
+    "N-23": "ebay regulatory operating fee",
+    "N-24": "etsy offsite ads fee",
+}
+
+
+def test_every_n_heading_has_a_plain_question() -> None:
+    assert sorted(PLAIN_QUESTIONS) == sorted(n_headings())
+
+
+@pytest.mark.parametrize(("ref", "question"), sorted(PLAIN_QUESTIONS.items()))
+def test_every_n_fact_answers_a_plain_question(
+    answers: Answers, catalog: Catalog, ref: str, question: str
+) -> None:
+    lang = "zh" if re.search(r"[\u4e00-\u9fff]", question) else "en"
+    top = "\n".join(plain(answers, question, lang=lang).splitlines()[:6])  # the first card or two
+    assert any(rule.id in top for rule in catalog.by_ref(ref)), top
+
+
 def test_every_dated_n_fact_has_its_dates_as_events(catalog: Catalog) -> None:
     # N-6, N-15, N-23's regulatory fee aside, the facts with a day named in the reference carry it.
     dated = {
