@@ -323,6 +323,7 @@ def test_eu_flat_duty_no_longer_limited_to_ioss_sellers(catalog: Catalog) -> Non
 def test_france_parcel_tax_suspension_is_qualified(answers: Answers, catalog: Catalog) -> None:
     rule = catalog.rules["eu-fr-small-parcel-tax-2026"]
     assert rule.confidence == "medium"
+    assert rule.status_unconfirmed(DEC_6) and not rule.status_unconfirmed(dt.date(2026, 7, 1))
     assert any("row 10" in note.en for note in rule.notes)
     assert "not re-confirmed" in plain(answers, "/rule R-O15")
 
