@@ -295,12 +295,13 @@ CALCULATOR_NEEDS: dict[Calculator, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-REF_PATTERN = r"^([A-Z]{1,2}\d{1,2}|R-[AO]\d{1,2})$"
+# N-1 .. N-24: the 2027 reference (policy-facts-2027.md), numbered without a letter group.
+REF_PATTERN = r"^([A-Z]{1,2}\d{1,2}|R-[AO]\d{1,2}|N-\d{1,2})$"
 
 
 class Rule(Strict):
     id: Identifier
-    # The reference-file item: A1 (policy-facts.md), B3 (2025-2026), R-A1 / R-O12 (2026-2027).
+    # The reference-file item: A1 (policy-facts.md), B3 (2025-2026), R-A1 / R-O12 (2026-2027), N-7 (2027).
     ref: str | None = Field(default=None, pattern=REF_PATTERN)
     marketplaces: list[str] = Field(min_length=1)
     topic: Topic

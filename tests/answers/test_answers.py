@@ -80,7 +80,11 @@ def test_fees_alone_lists_categories(answers: Answers, zh: ChatContext) -> None:
         ("/fees apparel 99999999", "too large", "过大"),
         ("/fees apparel 18.999", "more than two decimals", "最多两位小数"),
         ("/fees apparel 18 2024-02-30", "is not a date", "不是有效日期"),
-        ("/fees apparel 18 walmart", "I don't understand “walmart”", "看不懂价格后面的“walmart”"),
+        (
+            "/fees apparel 18 otto",
+            "I don't understand “otto”",
+            "看不懂价格后面的“otto”",
+        ),  # walmart is a platform (#22)
         ("/fees 18", "Which category?", "请写明类目"),
         ("/fees apparel 18 19", "Only one price", "请只写一个价格"),
         ("/fees apparel 18 ca", "no fee schedule on record", "没有“apparel”"),

@@ -231,8 +231,8 @@ def test_a_named_platform_restricts_the_rules_or_says_it_has_none(answers: Answe
 
 
 def test_nothing_recorded_for_a_year_says_so_with_the_latest_change(answers: Answers) -> None:
-    reply = ask(answers, "amazon fee changes 2027")
-    assert "Nothing is recorded for Amazon fees in 2027 (catalog as of 2026-12-01)." in reply
+    reply = ask(answers, "amazon fee changes 2028")  # 2027 has the MCF waiver's end on record (#22)
+    assert "Nothing is recorded for Amazon fees in 2028 (catalog as of 2026-12-01)." in reply
     assert "The latest on record:" in reply and "Nothing later is recorded" in reply
     # A year with changes on record lists them instead, nearest first.
     listed = ask(answers, "de minimis 2027")
