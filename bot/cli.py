@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.answers import Answers, chat, guess_language, make_context
-from bot.catalog import Catalog, CatalogError, load_catalog
+from bot.catalog import Catalog, CatalogError, default_policies_dir, load_catalog
 from bot.clock import clock_from_env
 from bot.config import Config, load_config
 from bot.errors import PolicyBotError, UserInputError
@@ -61,7 +61,38 @@ def cmd_check(args: argparse.Namespace) -> int:
     _print_rules_by_marketplace(catalog)
     _print_fee_schedules(catalog)
     print(f"OK: {len(catalog.files)} file(s) in {args.directory or 'policies/'}")
+    if args.stale is not None:
+        _print_stale(catalog, args)
     return 0
+
+
+def _print_stale(catalog: Catalog, args: argparse.Namespace) -> None:
+    """Rules to look at first: cited pages changed after the review, then not reviewed in DAYS days."""
+    from bot.store import Store
+    from bot.watch import page_changes, stale_counts, stale_rules
+
+    db = args.db or (_config(args).store.path if args.config else None)
+    changes = {}
+    if db is not None and Path(db).exists():
+        with Store(db, clock=clock_from_env(os.environ)) as store:
+            changes = page_changes(store)
+    else:
+        print("\nno database given (--db or --config): page changes unknown, review dates only")
+    today = clock_from_env(os.environ).today()
+    stale = stale_rules(catalog, changes, today, args.stale)
+    changed, overdue = stale_counts(stale)
+    print(
+        f"\nstale rules: {changed} with a cited page changed after review,"
+        f" {overdue} not reviewed in {args.stale} days"
+    )
+    for item in stale:
+        reviewed = item.reviewed.isoformat() if item.reviewed else "never"
+        if item.changed_pages:
+            url, moment = item.changed_pages[0]
+            why = f"page changed {moment.date().isoformat()} after review ({reviewed}): {url}"
+        else:
+            why = f"reviewed: {reviewed}"
+        print(f"{item.rule_id:<48} {item.platform:<14} {why}")
 
 
 def _print_rules_by_marketplace(catalog: Catalog) -> None:
@@ -228,14 +259,53 @@ def cmd_watch(args: argparse.Namespace) -> int:
         for result in results
     ]
     print_table(["status", "http", "url"], rows, right=["http"])
+    from bot.watch import proposal_lines, propose
+
+    lang = guess_language("")
     for result in results:
         if result.status == "changed" and result.diff:
             print(f"\n--- {result.source.url}")
             print(result.diff)
+            proposal = propose(catalog, result.source.url, result.previous_text or "", result.text or "")
+            print("\n".join(proposal_lines(proposal, lang)))
+            if any(rule.touched for rule in proposal.rules):
+                print(f"draft the update: policybot propose {result.source.key}")
     print(
         f"checked={len(results)} changed={counts['changed']} not_modified={counts['not_modified']} "
         f"failed={counts['failed']}"
     )
+    return 0
+
+
+def cmd_propose(args: argparse.Namespace) -> int:
+    """Draft a rule update from the last change of a watched page, for a person to review."""
+    from bot.store import Store
+    from bot.watch import proposal_lines, propose, snapshot_texts, watched_pages, write_draft
+
+    config = _config(args)
+    policies = args.policies or config.policies.dir or default_policies_dir()
+    catalog = _catalog(policies)
+    clock = clock_from_env(os.environ)
+    with Store(args.db or config.store.path, clock=clock) as store:
+        pages = watched_pages(store)
+        keys = [key for key, url in pages.items() if args.page in (key, url)]
+        if len(keys) != 1:
+            known = "several: " + ", ".join(keys) if keys else "none; see policybot watch --once"
+            raise CliError(f"{args.page!r} names {known}")
+        key = keys[0]
+        texts = snapshot_texts(store, key)
+    if len(texts) < 2:
+        raise CliError(f"{key}: only one version stored, nothing changed yet")
+    proposal = propose(catalog, pages[key], texts[1], texts[0])
+    print("\n".join(proposal_lines(proposal, args.lang or guess_language(""))))
+    rules = [args.rule] if args.rule else [rule.rule_id for rule in proposal.rules if rule.touched]
+    if not rules:
+        print("no rule's values changed: no draft written")
+        return 0
+    drafts = args.out or config.watch.drafts
+    for rule_id in rules:
+        path = write_draft(catalog, Path(policies), proposal, rule_id, Path(drafts), clock.today())
+        print(f"draft: {path}")
     return 0
 
 
@@ -399,6 +469,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "directory", nargs="?", type=Path, default=None, help="policy folder (default: policies/)"
     )
+    check.add_argument(
+        "--stale",
+        nargs="?",
+        type=int,
+        const=180,
+        metavar="DAYS",
+        help="also list rules whose cited pages changed after their review, and rules not reviewed in DAYS"
+        " days (default 180)",
+    )
+    check.add_argument("--config", type=Path, metavar="FILE", help="configuration file (for --stale)")
+    check.add_argument("--db", type=Path, metavar="FILE", help="SQLite database with the watched pages")
     check.set_defaults(handler=cmd_check)
     ask = commands.add_parser("ask", help="print the bot's reply to one message")
     _answer_options(ask)
@@ -420,6 +501,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--only", metavar="URL_OR_RULE", help="check only this page, or the pages of this rule"
     )
     watch.set_defaults(handler=cmd_watch)
+    propose = commands.add_parser(
+        "propose", help="draft a rule update from the last change of a watched page (for review)"
+    )
+    propose.add_argument("page", help="the page's key or URL, as policybot watch --once prints it")
+    propose.add_argument("--rule", help="draft only this rule (default: every rule whose values changed)")
+    propose.add_argument("--out", type=Path, metavar="DIR", help="drafts folder (default: watch.drafts)")
+    propose.add_argument("--lang", choices=["zh", "en"], help="language of the summary")
+    _store_options(propose, "SQLite database (default: store.path in the config)")
+    propose.set_defaults(handler=cmd_propose)
     export = commands.add_parser("export-ics", help="write an .ics calendar of the rules' dates")
     _store_options(export, "SQLite database, with --chat")
     export.add_argument(

@@ -94,6 +94,7 @@ class WatchConfig(_Section):
     timeout: float = Field(default=20.0, gt=0, le=300)
     concurrency: int = Field(default=8, ge=1, le=64)
     keep_snapshots: int = Field(default=10, ge=1, le=1000)  # versions of each page's text kept
+    drafts: Path = Path("drafts")  # where `policybot propose` and the operators' button write rule drafts
     ca_file: Path | None = None  # trust only this CA bundle (a TLS-inspecting proxy); default: the system's
     pages: list[WatchPage] = []
 
@@ -143,6 +144,9 @@ def load_config(path: Path | None) -> Config:
     if config.policies.dir is not None and not config.policies.dir.is_absolute():
         policies = config.policies.model_copy(update={"dir": path.parent / config.policies.dir})
         config = config.model_copy(update={"policies": policies})
+    if not config.watch.drafts.is_absolute():
+        watch = config.watch.model_copy(update={"drafts": path.parent / config.watch.drafts})
+        config = config.model_copy(update={"watch": watch})
     if config.watch.ca_file is not None and not config.watch.ca_file.is_absolute():
         watch = config.watch.model_copy(update={"ca_file": path.parent / config.watch.ca_file})
         config = config.model_copy(update={"watch": watch})

@@ -327,6 +327,9 @@ class Rule(Strict):
     # The last date the sources confirm the rule's status on: after it, every answer says the status is
     # not confirmed (the research thins out; a measure may have been extended, changed or dropped).
     status_confirmed_until: dt.date | None = None
+    # The last date a maintainer checked the rule against its sources: `policybot check --stale` lists
+    # rules whose cited pages changed after it, and rules not reviewed for long.
+    reviewed: dt.date | None = None
 
     @property
     def withdrawn(self) -> bool:

@@ -47,5 +47,19 @@ def _create_page_watch(db: Database) -> None:
     db.execute("CREATE INDEX page_snapshots_by_key ON page_snapshots (key, id)")
 
 
+def _add_last_changed_at(db: Database) -> None:
+    # When a page last changed (not merely was fetched): `check --stale` compares it with a rule's review
+    # date. Pages that changed before this step get the time of their newest snapshot, when they have
+    # more than one (a single snapshot is the baseline, not a change).
+    db.execute("ALTER TABLE page_sources ADD COLUMN last_changed_at TEXT")
+    db.execute(
+        """
+        UPDATE page_sources SET last_changed_at = (
+            SELECT max(fetched_at) FROM page_snapshots AS s WHERE s.key = page_sources.key
+        ) WHERE (SELECT count(*) FROM page_snapshots AS s WHERE s.key = page_sources.key) > 1
+        """
+    )
+
+
 # Step 1 was global migration 4 before the split. Pages are not per chat: nothing moves with a chat.
-WATCH_MIGRATIONS = register(Migrations("watch", (_create_page_watch,)))
+WATCH_MIGRATIONS = register(Migrations("watch", (_create_page_watch, _add_last_changed_at)))

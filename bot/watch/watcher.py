@@ -64,8 +64,11 @@ __all__ = [
     "WatchSettings",
     "Watcher",
     "last_snapshot_text",
+    "page_changes",
     "short_diff",
+    "snapshot_texts",
     "sources_from",
+    "watched_pages",
 ]
 
 logger = logging.getLogger(__name__)
@@ -132,6 +135,9 @@ class CheckResult:
     error: str | None = None
     alert: str | None = None  # "failing" or "recovered", at most once per episode
     http_status: int | None = None
+    # When changed: the page's text before and after, for a proposal (bot.watch.proposal).
+    previous_text: str | None = None
+    text: str | None = None
 
 
 def sources_from(catalog: Catalog, pages: Iterable[Source]) -> list[Source]:
@@ -179,6 +185,30 @@ def last_snapshot_text(store: Store, key: str) -> str | None:
         "SELECT text FROM page_snapshots WHERE key = ? ORDER BY id DESC LIMIT 1", [key]
     ).fetchone()
     return None if row is None else str(row[0])
+
+
+def snapshot_texts(store: Store, key: str, count: int = 2) -> list[str]:
+    """The texts of the page's latest `count` stored versions, newest first."""
+    rows = store.db.execute(
+        "SELECT text FROM page_snapshots WHERE key = ? ORDER BY id DESC LIMIT ?", [key, count]
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def page_changes(store: Store) -> dict[str, dt.datetime]:
+    """When each watched URL last changed (the latest over its selectors), by URL as watched."""
+    found: dict[str, dt.datetime] = {}
+    rows = store.db.execute("SELECT url, last_changed_at FROM page_sources WHERE last_changed_at IS NOT NULL")
+    for url, changed in rows.fetchall():
+        moment = dt.datetime.fromisoformat(changed)
+        found[url] = max(found.get(url, moment), moment)
+    return found
+
+
+def watched_pages(store: Store) -> dict[str, str]:
+    """Every page the watcher has stored: key -> URL, by key."""
+    rows = store.db.execute("SELECT key, url FROM page_sources ORDER BY key").fetchall()
+    return {str(key): str(url) for key, url in rows}
 
 
 @dataclass(frozen=True)
@@ -401,15 +431,17 @@ class Watcher:
                 self._prune_snapshots(source.key)
             # The validators are stored only with the text they belong to: a page whose text could
             # not be read must be fetched in full next time, not answered with a 304.
-            alert = self._succeeded(
-                source,
-                state,
-                {"etag": page.etag, "last_modified": page.last_modified, "last_hash": digest},
-            )
+            validators: dict[str, Any] = {"etag": page.etag, "last_modified": page.last_modified}
+            if status == "changed":
+                validators["last_changed_at"] = _iso(self._store.clock.now())
+            alert = self._succeeded(source, state, {**validators, "last_hash": digest})
         diff = "" if previous is None else await asyncio.to_thread(short_diff, previous, text)
-        if status == "changed":
-            logger.info("watch %s changed", source.url)
-        return CheckResult(source, status, diff=diff, alert=alert, http_status=page.status)
+        if status != "changed":
+            return CheckResult(source, status, alert=alert, http_status=page.status)
+        logger.info("watch %s changed", source.url)
+        return CheckResult(
+            source, status, diff=diff, alert=alert, http_status=page.status, previous_text=previous, text=text
+        )
 
     # --- rows ---
 
