@@ -8,13 +8,14 @@ import secrets
 from telegram import Update
 from telegram.constants import ParseMode
 
-from bot.i18n import escape, join, t
+from bot.i18n import Html, escape, join, t
 from bot.reminders import ACTIVE, DeliveryStatus, Outbox, Planned
 from bot.store import ChatSettings, Store
 from bot.tg.handlers import command
 from bot.tg.reminders import catalog_changed, wake_dispatch
 from bot.tg.send import send_html
 from bot.tg.services import Context
+from bot.watch import DEFAULT_STALE_DAYS, page_changes, stale_counts, stale_rules
 
 PROGRESS_EVERY_SECONDS = 1.0
 
@@ -37,6 +38,9 @@ async def cmd_stats(update: Update, context: Context, settings: ChatSettings) ->
         failed=reminders[DeliveryStatus.FAILED],
         rules=len(catalog.rules),
     )
+    # The rules to review first (issue #21): pages changed after the review, and reviews overdue.
+    changed, overdue = stale_counts(stale_rules(catalog, page_changes(svc.store), svc.clock.today()))
+    text = Html(text + t(lang, "tg_stats_stale", changed=changed, overdue=overdue, days=DEFAULT_STALE_DAYS))
     assert update.effective_chat is not None
     await send_html(context.bot, svc.store, update.effective_chat.id, text)
 

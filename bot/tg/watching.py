@@ -16,8 +16,9 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
+from bot.catalog import default_policies_dir
 from bot.config import ConfigError, WatchConfig
-from bot.i18n import Html, t
+from bot.i18n import Html, escape, t
 from bot.reminders import Change, get_change, queue_change_alerts, record_change
 from bot.store import Store
 from bot.tg.guard import is_operator
@@ -25,14 +26,27 @@ from bot.tg.handlers import replies_to_input_errors
 from bot.tg.reminders import wake_dispatch
 from bot.tg.send import edit_html
 from bot.tg.services import BotApplication, BotData, Context, chat_settings
-from bot.watch import CheckResult, InvalidSource, Source, Watcher, WatchSettings, sources_from
+from bot.watch import (
+    CheckResult,
+    DraftError,
+    InvalidSource,
+    Proposal,
+    Source,
+    Watcher,
+    WatchSettings,
+    proposal_lines,
+    propose,
+    snapshot_texts,
+    sources_from,
+    write_draft,
+)
 
 log = logging.getLogger(__name__)
 
 WATCH_JOB = "watch"
 # How often the job looks for pages that are due; each page has its own, longer interval.
 WATCH_TICK = dt.timedelta(minutes=5)
-WATCH_BUTTON = re.compile(r"^watch:(?P<action>pub|ign):(?P<id>\d{1,12})$")
+WATCH_BUTTON = re.compile(r"^watch:(?P<action>pub|ign|drf):(?P<id>\d{1,12})$")
 
 
 def watch_settings(config: WatchConfig) -> WatchSettings:
@@ -114,12 +128,23 @@ async def watch_job(context: Context) -> None:
         await report(context, result)
 
 
-def changed_page_text(result: CheckResult, lang: str) -> Html:
-    """The operators' message about a changed page: where, what to look for on it, and the diff."""
+def changed_page_text(result: CheckResult, lang: str, proposal: Proposal | None = None) -> Html:
+    """The operators' message about a changed page: where, what to look for on it, the diff, and the
+    proposal (the rules citing the page and which of their values moved)."""
     source = result.source
     about = t(lang, "watch_about", about=source.about.get(lang)) if source.about else Html("")
     platform = source.platform or "-"
-    return t(lang, "watch_changed", url=source.url, platform=platform, about=about, diff=result.diff[:3000])
+    text = t(lang, "watch_changed", url=source.url, platform=platform, about=about, diff=result.diff[:2500])
+    if proposal is None:
+        return text
+    lines = "\n".join(proposal_lines(proposal, lang))[:1200]
+    return Html(f"{text}\n\n<pre>{escape(lines)}</pre>")
+
+
+def page_proposal(svc: BotData, result: CheckResult) -> Proposal | None:
+    if result.status != "changed" or result.previous_text is None or result.text is None:
+        return None
+    return propose(svc.live.catalog, result.source.url, result.previous_text, result.text)
 
 
 async def report(context: Context, result: CheckResult) -> None:
@@ -128,21 +153,22 @@ async def report(context: Context, result: CheckResult) -> None:
     change = record_page_change(svc.store, result) if result.status == "changed" else None
     if change is None and result.alert is None:
         return
+    proposal = page_proposal(svc, result)
     for admin in svc.config.admins:
         known = svc.store.chat(admin)
         lang = known.language if known else "en"
         messages: list[tuple[Html, InlineKeyboardMarkup | None]] = []
         if change is not None:
             button = InlineKeyboardButton
-            keyboard = InlineKeyboardMarkup(
+            rows = [
                 [
-                    [
-                        button(str(t(lang, "watch_publish")), callback_data=f"watch:pub:{change.id}"),
-                        button(str(t(lang, "watch_ignore")), callback_data=f"watch:ign:{change.id}"),
-                    ]
+                    button(str(t(lang, "watch_publish")), callback_data=f"watch:pub:{change.id}"),
+                    button(str(t(lang, "watch_ignore")), callback_data=f"watch:ign:{change.id}"),
                 ]
-            )
-            messages.append((changed_page_text(result, lang), keyboard))
+            ]
+            if proposal is not None and any(rule.touched for rule in proposal.rules):
+                rows.append([button(str(t(lang, "watch_draft")), callback_data=f"watch:drf:{change.id}")])
+            messages.append((changed_page_text(result, lang, proposal), InlineKeyboardMarkup(rows)))
         if result.alert == "failing":
             messages.append((t(lang, "watch_failing", url=result.source.url, error=result.error or ""), None))
         elif result.alert == "recovered":
@@ -171,6 +197,12 @@ async def on_watch_button(update: Update, context: Context) -> None:
         await query.answer(t(lang, "tg_menu_expired"), show_alert=True)
         return
     user = update.effective_user
+    if match["action"] == "drf":
+        await query.answer()
+        text = draft_updates(svc, change, lang)
+        svc.store.audit(user.id if user else None, settings.chat_id, "page-draft", str(change.id))
+        await context.bot.send_message(settings.chat_id, text, parse_mode=ParseMode.HTML)
+        return
     if match["action"] == "pub":
         queued = queue_change_alerts(svc.store, [change])
         wake_dispatch(context.application)
@@ -183,3 +215,30 @@ async def on_watch_button(update: Update, context: Context) -> None:
         svc.store.audit(user.id if user else None, settings.chat_id, "page-ignore", str(change.id))
         await query.answer()
         await edit_html(query, t(lang, "watch_ignored", url=str(change.detail.get("url", ""))))
+
+
+def draft_updates(svc: BotData, change: Change, lang: str) -> Html:
+    """Write a draft for every rule whose values the page's last change moved; say where, for review."""
+    url = str(change.detail.get("url", ""))
+    selector = change.detail.get("selector")
+    key = f"{url}#{selector}" if selector else url
+    texts = snapshot_texts(svc.store, key)
+    config = svc.watch_config
+    if len(texts) < 2 or config is None:
+        return t(lang, "watch_draft_failed", error="no earlier version of the page is stored")
+    proposal = propose(svc.live.catalog, url, texts[1], texts[0])
+    policies = svc.live.directory or default_policies_dir()
+    paths = []
+    try:
+        for rule in proposal.rules:
+            if rule.touched:
+                paths.append(
+                    write_draft(
+                        svc.live.catalog, policies, proposal, rule.rule_id, config.drafts, svc.clock.today()
+                    )
+                )
+    except (DraftError, OSError) as error:
+        return t(lang, "watch_draft_failed", error=str(error))
+    if not paths:
+        return t(lang, "watch_draft_failed", error="the change touches no rule's values")
+    return t(lang, "watch_drafted", path=", ".join(str(path) for path in paths))
