@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from bot.answers.cards import ChatContext, describe_tiers, schedule_versions
@@ -19,6 +19,7 @@ from bot.answers.parsing import (
 from bot.catalog import Catalog, Category, FeeCharge, FeeSchedule, TierStyle, compare
 from bot.errors import UserInputError
 from bot.i18n import Html, MessageRef, escape, join, t
+from bot.markets import reached_markets
 from bot.money import format_money, format_rate
 
 DEFAULT_PLATFORM = "amazon"
@@ -32,13 +33,29 @@ class FeeRequest:
     day: dt.date | None
     platform: str | None
     marketplace: str | None
+    # The currency the price was written in ("$18", "18英镑", "18 usd"): it picks the marketplace.
+    currency: str | None = None
+
+
+def split_currency(catalog: Catalog, word: str) -> tuple[str, str | None]:
+    """ "$18" -> ("18", "USD"), "50英镑" -> ("50", "GBP"), "18" -> ("18", None): the currency words
+    are data (policies/marketplaces.toml), the longest that fits before or after the number wins."""
+    folded = word.strip().casefold()
+    for currency_word in sorted(catalog.currency_words, key=len, reverse=True):
+        if folded.startswith(currency_word) and looks_like_number(folded[len(currency_word) :]):
+            return folded[len(currency_word) :], catalog.currency_words[currency_word]
+        if folded.endswith(currency_word) and looks_like_number(folded[: -len(currency_word)]):
+            return folded[: -len(currency_word)], catalog.currency_words[currency_word]
+    return word, None
+
+
+def _is_price_word(catalog: Catalog, word: str) -> bool:
+    return not is_date(word) and looks_like_number(split_currency(catalog, word)[0])
 
 
 def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
     """Split the words into category, price, date, platform and marketplace (any order after the price)."""
-    price_at = next(
-        (i for i, word in enumerate(words) if looks_like_number(word) and not is_date(word)), None
-    )
+    price_at = next((i for i, word in enumerate(words) if _is_price_word(catalog, word)), None)
     category_end = price_at if price_at is not None else len(words)
     day = platform = marketplace = None
     # Options may follow the category even without a price: /fees apparel amazon.
@@ -54,10 +71,15 @@ def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
             platform = find_platform(catalog, word)
         else:
             category_words.append(word)
-    price = parse_price(words[price_at]) if price_at is not None else None
+    price = currency = None
+    if price_at is not None:
+        number, currency = split_currency(catalog, words[price_at])
+        price = parse_price(number)
     for word in words[category_end + 1 :] if price_at is not None else []:
         if is_date(word):
             day = parse_date(word)
+        elif word.casefold() in catalog.currency_words and currency is None:
+            currency = catalog.currency_words[word.casefold()]  # "18 usd", "18 美元"
         elif find_marketplace(catalog, word):
             marketplace = find_marketplace(catalog, word)
         elif find_platform(catalog, word):
@@ -66,7 +88,7 @@ def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
             raise UserInputError("fees_two_prices", value=word)
         else:
             raise UserInputError("fees_unknown_option", value=word, platforms=_platform_names(catalog))
-    return FeeRequest(" ".join(category_words), price, day, platform, marketplace)
+    return FeeRequest(" ".join(category_words), price, day, platform, marketplace, currency)
 
 
 def _platform_names(catalog: Catalog) -> str:
@@ -240,6 +262,44 @@ class FeeAnswer:
     chart_title: str = ""
 
 
+def market_for_currency(
+    catalog: Catalog, currency: str, platform: str, category_id: str, subscribed: tuple[str, ...] = ()
+) -> str | None:
+    """The marketplace a price in `currency` means, for this category: a subscribed one that prices in
+    it, else the one whose schedule covers most stores (EU for euros), else None (no store prices in it).
+
+    Which marketplace prices in which currency is data (policies/marketplaces.toml `currency`).
+    """
+    uses = {code for code, market in catalog.marketplaces.items() if market.currency == currency}
+    markets = [
+        market
+        for market in catalog.category_markets.get((platform, category_id), ())
+        if market in uses and catalog.fee_schedules[(platform, market, category_id)].currency == currency
+    ]
+    own = [
+        market
+        for market in subscribed
+        if market in uses and (platform, market, category_id) in catalog.fee_schedules
+    ]
+    if own:
+        return own[0]
+    if not markets:
+        return None
+    # A region's schedule (EU) speaks for its member stores; otherwise the first in order.
+    return max(markets, key=lambda market: (len(reached_markets([market])), -markets.index(market)))
+
+
+def _each_subscribed(catalog: Catalog, found: FoundSchedule, subscribed: tuple[str, ...]) -> list[str]:
+    """The subscribed marketplaces with a schedule of their own for the category (one per schedule)."""
+    platform_id = catalog.rule_platform[catalog.schedule_rule[found.schedule.id].id]
+    markets: dict[str, str] = {}  # schedule id -> the first subscribed marketplace it serves
+    for market in subscribed:
+        schedule = catalog.fee_schedules.get((platform_id, market, found.category.id))
+        if schedule is not None:
+            markets.setdefault(schedule.id, market)
+    return list(markets.values())
+
+
 def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnswer:
     if not words:
         return FeeAnswer(category_list(catalog, ctx))
@@ -249,6 +309,16 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
     if request.price is None:
         _refuse_word_after_category(catalog, request.category_words.split())
     found = find_schedule(catalog, request, ctx.lang, ctx.marketplaces)
+    if request.currency is not None:
+        found = _schedule_in_currency(catalog, request, found, ctx)
+    elif request.marketplace is None:
+        each = _each_subscribed(catalog, found, ctx.marketplaces)
+        if len(each) > 1:
+            # Several stores followed and none named: one answer per store, never one price read in
+            # another store's currency.
+            parts = [t(ctx.lang, "fees_each_market", markets=", ".join(each))]
+            parts += [answer_fees(catalog, [*words, market], ctx).html for market in each]
+            return FeeAnswer(join(parts, "\n\n"))
     schedule, category = found.schedule, found.category
     rule = catalog.schedule_rule[schedule.id]
     platform = catalog.platform_of(rule).info
@@ -265,7 +335,9 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
     lines: list[Html] = [heading]
     if found.note:
         lines.append(found.note)
-    if request.marketplace is None:
+    if request.currency is not None and request.marketplace is None:
+        lines.append(t(lang, "fees_market_by_currency", currency=request.currency, market=found.market))
+    elif request.marketplace is None:
         lines += _market_hint(catalog, found, ctx)
     if request.price is None:
         lines += schedule_versions(schedule, lang, "• ")
@@ -328,6 +400,32 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
     if current.version.note:
         lines.append(escape(current.version.note.get(lang)))
     return FeeAnswer(join(lines + _rule_footer(rule.id, rule.confidence, lang)))
+
+
+def _schedule_in_currency(
+    catalog: Catalog, request: FeeRequest, found: FoundSchedule, ctx: ChatContext
+) -> FoundSchedule:
+    """The schedule of the marketplace the price's currency selects ("$18": US, "£50": UK)."""
+    currency = request.currency
+    assert currency is not None
+    if found.schedule.currency == currency:
+        return found
+    price = format_money(request.price or Decimal(0), currency)
+    if request.marketplace is not None:
+        raise UserInputError(
+            "fees_currency_mismatch",
+            price=price,
+            market=request.marketplace,
+            currency=found.schedule.currency,
+        )
+    platform_id = catalog.rule_platform[catalog.schedule_rule[found.schedule.id].id]
+    market = market_for_currency(catalog, currency, platform_id, found.category.id, ctx.marketplaces)
+    if market is None:
+        raise UserInputError(
+            "fees_no_market_in_currency", price=price, category=found.category.id, currency=currency
+        )
+    in_market = replace(request, marketplace=market, platform=platform_id)
+    return find_schedule(catalog, in_market, ctx.lang, ctx.marketplaces)
 
 
 def _market_label(market: str, schedule: FeeSchedule) -> str:

@@ -393,12 +393,21 @@ class Marketplace(Strict):
     code: str = Field(pattern=MARKETPLACE_PATTERN)
     name: Text
     words: list[str] = Field(min_length=1)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")  # what it prices in, where known
+
+
+class CurrencyWords(Strict):
+    """A currency (ISO 4217) and the words and signs sellers write for it ("$", "美元", "刀")."""
+
+    code: str = Field(pattern=r"^[A-Z]{3}$")
+    words: list[str] = Field(min_length=1)
 
 
 class MarketplacesFile(Strict):
     """`policies/marketplaces.toml`: the marketplace words, shared by every platform."""
 
     marketplaces: list[Marketplace] = Field(min_length=1)
+    currencies: list[CurrencyWords] = []
 
 
 class PolicyFile(Strict):
