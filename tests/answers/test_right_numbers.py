@@ -191,7 +191,8 @@ def test_no_amount_in_another_currency(
     code, currency = market
     price = f"{cents // 100}.{cents % 100:02d}" if currency != "JPY" else str(cents // 100 or 1)
     sign = SIGNS[currency]
-    text = f"/fees {category} {price} {code}" if written == "marketplace" else f"/fees {category} {sign}{price}"
+    where = f"{price} {code}" if written == "marketplace" else f"{sign}{price}"
+    text = f"/fees {category} {where}"
     out = ask(answers, text, lang, markets=("US", "UK"))
     if "not on record" in out or "没有" in out or "No marketplace" in out:
         return  # the category has no schedule there: refused, with no amount to check
