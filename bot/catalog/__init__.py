@@ -17,12 +17,14 @@ from bot.catalog.fba import (
     cards_of,
     fee_at,
     fee_value,
+    peak_window,
     place,
+    previous_card,
     quote,
     to_inches,
     to_pounds,
 )
-from bot.catalog.fba_schema import FbaRateCard, Surcharge, SurchargeBase, WeightBasis
+from bot.catalog.fba_schema import FbaPeakWindow, FbaRateCard, Surcharge, SurchargeBase, WeightBasis
 from bot.catalog.fees import FeeCharge, charge, compare, version_span
 from bot.catalog.fields import ID_PATTERN, Text, TimeZoneName
 from bot.catalog.load import Catalog, CatalogError, Occurrence, PolicyProblem, load_catalog
@@ -71,6 +73,7 @@ __all__ = [
     "Event",
     "EventKind",
     "FbaFee",
+    "FbaPeakWindow",
     "FbaQuote",
     "FbaRateCard",
     "FeeCharge",
@@ -106,7 +109,9 @@ __all__ = [
     "fold_product_group",
     "load_catalog",
     "match_category",
+    "peak_window",
     "place",
+    "previous_card",
     "quote",
     "to_inches",
     "to_pounds",

@@ -15,7 +15,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from bot.catalog.fba_schema import FbaRateCard, Surcharge
+from bot.catalog.fba_schema import FbaPeakWindow, FbaRateCard, Surcharge
 from bot.catalog.fields import (
     MARKETPLACE_PATTERN,
     Amount,
@@ -317,6 +317,7 @@ class Rule(Strict):
     tables: list[Table] = []
     fba_rate_cards: list[FbaRateCard] = []  # FBA fulfillment fees (bot/catalog/fba_schema.py)
     surcharges: list[Surcharge] = []  # percentage surcharges on a fee, such as the 2026 fuel surcharge
+    fba_peak: FbaPeakWindow | None = None  # the usual holiday peak of FBA fees (issue 16)
     notes: list[Text] = []
     sources: list[Source] = Field(min_length=1)
     calculator: Calculator | None = None
