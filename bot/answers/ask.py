@@ -38,6 +38,7 @@ from bot.answers.fees import (
     DEFAULT_MARKETPLACE,
     answer_fees,
     find_schedule,
+    fulfilment_word,
     market_for_currency,
     parse_fee_request,
 )
@@ -177,6 +178,7 @@ class QuestionAnswers:
             words.append(question.price)
         if question.period is not None and question.period[0] == question.period[1]:
             words.append(question.period[0].isoformat())
+        words += [word for word in [fulfilment_word(question.text)] if word and question.price is not None]
         # "连衣裙 20英镑": a price in pounds asks about the store that charges in pounds.
         marketplace = question.marketplace or self._market_of_currency(question, ctx)
         extra = [w for w in (question.platform, marketplace) if w]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -16,7 +17,16 @@ from bot.answers.parsing import (
     parse_date,
     parse_price,
 )
-from bot.catalog import Catalog, Category, FeeCharge, FeeSchedule, TierStyle, compare
+from bot.catalog import (
+    Catalog,
+    Category,
+    FeeCharge,
+    FeeSchedule,
+    TierStyle,
+    charge,
+    compare,
+    prime_applies,
+)
 from bot.errors import UserInputError
 from bot.i18n import Html, MessageRef, escape, join, t
 from bot.markets import reached_markets
@@ -35,6 +45,29 @@ class FeeRequest:
     marketplace: str | None
     # The currency the price was written in ("$18", "18英镑", "18 usd"): it picks the marketplace.
     currency: str | None = None
+    # True: the seller said FBA or Prime; False: said they fulfil it themselves (FBM); None: not said.
+    prime: bool | None = None
+
+
+# How a seller says who fulfils the order: Amazon or Seller Fulfilled Prime, or themselves.
+PRIME_WORDS = {"fba", "prime", "sfp", "亚马逊物流", "亚马逊配送", "prime会员"}
+MERCHANT_WORDS = {"fbm", "自发货", "卖家自发货", "self-fulfilled"}
+
+
+_PRIME_IN_TEXT = re.compile(r"(?<![a-z])(?:fba|sfp|prime)(?![a-z])|亚马逊物流|亚马逊配送", re.I)
+_MERCHANT_IN_TEXT = re.compile(r"(?<![a-z])fbm(?![a-z])|自发货", re.I)
+
+
+def fulfilment_word(text: str) -> str | None:
+    """ "fba" or "fbm" where a free question says who fulfils the order, for the words of /fees."""
+    if _MERCHANT_IN_TEXT.search(text):
+        return "fbm"
+    return "fba" if _PRIME_IN_TEXT.search(text) else None
+
+
+def _fulfilment(word: str) -> bool | None:
+    folded = word.casefold()
+    return True if folded in PRIME_WORDS else False if folded in MERCHANT_WORDS else None
 
 
 def split_currency(catalog: Catalog, word: str) -> tuple[str, str | None]:
@@ -60,6 +93,7 @@ def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
     day = platform = marketplace = None
     # Options may follow the category even without a price: /fees apparel amazon.
     category_words: list[str] = []
+    prime: bool | None = None
     for word in words[:category_end]:
         # A marketplace first, as after a price: "eu" is the EU store here, not the EU's own rules.
         found_market = find_marketplace(catalog, word)
@@ -69,6 +103,8 @@ def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
             marketplace = found_market
         elif find_platform(catalog, word) and category_words:
             platform = find_platform(catalog, word)
+        elif _fulfilment(word) is not None and category_words:
+            prime = _fulfilment(word)
         else:
             category_words.append(word)
     price = currency = None
@@ -80,6 +116,8 @@ def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
             day = parse_date(word)
         elif word.casefold() in catalog.currency_words and currency is None:
             currency = catalog.currency_words[word.casefold()]  # "18 usd", "18 美元"
+        elif _fulfilment(word) is not None:
+            prime = _fulfilment(word)
         elif find_marketplace(catalog, word):
             marketplace = find_marketplace(catalog, word)
         elif find_platform(catalog, word):
@@ -88,7 +126,7 @@ def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
             raise UserInputError("fees_two_prices", value=word)
         else:
             raise UserInputError("fees_unknown_option", value=word, platforms=_platform_names(catalog))
-    return FeeRequest(" ".join(category_words), price, day, platform, marketplace, currency)
+    return FeeRequest(" ".join(category_words), price, day, platform, marketplace, currency, prime)
 
 
 def _platform_names(catalog: Catalog) -> str:
@@ -345,7 +383,7 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
         title = f"{platform.name.get(lang)} {market} · {category.name.get(lang)}"
         return FeeAnswer(join(lines + _rule_footer(rule.id, rule.confidence, lang)), schedule, title)
     price = request.price
-    comparison = compare(schedule, price, day)
+    comparison = compare(schedule, price, day, prime=request.prime is True)
     lines.append(t(lang, "fees_price", price=format_money(price, currency), basis=schedule.basis.get(lang)))
     current = comparison.current
     if current is None:
@@ -364,6 +402,7 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
     )
     lines.append(Html("  " + _charge_text(current, currency, lang)))
     lines += _extra_lines(current, currency, lang)
+    lines += _prime_lines(schedule, current, request.prime, currency, lang)
     since = (
         t(lang, "since_date", date=current.since.isoformat())
         if current.since
@@ -474,6 +513,31 @@ def _extra_lines(current: FeeCharge, currency: str, lang: str) -> list[Html]:
     if any(extra.extra.condition is None for extra in current.extras):
         lines.append(t(lang, "fees_total", total=format_money(current.total, currency)))
     return lines
+
+
+def _prime_lines(
+    schedule: FeeSchedule, current: FeeCharge, prime: bool | None, currency: str, lang: str
+) -> list[Html]:
+    """The FBA / Seller Fulfilled Prime rate (UK/EU clothing above £40/€45): applied when the question
+    says FBA or Prime, shown beside the standard fee when it says nothing, left out for FBM."""
+    rule = current.version.prime
+    if rule is None or not prime_applies(current.version, current.price):
+        return []
+    if current.prime_applied:
+        return [t(lang, "fees_prime_applied", label=rule.label.get(lang))]
+    if prime is False:
+        return [t(lang, "fees_prime_not_applied", label=rule.label.get(lang))]
+    index = schedule.versions.index(current.version)
+    as_prime = charge(schedule, index, current.price, prime=True)
+    return [
+        t(
+            lang,
+            "fees_prime_alternative",
+            label=rule.label.get(lang),
+            fee=format_money(as_prime.fee, currency),
+            working=_charge_text(as_prime, currency, lang),
+        )
+    ]
 
 
 def _signed(amount: Decimal, currency: str) -> str:

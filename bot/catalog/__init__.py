@@ -25,7 +25,7 @@ from bot.catalog.fba import (
     to_pounds,
 )
 from bot.catalog.fba_schema import FbaPeakWindow, FbaRateCard, Surcharge, SurchargeBase, WeightBasis
-from bot.catalog.fees import FeeCharge, charge, compare, version_span
+from bot.catalog.fees import FeeCharge, charge, compare, prime_applies, version_span
 from bot.catalog.fields import ID_PATTERN, Text, TimeZoneName
 from bot.catalog.load import Catalog, CatalogError, Occurrence, PolicyProblem, load_catalog
 from bot.catalog.product_groups import fold_product_group
@@ -112,6 +112,7 @@ __all__ = [
     "peak_window",
     "place",
     "previous_card",
+    "prime_applies",
     "quote",
     "to_inches",
     "to_pounds",

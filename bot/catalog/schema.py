@@ -162,6 +162,15 @@ class ExtraFee(Strict):
         return self
 
 
+class PrimeRate(Strict):
+    """Amazon UK/EU clothing: items fulfilled by Amazon or by Seller Fulfilled Prime priced above `above`
+    pay these marginal tiers instead (15% on the first £40 and 7% on the rest)."""
+
+    above: Amount
+    tiers: list[Tier] = Field(min_length=1)
+    label: Text  # who it is for, as the answer names it
+
+
 class FeeVersion(Strict):
     """One effective-dated version of a fee schedule; it ends where the next version starts."""
 
@@ -174,6 +183,7 @@ class FeeVersion(Strict):
     marginal_from: Amount | None = None  # only with style whole_then_marginal: a tier boundary
     extra_fees: list[ExtraFee] = []
     note: Text | None = None
+    prime: PrimeRate | None = None  # the FBA / Seller Fulfilled Prime rate above a price (issue 16)
 
     @model_validator(mode="after")
     def _check_tiers(self) -> FeeVersion:
