@@ -197,3 +197,131 @@ def test_no_amount_in_another_currency(
     if "not on record" in out or "没有" in out or "No marketplace" in out:
         return  # the category has no schedule there: refused, with no amount to check
     assert signs_in(out) <= {sign}, out
+
+
+# --- item 8: the Prime clothing rule -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "fee"),
+    [
+        ("/fees apparel £50 fba", "£6.70"),  # 15% × £40 + 7% × £10 (referral-fees.md, UK clothing)
+        ("/fees apparel £50 prime", "£6.70"),
+        ("/fees apparel €50 fba", "€7.10"),  # 15% × €45 + 7% × €5 (EU clothing)
+        ("/fees 服装 60欧元 fba", "€7.80"),  # 15% × €45 = €6.75, + 7% × €15 = €1.05
+    ],
+)
+def test_prime_rule_applied_when_the_question_says_fba(answers: Answers, text: str, fee: str) -> None:
+    for lang in ("en", "zh"):
+        out = ask(answers, text, lang)
+        assert f"{fee} (15%/7%)" in out or f"{fee}（15%/7%）" in out, out
+        assert "15% ×" in out and "7% ×" in out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_prime_rule_shown_beside_the_standard_fee_when_not_said(answers: Answers, lang: str) -> None:
+    out = ask(answers, "/fees apparel £50", lang)
+    assert "£7.50" in out  # the standard 15% of the whole price
+    assert "£6.70" in out  # and the FBA / Seller Fulfilled Prime fee beside it
+    assert ("If fulfilled by Amazon" in out) if lang == "en" else ("如为亚马逊物流" in out)
+
+
+def test_prime_rule_left_out_for_fbm_and_at_or_below_the_threshold(answers: Answers) -> None:
+    fbm = ask(answers, "/fees apparel £50 fbm")
+    assert "£7.50" in fbm and "£6.70" not in fbm and "Not priced as" in fbm
+    at = ask(answers, "/fees apparel £40 fba")  # at £40 exactly: not above, the standard 15% = £6.00
+    assert "£6.00 (15%)" in at and " 7% ×" not in at
+    above = ask(answers, "/fees apparel £40.01 fba")  # 15% × £40 + 7% × £0.01 = £6.0007 -> £6.00
+    assert "7% × £0.01" in above
+
+
+def test_prime_rule_is_not_on_us_apparel(answers: Answers) -> None:
+    out = ask(answers, "/fees apparel $50 fba")
+    assert "$8.50 (17%)" in out  # US apparel: 17% above $20, no Prime rule on record
+    assert " 7% ×" not in out and "(15%/7%)" not in out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_free_question_with_fba_applies_the_prime_rule(answers: Answers, lang: str) -> None:
+    """The issue's case: 亚马逊英国 服装 50英镑 FBA 佣金多少 gave 15% = £7.50."""
+    out = ask(answers, "亚马逊英国 服装 50英镑 FBA 佣金多少", lang)
+    assert "£6.70" in out
+    assert "£7.50" not in out
+
+
+def test_cli_ask_applies_the_prime_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "--lang", "zh", "--today", "2026-12-06", "亚马逊英国 服装 50英镑 FBA 佣金多少"]) == 0
+    assert "£6.70" in capsys.readouterr().out
+
+
+# --- items 4, 5, 7: /fba -----------------------------------------------------------------------------
+
+FBA = "/fba 10x8x1 in 6 oz 18"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_fba_card_change_and_surcharge_each_on_its_own_date(answers: Answers, lang: str) -> None:
+    out = ask(answers, FBA, lang)
+    # The card moved $4.15 -> $4.20 on 2026-01-15 (fba-rate-cards.md §2.1, §4.1); the 3.5% surcharge
+    # ($0.15 of $4.20) started 2026-04-17: two lines, two dates, never "+$0.20" as one change.
+    assert "+$0.05" in out and "2026-01-15" in out
+    assert "+$0.15" in out and "2026-04-17" in out
+    assert "+$0.20" not in out
+    assert "$4.35" in out  # the total with the surcharge
+    assert "before the fuel and logistics surcharge" not in out and "不含燃油及物流附加费" not in out
+
+
+def test_fba_before_the_surcharge_shows_no_surcharge(answers: Answers) -> None:
+    out = ask(answers, f"{FBA} 2026-03-01")
+    assert "+$0.05" in out and "Surcharge from" not in out and "$4.20" in out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_fba_inside_the_usual_peak_window_says_so(answers: Answers, lang: str) -> None:
+    out = ask(answers, FBA, lang)  # 2026-12-06: inside 10-15 .. 01-14, the 2026-27 peak not announced
+    window = "usual holiday peak window (10-15 to 01-14)" if lang == "en" else "10-15 至 01-14"
+    assert window in out
+    assert ("not on record" in out) if lang == "en" else ("尚无记录" in out)
+    # What the last announced peak (2025-10-15 to 2026-01-14) added, from Amazon's 2025 table (rule B8).
+    assert "$3.15 → $3.34" in out and "$4.67 → $5.00" in out and "$12.27 → $13.31" in out
+
+
+@pytest.mark.parametrize(
+    ("day", "inside"),
+    [
+        ("2026-10-14", False),
+        ("2026-10-15", True),
+        ("2026-12-31", True),
+        ("2027-01-14", True),
+        ("2027-01-15", False),
+        ("2026-07-01", False),
+    ],
+)
+def test_fba_peak_window_boundaries(answers: Answers, day: str, inside: bool) -> None:
+    out = ask(answers, f"{FBA} {day}")
+    assert ("Holiday peak" in out) is inside, day
+
+
+def test_fba_inside_the_announced_peak_says_it_was_announced(answers: Answers) -> None:
+    out = ask(answers, f"{FBA} 2025-12-01")
+    assert "inside the peak announced for 2025-10-15 to 2026-01-14" in out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("text", ["/fba 10x8x1 in 6 oz 18 apparel", "服装 FBA 10x8x1 inch 6 oz $18"])
+def test_fba_apparel_fee_is_said_not_computed(answers: Answers, lang: str, text: str) -> None:
+    out = ask(answers, text, lang)
+    assert ("is not computed" in out) if lang == "en" else ("未计算" in out)
+    assert "$4.20" not in out and "$4.35" not in out  # the non-apparel card's fee is not passed off
+
+
+def test_fba_price_currency_picks_the_marketplace(answers: Answers) -> None:
+    assert "no FBA rate card on record for UK" in ask(answers, "/fba 10x8x1 in 6 oz £18")
+    assert "$4.35" in ask(answers, "/fba 10x8x1 in 6 oz 18美元")
+    assert "not in UK's currency" in ask(answers, "/fba 10x8x1 in 6 oz $18 uk")
+
+
+def test_cli_ask_fba(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "--lang", "en", "--today", "2026-12-06", FBA]) == 0
+    out = capsys.readouterr().out
+    assert "Rate card change on 2026-01-15" in out and "Holiday peak" in out
