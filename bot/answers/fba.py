@@ -25,13 +25,13 @@ from bot.catalog import (
     card_on,
     cards_of,
     peak_window,
-    quote,
+    quote_price,
     to_inches,
     to_pounds,
 )
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
-from bot.money import format_money, format_number, format_rate
+from bot.money import Money, format_money, format_number, format_rate
 
 __all__ = ["FbaRequest", "answer_fba", "looks_like_fba_question", "parse_fba_request"]
 
@@ -77,6 +77,11 @@ class FbaRequest:
     weight_text: str
     # The category the question names ("服装 FBA ..."): a card may not price it (apparel).
     category: str | None = None
+    currency: str | None = None  # the price's, where written ("$18"); else the marketplace's card's
+
+    def price_in(self, currency: str) -> Money:
+        """The price with its currency: as written, else `currency` (the card's)."""
+        return Money(self.price, self.currency or currency)
 
 
 def looks_like_fba_question(text: str) -> bool:
@@ -144,6 +149,7 @@ def parse_fba_request(catalog: Catalog, text: str) -> FbaRequest:
         dims.group(0).strip(),
         weight.group(0).strip(),
         category,
+        currency,
     )
 
 
@@ -216,7 +222,7 @@ def _weight_lines(fee: FbaFee, request: FbaRequest, lang: str) -> list[Html]:
     return lines
 
 
-def _fee_lines(result: FbaQuote, price: Decimal, lang: str) -> list[Html]:
+def _fee_lines(result: FbaQuote, price: Money, lang: str) -> list[Html]:
     fee, card = result.fee, result.fee.card
     money = card.currency
     lines = [
@@ -247,7 +253,7 @@ def _fee_lines(result: FbaQuote, price: Decimal, lang: str) -> list[Html]:
             t(
                 lang,
                 "fba_boundary",
-                price=format_money(price, money),
+                price=price.format(),
                 band=fee.band.label.get(lang),
                 other=fee.other_band.label.get(lang),
                 other_fee=format_money(fee.other_fee, money),
@@ -281,7 +287,8 @@ def _change_lines(catalog: Catalog, request: FbaRequest, result: FbaQuote, lang:
     """Each change on its own date: the rate card's (the fee alone, the day before the card against the
     card), then each surcharge from the day it started. Never one sum of both."""
     start = result.fee.card.effective_from
-    before = quote(catalog, request.marketplace, request.package, request.price, start - dt.timedelta(days=1))
+    price = request.price_in(result.fee.card.currency)
+    before = quote_price(catalog, request.marketplace, request.package, price, start - dt.timedelta(days=1))
     money = result.fee.card.currency
     lines = []
     if before is None:
@@ -395,8 +402,10 @@ def answer_fba(catalog: Catalog, text: str, ctx: ChatContext) -> Html:
                 *_surcharges_not_applied(catalog, request.marketplace, day, lang),
             ]
         )
-    result = quote(catalog, request.marketplace, request.package, request.price, day)
-    if result is None or card_on(catalog, request.marketplace, day) is None:
+    card_then = card_on(catalog, request.marketplace, day)
+    price = request.price_in(card_then.currency if card_then else cards[0][1].currency)
+    result = quote_price(catalog, request.marketplace, request.package, price, day)
+    if result is None:
         first = cards[0][1].effective_from
         return t(lang, "fba_no_card_then", date=day.isoformat(), first=first.isoformat())
     card = result.fee.card
@@ -406,7 +415,7 @@ def answer_fba(catalog: Catalog, text: str, ctx: ChatContext) -> Html:
             lang,
             "fba_title",
             marketplace=request.marketplace,
-            price=format_money(request.price, card.currency),
+            price=price.format(),
             sides=request.sides_text,
             weight=request.weight_text,
         )
@@ -417,14 +426,14 @@ def answer_fba(catalog: Catalog, text: str, ctx: ChatContext) -> Html:
             lang,
             "fba_title",
             marketplace=request.marketplace,
-            price=format_money(request.price, card.currency),
+            price=price.format(),
             sides=request.sides_text,
             weight=request.weight_text,
         ),
         *_tier_lines(result.fee, lang),
         *_weight_lines(result.fee, request, lang),
         Html(""),
-        *_fee_lines(result, request.price, lang),
+        *_fee_lines(result, price, lang),
         *_change_lines(catalog, request, result, lang),
         *_peak_lines(catalog, request.marketplace, day, lang),
         Html(""),

@@ -24,13 +24,13 @@ from bot.catalog import (
     FeeSchedule,
     TierStyle,
     charge,
-    compare,
     prime_applies,
+    referral_fee,
 )
 from bot.errors import UserInputError
 from bot.i18n import Html, MessageRef, escape, join, t
 from bot.markets import reached_markets
-from bot.money import format_money, format_rate
+from bot.money import Money, format_money, format_rate
 
 DEFAULT_PLATFORM = "amazon"
 DEFAULT_MARKETPLACE = "US"
@@ -382,9 +382,10 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
         lines += [Html(""), t(lang, "fees_add_price", category=category.id)]
         title = f"{platform.name.get(lang)} {market} · {category.name.get(lang)}"
         return FeeAnswer(join(lines + _rule_footer(rule.id, rule.confidence, lang)), schedule, title)
-    price = request.price
-    comparison = compare(schedule, price, day, prime=request.prime is True)
-    lines.append(t(lang, "fees_price", price=format_money(price, currency), basis=schedule.basis.get(lang)))
+    # The price with its currency from here on: the one it was written in, else its marketplace's.
+    price = Money(request.price, request.currency or currency)
+    comparison = referral_fee(schedule, price, day, prime=request.prime is True)
+    lines.append(t(lang, "fees_price", price=price.format(), basis=schedule.basis.get(lang)))
     current = comparison.current
     if current is None:
         lines.append(t(lang, "fees_no_version", date=day.isoformat()))

@@ -21,11 +21,12 @@ from bot.catalog.fba import (
     place,
     previous_card,
     quote,
+    quote_price,
     to_inches,
     to_pounds,
 )
 from bot.catalog.fba_schema import FbaPeakWindow, FbaRateCard, Surcharge, SurchargeBase, WeightBasis
-from bot.catalog.fees import FeeCharge, charge, compare, prime_applies, version_span
+from bot.catalog.fees import FeeCharge, charge, compare, prime_applies, referral_fee, version_span
 from bot.catalog.fields import ID_PATTERN, Text, TimeZoneName
 from bot.catalog.load import Catalog, CatalogError, Occurrence, PolicyProblem, load_catalog
 from bot.catalog.product_groups import fold_product_group
@@ -114,6 +115,8 @@ __all__ = [
     "previous_card",
     "prime_applies",
     "quote",
+    "quote_price",
+    "referral_fee",
     "to_inches",
     "to_pounds",
     "tokens_of",

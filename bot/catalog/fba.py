@@ -25,7 +25,7 @@ from bot.catalog.fba_schema import (
 from bot.catalog.fields import Confidence
 from bot.catalog.load import Catalog
 from bot.catalog.schema import Rule
-from bot.money import round_cents
+from bot.money import CurrencyMismatch, Money, round_cents
 
 __all__ = [
     "FbaFee",
@@ -45,6 +45,7 @@ __all__ = [
     "place",
     "previous_card",
     "quote",
+    "quote_price",
     "surcharges_on",
     "to_inches",
     "to_pounds",
@@ -420,6 +421,17 @@ def peak_window(catalog: Catalog, marketplace: str) -> tuple[Rule, FbaPeakWindow
         if rule.fba_peak is not None and marketplace in rule.fba_peak.marketplaces:
             return rule, rule.fba_peak
     return None
+
+
+def quote_price(
+    catalog: Catalog, marketplace: str, package: Package, price: Money, day: dt.date
+) -> FbaQuote | None:
+    """`quote` for a price with its currency: one in another currency than the marketplace's card raises
+    CurrencyMismatch; None when no card covers the day."""
+    card = card_on(catalog, marketplace, day)
+    if card is not None and card.currency != price.currency:
+        raise CurrencyMismatch(f"a {price.currency} price on the {marketplace} FBA card in {card.currency}")
+    return quote(catalog, marketplace, package, price.amount, day)
 
 
 def quote(

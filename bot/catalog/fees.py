@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.catalog.schema import ExtraFee, FeeSchedule, FeeVersion, Tier, TierStyle
-from bot.money import round_money
+from bot.money import CurrencyMismatch, Money, round_money
 
 __all__ = [
     "ExtraCharge",
@@ -17,6 +17,7 @@ __all__ = [
     "charge",
     "compare",
     "prime_applies",
+    "referral_fee",
     "version_span",
 ]
 
@@ -147,6 +148,16 @@ def charge(schedule: FeeSchedule, index: int, price: Decimal, *, prime: bool = F
     return FeeCharge(
         version, since, until, price, slices, percentage_fee, minimum_applied, fee, extras, prime_applied
     )
+
+
+def referral_fee(schedule: FeeSchedule, price: Money, day: dt.date, *, prime: bool = False) -> FeeComparison:
+    """`compare` for a price with its currency: a price in another currency than the schedule's raises
+    CurrencyMismatch (a pound is never read as a dollar). The schedule fixes the marketplace."""
+    if price.currency != schedule.currency:
+        raise CurrencyMismatch(
+            f"a {price.currency} price on the {schedule.marketplace} schedule in {schedule.currency}"
+        )
+    return compare(schedule, price.amount, day, prime=prime)
 
 
 def compare(schedule: FeeSchedule, price: Decimal, day: dt.date, *, prime: bool = False) -> FeeComparison:
