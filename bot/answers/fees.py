@@ -74,12 +74,26 @@ def split_currency(catalog: Catalog, word: str) -> tuple[str, str | None]:
     """ "$18" -> ("18", "USD"), "50英镑" -> ("50", "GBP"), "18" -> ("18", None): the currency words
     are data (policies/marketplaces.toml), the longest that fits before or after the number wins."""
     folded = word.strip().casefold()
-    for currency_word in sorted(catalog.currency_words, key=len, reverse=True):
+    if not folded or (folded[0].isdigit() and folded[-1].isdigit()):
+        return word, None  # a bare number, the common case: no currency word to look for
+    for currency_word in _longest_first(catalog.currency_words):
         if folded.startswith(currency_word) and looks_like_number(folded[len(currency_word) :]):
             return folded[len(currency_word) :], catalog.currency_words[currency_word]
         if folded.endswith(currency_word) and looks_like_number(folded[: -len(currency_word)]):
             return folded[: -len(currency_word)], catalog.currency_words[currency_word]
     return word, None
+
+
+# The currency words of a catalog, longest first ("us$" before "$"), sorted once per catalog.
+_SORTED_WORDS: dict[int, tuple[dict[str, str], tuple[str, ...]]] = {}
+
+
+def _longest_first(words: dict[str, str]) -> tuple[str, ...]:
+    cached = _SORTED_WORDS.get(id(words))
+    if cached is None or cached[0] is not words:  # keeping the dict in the value keeps its id unique
+        _SORTED_WORDS.clear()  # one catalog at a time: a reload replaces the last one's entry
+        cached = _SORTED_WORDS[id(words)] = (words, tuple(sorted(words, key=len, reverse=True)))
+    return cached[1]
 
 
 def _is_price_word(catalog: Catalog, word: str) -> bool:
