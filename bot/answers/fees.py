@@ -369,7 +369,8 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
             # Several stores followed and none named: one answer per store, never one price read in
             # another store's currency.
             parts = [t(ctx.lang, "fees_each_market", markets=", ".join(each))]
-            parts += [answer_fees(catalog, [*words, market], ctx).html for market in each]
+            platform_id = catalog.rule_platform[catalog.schedule_rule[found.schedule.id].id]
+            parts += [answer_fees(catalog, [*words, market, platform_id], ctx).html for market in each]
             return FeeAnswer(join(parts, "\n\n"))
     schedule, category = found.schedule, found.category
     rule = catalog.schedule_rule[schedule.id]
