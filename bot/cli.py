@@ -12,6 +12,7 @@ policybot doctor [--config FILE]
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -142,6 +143,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     lang = args.lang or config.defaults.language or guess_language(text)
     zone = _zone(args.tz) or config.defaults.time_zone
     ctx = make_context(lang, zone, _today(args.today), clock_from_env(os.environ))
+    # --market US --market UK: answer as a chat that follows these marketplaces would be answered.
+    ctx = dataclasses.replace(ctx, marketplaces=tuple(code.upper() for code in args.market or ()))
     answers = Answers(_catalog(args.policies or config.policies.dir))
     print(answers.reply(text, ctx).plain)
     return 0
@@ -484,6 +487,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="print the bot's reply to one message")
     _answer_options(ask)
     ask.add_argument("text", nargs="+", help='the message, e.g. "/fees apparel 18" or a question')
+    ask.add_argument(
+        "--market",
+        action="append",
+        metavar="CODE",
+        help="a marketplace the chat follows (repeatable): US, UK",
+    )
     ask.set_defaults(handler=cmd_ask)
     console = commands.add_parser("chat", help="talk to the bot in this terminal")
     _answer_options(console)

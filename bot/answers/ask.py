@@ -34,14 +34,21 @@ from bot.answers.cards import (
     rule_status,
 )
 from bot.answers.fba import answer_fba, looks_like_fba_question, parse_fba_request
-from bot.answers.fees import DEFAULT_MARKETPLACE, answer_fees, find_schedule, parse_fee_request
+from bot.answers.fees import (
+    DEFAULT_MARKETPLACE,
+    answer_fees,
+    find_schedule,
+    fulfilment_word,
+    market_for_currency,
+    parse_fee_request,
+)
 from bot.answers.reply import Button, Chart, Reply
 from bot.answers.search import SearchHit, SearchIndex
 from bot.answers.understand import Question, Understanding
 from bot.catalog import Calculator, Catalog, EventKind, Intent, Occurrence, Rule, cards_of
 from bot.errors import UserInputError
 from bot.i18n import Html, escape, join, t
-from bot.markets import reached_markets, reaches
+from bot.markets import reaches
 
 __all__ = ["Answered", "QuestionAnswers", "button_key", "short_card"]
 
@@ -171,6 +178,7 @@ class QuestionAnswers:
             words.append(question.price)
         if question.period is not None and question.period[0] == question.period[1]:
             words.append(question.period[0].isoformat())
+        words += [word for word in [fulfilment_word(question.text)] if word and question.price is not None]
         # "连衣裙 20英镑": a price in pounds asks about the store that charges in pounds.
         marketplace = question.marketplace or self._market_of_currency(question, ctx)
         extra = [w for w in (question.platform, marketplace) if w]
@@ -221,22 +229,13 @@ class QuestionAnswers:
         return Answered(reply, (rule,), question)
 
     def _market_of_currency(self, question: Question, ctx: ChatContext) -> str | None:
-        """The store a price's currency points to, where the category has a schedule in that currency:
-        the chat's own if it is one of them, else the one that covers most (EU for euros), else None."""
+        """The store a price's currency points to (a subscribed one first; EU for euros), else None."""
         if question.currency is None or question.category is None:
             return None
         category = question.category
-        markets = [
-            market
-            for (platform, market, category_id), schedule in self.catalog.fee_schedules.items()
-            if platform == category.platform
-            and category_id == category.category
-            and schedule.currency == question.currency
-        ]
-        if not markets or any(market in markets for market in _home_markets(ctx)):
-            return None
-        # A region's schedule (EU) speaks for its member stores; otherwise the first in order.
-        return max(markets, key=lambda market: (len(reached_markets([market])), -markets.index(market)))
+        return market_for_currency(
+            self.catalog, question.currency, category.platform, category.category, ctx.marketplaces
+        )
 
     def _fba(self, text: str, question: Question, ctx: ChatContext) -> Answered:
         """ "FBA 10x8x1 inch 6 oz $18": the fee from the rate card, about the rule that holds the card."""

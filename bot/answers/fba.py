@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from bot.answers.cards import ChatContext
-from bot.answers.parsing import find_marketplace, parse_date, parse_price
+from bot.answers.fees import split_currency
+from bot.answers.parsing import find_marketplace, looks_like_number, parse_date, parse_price
 from bot.catalog import (
     Catalog,
     FbaFee,
@@ -23,17 +24,19 @@ from bot.catalog import (
     WeightBasis,
     card_on,
     cards_of,
-    quote,
+    peak_window,
+    quote_price,
     to_inches,
     to_pounds,
 )
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
-from bot.money import format_money, format_number, format_rate
+from bot.money import Money, format_money, format_number, format_rate
 
 __all__ = ["FbaRequest", "answer_fba", "looks_like_fba_question", "parse_fba_request"]
 
 DEFAULT_MARKETPLACE = "US"
+PLATFORM = "amazon"  # FBA is Amazon's: category words are read as Amazon's categories
 MAX_SIDE_IN = Decimal(1000)
 MAX_WEIGHT_LB = Decimal(10000)
 
@@ -60,7 +63,6 @@ _NUMBER = r"(\d+(?:\.\d+)?)"
 _DIMS = re.compile(rf"{_NUMBER}\s*[x×*]\s*{_NUMBER}\s*[x×*]\s*{_NUMBER}\s*([a-z\"\u4e00-\u9fff]*)", re.I)
 _WEIGHT = re.compile(rf"(?<![\d.]){_NUMBER}\s*([a-z\u4e00-\u9fff]+)", re.I)
 _DATE = re.compile(r"\b(\d{4}-\d{1,2}-\d{1,2})\b")
-_PRICE = re.compile(r"(?:(?<=\s)|^)((?:us\$|\$|usd)?\d[\d,]*(?:\.\d+)?(?:usd|美元|刀)?)(?=\s|$)", re.I)
 # "FBA" or 配送费 anywhere ("10x8x1 in 6 oz $18 fba fee?", "这个 fba 多少"), not inside a word ("fbapro").
 _TRIGGER = re.compile(r"(?<![a-z])(?:fba(?![a-z])\s*(?:配送费|运费)?|配送费)", re.I)
 
@@ -73,6 +75,13 @@ class FbaRequest:
     marketplace: str
     sides_text: str  # as the user wrote them, for the reply
     weight_text: str
+    # The category the question names ("服装 FBA ..."): a card may not price it (apparel).
+    category: str | None = None
+    currency: str | None = None  # the price's, where written ("$18"); else the marketplace's card's
+
+    def price_in(self, currency: str) -> Money:
+        """The price with its currency: as written, else `currency` (the card's)."""
+        return Money(self.price, self.currency or currency)
 
 
 def looks_like_fba_question(text: str) -> bool:
@@ -112,23 +121,54 @@ def parse_fba_request(catalog: Catalog, text: str) -> FbaRequest:
     if weight_lb <= 0 or weight_lb > MAX_WEIGHT_LB:
         raise UserInputError("fba_bad_weight", value=weight.group(0))
     rest = rest[: weight.start()] + " " + rest[weight.end() :]
-    marketplace = DEFAULT_MARKETPLACE
+    named_market: str | None = None
+    category: str | None = None
     words = []
     for word in re.split(r"[\s,，:：?？]+", rest):
         market = find_marketplace(catalog, word)
+        amazon_category = dict(catalog.category_index.get(word.casefold(), ())).get(PLATFORM)
         if market:
-            marketplace = market
+            named_market = market
+        elif amazon_category is not None and category is None:
+            category = amazon_category
         elif word and word.casefold().strip("?？.。") not in FILLER_WORDS:
             words.append(word)
-    prices = [word for word in words if _PRICE.fullmatch(word)]
+    prices = [word for word in words if looks_like_number(split_currency(catalog, word)[0])]
     if not prices:
         raise UserInputError("fba_usage")
     if len(words) > 1:
         raise UserInputError("fba_unknown_words", value=" ".join(w for w in words if w != prices[0]))
-    price = parse_price(prices[0])
+    number, currency = split_currency(catalog, prices[0])
+    price = parse_price(number)
+    marketplace = _marketplace(catalog, named_market, currency, price)
     return FbaRequest(
-        Package.of(sides, weight_lb), price, day, marketplace, dims.group(0).strip(), weight.group(0).strip()
+        Package.of(sides, weight_lb),
+        price,
+        day,
+        marketplace,
+        dims.group(0).strip(),
+        weight.group(0).strip(),
+        category,
+        currency,
     )
+
+
+def _marketplace(catalog: Catalog, named: str | None, currency: str | None, price: Decimal) -> str:
+    """The marketplace named, else the one a price's currency selects ("£18": UK), else US."""
+    if currency is None:
+        return named or DEFAULT_MARKETPLACE
+    pricing = [code for code, market in catalog.marketplaces.items() if market.currency == currency]
+    if named is not None:
+        if named in pricing or named not in catalog.marketplaces or not catalog.marketplaces[named].currency:
+            return named
+        raise UserInputError(
+            "fees_currency_mismatch",
+            price=format_money(price, currency),
+            market=named,
+            currency=catalog.marketplaces[named].currency,
+        )
+    with_cards = [code for code in pricing if cards_of(catalog, code)]
+    return (with_cards or pricing or [DEFAULT_MARKETPLACE])[0]
 
 
 def _lb(value: Decimal) -> str:
@@ -182,7 +222,7 @@ def _weight_lines(fee: FbaFee, request: FbaRequest, lang: str) -> list[Html]:
     return lines
 
 
-def _fee_lines(result: FbaQuote, price: Decimal, lang: str) -> list[Html]:
+def _fee_lines(result: FbaQuote, price: Money, lang: str) -> list[Html]:
     fee, card = result.fee, result.fee.card
     money = card.currency
     lines = [
@@ -213,7 +253,7 @@ def _fee_lines(result: FbaQuote, price: Decimal, lang: str) -> list[Html]:
             t(
                 lang,
                 "fba_boundary",
-                price=format_money(price, money),
+                price=price.format(),
                 band=fee.band.label.get(lang),
                 other=fee.other_band.label.get(lang),
                 other_fee=format_money(fee.other_fee, money),
@@ -223,7 +263,8 @@ def _fee_lines(result: FbaQuote, price: Decimal, lang: str) -> list[Html]:
         lines.append(
             t(
                 lang,
-                "fba_surcharge",
+                "fba_surcharge_since",
+                date=surcharge.since.isoformat() if surcharge.since else "—",
                 rate=format_rate(surcharge.rate),
                 amount=format_money(surcharge.amount, money),
                 rule_id=surcharge.rule.id,
@@ -243,23 +284,88 @@ def _fee_lines(result: FbaQuote, price: Decimal, lang: str) -> list[Html]:
 
 
 def _change_lines(catalog: Catalog, request: FbaRequest, result: FbaQuote, lang: str) -> list[Html]:
-    """The fee the day before the current card started, and the difference with today's total."""
+    """Each change on its own date: the rate card's (the fee alone, the day before the card against the
+    card), then each surcharge from the day it started. Never one sum of both."""
     start = result.fee.card.effective_from
-    before = quote(catalog, request.marketplace, request.package, request.price, start - dt.timedelta(days=1))
+    price = request.price_in(result.fee.card.currency)
+    before = quote_price(catalog, request.marketplace, request.package, price, start - dt.timedelta(days=1))
     money = result.fee.card.currency
+    lines = []
     if before is None:
-        return [t(lang, "fba_no_earlier_card", date=start.isoformat())]
-    difference = result.total - before.total
-    return [
+        lines.append(t(lang, "fba_no_earlier_card", date=start.isoformat()))
+    else:
+        difference = result.fee.fee - before.fee.fee
+        lines.append(
+            t(
+                lang,
+                "fba_card_change",
+                date=start.isoformat(),
+                old=format_money(before.fee.fee, money),
+                tier=before.fee.choice.tier.label.get(lang),
+                new=format_money(result.fee.fee, money),
+                difference=("+" if difference > 0 else "") + format_money(difference, money),
+            )
+        )
+    for surcharge in result.surcharges:
+        lines.append(
+            t(
+                lang,
+                "fba_surcharge_change",
+                date=surcharge.since.isoformat() if surcharge.since else "—",
+                amount=format_money(surcharge.amount, money),
+                rate=format_rate(surcharge.rate),
+                fee=format_money(result.fee.fee, money),
+            )
+        )
+    return lines
+
+
+def _peak_lines(catalog: Catalog, marketplace: str, day: dt.date, lang: str) -> list[Html]:
+    """Inside the usual holiday peak window: that peak fees normally apply, that this season's are not on
+    record, and what the last announced peak added. Outside it: nothing."""
+    found = peak_window(catalog, marketplace)
+    if found is None or not found[1].contains(day):
+        return []
+    rule, window = found
+    start, end = (f"{month:02d}-{day_:02d}" for month, day_ in (window.start, window.end))
+    last = {"last_from": window.last_from.isoformat(), "last_until": window.last_until.isoformat()}
+    if window.announced(day):
+        lines = [t(lang, "fba_peak_announced", date=day.isoformat(), **last)]
+    else:
+        lines = [t(lang, "fba_peak_usual", date=day.isoformat(), start=start, end=end)]
+    examples = [
         t(
             lang,
-            "fba_before",
-            date=start.isoformat(),
-            fee=format_money(before.total, money),
-            tier=before.fee.choice.tier.label.get(lang),
-            difference=("+" if difference > 0 else "") + format_money(difference, money),
+            "fba_peak_example",
+            label=example.label.get(lang),
+            non_peak=format_money(example.non_peak, window.currency),
+            peak=format_money(example.peak, window.currency),
+            added=format_money(example.peak - example.non_peak, window.currency),
         )
+        for example in window.examples
     ]
+    if examples:
+        separator = "；" if lang == "zh" else "; "
+        lines.append(t(lang, "fba_peak_last", examples=join(examples, separator), rule_id=rule.id, **last))
+    return lines
+
+
+def _category_not_computed(
+    catalog: Catalog, request: FbaRequest, ctx: ChatContext, day: dt.date
+) -> Html | None:
+    """The card in force does not price the category asked about (apparel): say so, quote nothing."""
+    card = card_on(catalog, request.marketplace, day)
+    if request.category is None or card is None or request.category not in card.excludes:
+        return None
+    category = next((c for c in catalog.platforms[PLATFORM].categories if c.id == request.category), None)
+    name = category.name.get(ctx.lang) if category is not None else request.category
+    return t(
+        ctx.lang,
+        "fba_category_not_computed",
+        category=name,
+        card=card.effective_from.isoformat(),
+        scope=card.scope.get(ctx.lang),
+    )
 
 
 def _surcharges_not_applied(catalog: Catalog, marketplace: str, day: dt.date, lang: str) -> list[Html]:
@@ -296,25 +402,40 @@ def answer_fba(catalog: Catalog, text: str, ctx: ChatContext) -> Html:
                 *_surcharges_not_applied(catalog, request.marketplace, day, lang),
             ]
         )
-    result = quote(catalog, request.marketplace, request.package, request.price, day)
-    if result is None or card_on(catalog, request.marketplace, day) is None:
+    card_then = card_on(catalog, request.marketplace, day)
+    price = request.price_in(card_then.currency if card_then else cards[0][1].currency)
+    result = quote_price(catalog, request.marketplace, request.package, price, day)
+    if result is None:
         first = cards[0][1].effective_from
         return t(lang, "fba_no_card_then", date=day.isoformat(), first=first.isoformat())
     card = result.fee.card
+    not_computed = _category_not_computed(catalog, request, ctx, day)
+    if not_computed is not None:
+        title = t(
+            lang,
+            "fba_title",
+            marketplace=request.marketplace,
+            price=price.format(),
+            sides=request.sides_text,
+            weight=request.weight_text,
+        )
+        rule_line = t(lang, "fba_scope", scope=card.scope.get(lang), rule_id=cards[0][0].id)
+        return join([title, not_computed, Html(""), rule_line])
     lines = [
         t(
             lang,
             "fba_title",
             marketplace=request.marketplace,
-            price=format_money(request.price, card.currency),
+            price=price.format(),
             sides=request.sides_text,
             weight=request.weight_text,
         ),
         *_tier_lines(result.fee, lang),
         *_weight_lines(result.fee, request, lang),
         Html(""),
-        *_fee_lines(result, request.price, lang),
+        *_fee_lines(result, price, lang),
         *_change_lines(catalog, request, result, lang),
+        *_peak_lines(catalog, request.marketplace, day, lang),
         Html(""),
         t(lang, "fba_scope", scope=card.scope.get(lang), rule_id=cards[0][0].id),
     ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from bot.answers.cards import ChatContext, describe_tiers, schedule_versions
@@ -16,10 +17,20 @@ from bot.answers.parsing import (
     parse_date,
     parse_price,
 )
-from bot.catalog import Catalog, Category, FeeCharge, FeeSchedule, TierStyle, compare
+from bot.catalog import (
+    Catalog,
+    Category,
+    FeeCharge,
+    FeeSchedule,
+    TierStyle,
+    charge,
+    prime_applies,
+    referral_fee,
+)
 from bot.errors import UserInputError
 from bot.i18n import Html, MessageRef, escape, join, t
-from bot.money import format_money, format_rate
+from bot.markets import reached_markets
+from bot.money import Money, format_money, format_rate
 
 DEFAULT_PLATFORM = "amazon"
 DEFAULT_MARKETPLACE = "US"
@@ -32,17 +43,71 @@ class FeeRequest:
     day: dt.date | None
     platform: str | None
     marketplace: str | None
+    # The currency the price was written in ("$18", "18英镑", "18 usd"): it picks the marketplace.
+    currency: str | None = None
+    # True: the seller said FBA or Prime; False: said they fulfil it themselves (FBM); None: not said.
+    prime: bool | None = None
+
+
+# How a seller says who fulfils the order: Amazon or Seller Fulfilled Prime, or themselves.
+PRIME_WORDS = {"fba", "prime", "sfp", "亚马逊物流", "亚马逊配送", "prime会员"}
+MERCHANT_WORDS = {"fbm", "自发货", "卖家自发货", "self-fulfilled"}
+
+
+_PRIME_IN_TEXT = re.compile(r"(?<![a-z])(?:fba|sfp|prime)(?![a-z])|亚马逊物流|亚马逊配送", re.I)
+_MERCHANT_IN_TEXT = re.compile(r"(?<![a-z])fbm(?![a-z])|自发货", re.I)
+
+
+def fulfilment_word(text: str) -> str | None:
+    """ "fba" or "fbm" where a free question says who fulfils the order, for the words of /fees."""
+    if _MERCHANT_IN_TEXT.search(text):
+        return "fbm"
+    return "fba" if _PRIME_IN_TEXT.search(text) else None
+
+
+def _fulfilment(word: str) -> bool | None:
+    folded = word.casefold()
+    return True if folded in PRIME_WORDS else False if folded in MERCHANT_WORDS else None
+
+
+def split_currency(catalog: Catalog, word: str) -> tuple[str, str | None]:
+    """ "$18" -> ("18", "USD"), "50英镑" -> ("50", "GBP"), "18" -> ("18", None): the currency words
+    are data (policies/marketplaces.toml), the longest that fits before or after the number wins."""
+    folded = word.strip().casefold()
+    if not folded or (folded[0].isdigit() and folded[-1].isdigit()):
+        return word, None  # a bare number, the common case: no currency word to look for
+    for currency_word in _longest_first(catalog.currency_words):
+        if folded.startswith(currency_word) and looks_like_number(folded[len(currency_word) :]):
+            return folded[len(currency_word) :], catalog.currency_words[currency_word]
+        if folded.endswith(currency_word) and looks_like_number(folded[: -len(currency_word)]):
+            return folded[: -len(currency_word)], catalog.currency_words[currency_word]
+    return word, None
+
+
+# The currency words of a catalog, longest first ("us$" before "$"), sorted once per catalog.
+_SORTED_WORDS: dict[int, tuple[dict[str, str], tuple[str, ...]]] = {}
+
+
+def _longest_first(words: dict[str, str]) -> tuple[str, ...]:
+    cached = _SORTED_WORDS.get(id(words))
+    if cached is None or cached[0] is not words:  # keeping the dict in the value keeps its id unique
+        _SORTED_WORDS.clear()  # one catalog at a time: a reload replaces the last one's entry
+        cached = _SORTED_WORDS[id(words)] = (words, tuple(sorted(words, key=len, reverse=True)))
+    return cached[1]
+
+
+def _is_price_word(catalog: Catalog, word: str) -> bool:
+    return not is_date(word) and looks_like_number(split_currency(catalog, word)[0])
 
 
 def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
     """Split the words into category, price, date, platform and marketplace (any order after the price)."""
-    price_at = next(
-        (i for i, word in enumerate(words) if looks_like_number(word) and not is_date(word)), None
-    )
+    price_at = next((i for i, word in enumerate(words) if _is_price_word(catalog, word)), None)
     category_end = price_at if price_at is not None else len(words)
     day = platform = marketplace = None
     # Options may follow the category even without a price: /fees apparel amazon.
     category_words: list[str] = []
+    prime: bool | None = None
     for word in words[:category_end]:
         # A marketplace first, as after a price: "eu" is the EU store here, not the EU's own rules.
         found_market = find_marketplace(catalog, word)
@@ -52,12 +117,21 @@ def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
             marketplace = found_market
         elif find_platform(catalog, word) and category_words:
             platform = find_platform(catalog, word)
+        elif _fulfilment(word) is not None and category_words:
+            prime = _fulfilment(word)
         else:
             category_words.append(word)
-    price = parse_price(words[price_at]) if price_at is not None else None
+    price = currency = None
+    if price_at is not None:
+        number, currency = split_currency(catalog, words[price_at])
+        price = parse_price(number)
     for word in words[category_end + 1 :] if price_at is not None else []:
         if is_date(word):
             day = parse_date(word)
+        elif word.casefold() in catalog.currency_words and currency is None:
+            currency = catalog.currency_words[word.casefold()]  # "18 usd", "18 美元"
+        elif _fulfilment(word) is not None:
+            prime = _fulfilment(word)
         elif find_marketplace(catalog, word):
             marketplace = find_marketplace(catalog, word)
         elif find_platform(catalog, word):
@@ -66,7 +140,7 @@ def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
             raise UserInputError("fees_two_prices", value=word)
         else:
             raise UserInputError("fees_unknown_option", value=word, platforms=_platform_names(catalog))
-    return FeeRequest(" ".join(category_words), price, day, platform, marketplace)
+    return FeeRequest(" ".join(category_words), price, day, platform, marketplace, currency, prime)
 
 
 def _platform_names(catalog: Catalog) -> str:
@@ -240,6 +314,44 @@ class FeeAnswer:
     chart_title: str = ""
 
 
+def market_for_currency(
+    catalog: Catalog, currency: str, platform: str, category_id: str, subscribed: tuple[str, ...] = ()
+) -> str | None:
+    """The marketplace a price in `currency` means, for this category: a subscribed one that prices in
+    it, else the one whose schedule covers most stores (EU for euros), else None (no store prices in it).
+
+    Which marketplace prices in which currency is data (policies/marketplaces.toml `currency`).
+    """
+    uses = {code for code, market in catalog.marketplaces.items() if market.currency == currency}
+    markets = [
+        market
+        for market in catalog.category_markets.get((platform, category_id), ())
+        if market in uses and catalog.fee_schedules[(platform, market, category_id)].currency == currency
+    ]
+    own = [
+        market
+        for market in subscribed
+        if market in uses and (platform, market, category_id) in catalog.fee_schedules
+    ]
+    if own:
+        return own[0]
+    if not markets:
+        return None
+    # A region's schedule (EU) speaks for its member stores; otherwise the first in order.
+    return max(markets, key=lambda market: (len(reached_markets([market])), -markets.index(market)))
+
+
+def _each_subscribed(catalog: Catalog, found: FoundSchedule, subscribed: tuple[str, ...]) -> list[str]:
+    """The subscribed marketplaces with a schedule of their own for the category (one per schedule)."""
+    platform_id = catalog.rule_platform[catalog.schedule_rule[found.schedule.id].id]
+    markets: dict[str, str] = {}  # schedule id -> the first subscribed marketplace it serves
+    for market in subscribed:
+        schedule = catalog.fee_schedules.get((platform_id, market, found.category.id))
+        if schedule is not None:
+            markets.setdefault(schedule.id, market)
+    return list(markets.values())
+
+
 def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnswer:
     if not words:
         return FeeAnswer(category_list(catalog, ctx))
@@ -249,6 +361,17 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
     if request.price is None:
         _refuse_word_after_category(catalog, request.category_words.split())
     found = find_schedule(catalog, request, ctx.lang, ctx.marketplaces)
+    if request.currency is not None:
+        found = _schedule_in_currency(catalog, request, found, ctx)
+    elif request.marketplace is None:
+        each = _each_subscribed(catalog, found, ctx.marketplaces)
+        if len(each) > 1:
+            # Several stores followed and none named: one answer per store, never one price read in
+            # another store's currency.
+            parts = [t(ctx.lang, "fees_each_market", markets=", ".join(each))]
+            platform_id = catalog.rule_platform[catalog.schedule_rule[found.schedule.id].id]
+            parts += [answer_fees(catalog, [*words, market, platform_id], ctx).html for market in each]
+            return FeeAnswer(join(parts, "\n\n"))
     schedule, category = found.schedule, found.category
     rule = catalog.schedule_rule[schedule.id]
     platform = catalog.platform_of(rule).info
@@ -265,16 +388,19 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
     lines: list[Html] = [heading]
     if found.note:
         lines.append(found.note)
-    if request.marketplace is None:
+    if request.currency is not None and request.marketplace is None:
+        lines.append(t(lang, "fees_market_by_currency", currency=request.currency, market=found.market))
+    elif request.marketplace is None:
         lines += _market_hint(catalog, found, ctx)
     if request.price is None:
         lines += schedule_versions(schedule, lang, "• ")
         lines += [Html(""), t(lang, "fees_add_price", category=category.id)]
         title = f"{platform.name.get(lang)} {market} · {category.name.get(lang)}"
         return FeeAnswer(join(lines + _rule_footer(rule.id, rule.confidence, lang)), schedule, title)
-    price = request.price
-    comparison = compare(schedule, price, day)
-    lines.append(t(lang, "fees_price", price=format_money(price, currency), basis=schedule.basis.get(lang)))
+    # The price with its currency from here on: the one it was written in, else its marketplace's.
+    price = Money(request.price, request.currency or currency)
+    comparison = referral_fee(schedule, price, day, prime=request.prime is True)
+    lines.append(t(lang, "fees_price", price=price.format(), basis=schedule.basis.get(lang)))
     current = comparison.current
     if current is None:
         lines.append(t(lang, "fees_no_version", date=day.isoformat()))
@@ -292,6 +418,7 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
     )
     lines.append(Html("  " + _charge_text(current, currency, lang)))
     lines += _extra_lines(current, currency, lang)
+    lines += _prime_lines(schedule, current, request.prime, currency, lang)
     since = (
         t(lang, "since_date", date=current.since.isoformat())
         if current.since
@@ -328,6 +455,32 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
     if current.version.note:
         lines.append(escape(current.version.note.get(lang)))
     return FeeAnswer(join(lines + _rule_footer(rule.id, rule.confidence, lang)))
+
+
+def _schedule_in_currency(
+    catalog: Catalog, request: FeeRequest, found: FoundSchedule, ctx: ChatContext
+) -> FoundSchedule:
+    """The schedule of the marketplace the price's currency selects ("$18": US, "£50": UK)."""
+    currency = request.currency
+    assert currency is not None
+    if found.schedule.currency == currency:
+        return found
+    price = format_money(request.price or Decimal(0), currency)
+    if request.marketplace is not None:
+        raise UserInputError(
+            "fees_currency_mismatch",
+            price=price,
+            market=request.marketplace,
+            currency=found.schedule.currency,
+        )
+    platform_id = catalog.rule_platform[catalog.schedule_rule[found.schedule.id].id]
+    market = market_for_currency(catalog, currency, platform_id, found.category.id, ctx.marketplaces)
+    if market is None:
+        raise UserInputError(
+            "fees_no_market_in_currency", price=price, category=found.category.id, currency=currency
+        )
+    in_market = replace(request, marketplace=market, platform=platform_id)
+    return find_schedule(catalog, in_market, ctx.lang, ctx.marketplaces)
 
 
 def _market_label(market: str, schedule: FeeSchedule) -> str:
@@ -376,6 +529,31 @@ def _extra_lines(current: FeeCharge, currency: str, lang: str) -> list[Html]:
     if any(extra.extra.condition is None for extra in current.extras):
         lines.append(t(lang, "fees_total", total=format_money(current.total, currency)))
     return lines
+
+
+def _prime_lines(
+    schedule: FeeSchedule, current: FeeCharge, prime: bool | None, currency: str, lang: str
+) -> list[Html]:
+    """The FBA / Seller Fulfilled Prime rate (UK/EU clothing above £40/€45): applied when the question
+    says FBA or Prime, shown beside the standard fee when it says nothing, left out for FBM."""
+    rule = current.version.prime
+    if rule is None or not prime_applies(current.version, current.price):
+        return []
+    if current.prime_applied:
+        return [t(lang, "fees_prime_applied", label=rule.label.get(lang))]
+    if prime is False:
+        return [t(lang, "fees_prime_not_applied", label=rule.label.get(lang))]
+    index = schedule.versions.index(current.version)
+    as_prime = charge(schedule, index, current.price, prime=True)
+    return [
+        t(
+            lang,
+            "fees_prime_alternative",
+            label=rule.label.get(lang),
+            fee=format_money(as_prime.fee, currency),
+            working=_charge_text(as_prime, currency, lang),
+        )
+    ]
 
 
 def _signed(amount: Decimal, currency: str) -> str:

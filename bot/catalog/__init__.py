@@ -17,13 +17,16 @@ from bot.catalog.fba import (
     cards_of,
     fee_at,
     fee_value,
+    peak_window,
     place,
+    previous_card,
     quote,
+    quote_price,
     to_inches,
     to_pounds,
 )
-from bot.catalog.fba_schema import FbaRateCard, Surcharge, SurchargeBase, WeightBasis
-from bot.catalog.fees import FeeCharge, charge, compare, version_span
+from bot.catalog.fba_schema import FbaPeakWindow, FbaRateCard, Surcharge, SurchargeBase, WeightBasis
+from bot.catalog.fees import FeeCharge, charge, compare, prime_applies, referral_fee, version_span
 from bot.catalog.fields import ID_PATTERN, Text, TimeZoneName
 from bot.catalog.load import (
     Catalog,
@@ -78,6 +81,7 @@ __all__ = [
     "Event",
     "EventKind",
     "FbaFee",
+    "FbaPeakWindow",
     "FbaQuote",
     "FbaRateCard",
     "FeeCharge",
@@ -114,8 +118,13 @@ __all__ = [
     "fold_product_group",
     "load_catalog",
     "match_category",
+    "peak_window",
     "place",
+    "previous_card",
+    "prime_applies",
     "quote",
+    "quote_price",
+    "referral_fee",
     "to_inches",
     "to_pounds",
     "tokens_of",

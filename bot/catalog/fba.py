@@ -13,11 +13,19 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from typing import NamedTuple
 
-from bot.catalog.fba_schema import FbaPriceBand, FbaRateCard, FbaRow, FbaSizeTier, SurchargeBase, WeightBasis
+from bot.catalog.fba_schema import (
+    FbaPeakWindow,
+    FbaPriceBand,
+    FbaRateCard,
+    FbaRow,
+    FbaSizeTier,
+    SurchargeBase,
+    WeightBasis,
+)
 from bot.catalog.fields import Confidence
 from bot.catalog.load import Catalog
 from bot.catalog.schema import Rule
-from bot.money import round_cents
+from bot.money import CurrencyMismatch, Money, round_cents
 
 __all__ = [
     "FbaFee",
@@ -33,9 +41,11 @@ __all__ = [
     "fee_at",
     "fee_value",
     "fulfillment_fee",
+    "peak_window",
     "place",
     "previous_card",
     "quote",
+    "quote_price",
     "surcharges_on",
     "to_inches",
     "to_pounds",
@@ -377,6 +387,7 @@ class SurchargeCharge:
     rule: Rule
     rate: Decimal
     amount: Decimal
+    since: dt.date | None = None  # the surcharge's own start: shown apart from the rate card's date
 
 
 def surcharges_on(
@@ -384,7 +395,7 @@ def surcharges_on(
 ) -> list[SurchargeCharge]:
     """The surcharges in force on `day` on a fee of this kind in this marketplace, each rounded to cents."""
     return [
-        SurchargeCharge(rule, surcharge.rate, round_cents(fee * surcharge.rate))
+        SurchargeCharge(rule, surcharge.rate, round_cents(fee * surcharge.rate), surcharge.effective_from)
         for rule in catalog.rules.values()
         for surcharge in rule.surcharges
         if surcharge.applies_to is base and marketplace in surcharge.marketplaces and surcharge.in_force(day)
@@ -402,6 +413,25 @@ class FbaQuote:
     @property
     def total(self) -> Decimal:
         return self.fee.fee + sum((s.amount for s in self.surcharges), Decimal(0))
+
+
+def peak_window(catalog: Catalog, marketplace: str) -> tuple[Rule, FbaPeakWindow] | None:
+    """The usual holiday peak of the marketplace's FBA fees, with the rule that records it, if any."""
+    for rule in catalog.rules.values():
+        if rule.fba_peak is not None and marketplace in rule.fba_peak.marketplaces:
+            return rule, rule.fba_peak
+    return None
+
+
+def quote_price(
+    catalog: Catalog, marketplace: str, package: Package, price: Money, day: dt.date
+) -> FbaQuote | None:
+    """`quote` for a price with its currency: one in another currency than the marketplace's card raises
+    CurrencyMismatch; None when no card covers the day."""
+    card = card_on(catalog, marketplace, day)
+    if card is not None and card.currency != price.currency:
+        raise CurrencyMismatch(f"a {price.currency} price on the {marketplace} FBA card in {card.currency}")
+    return quote(catalog, marketplace, package, price.amount, day)
 
 
 def quote(

@@ -26,10 +26,12 @@ from bot.catalog.fields import (
 )
 
 __all__ = [
+    "FbaPeakWindow",
     "FbaPriceBand",
     "FbaRateCard",
     "FbaRow",
     "FbaSizeTier",
+    "PeakExample",
     "Surcharge",
     "SurchargeBase",
     "WeightBasis",
@@ -122,6 +124,9 @@ class FbaRateCard(Strict):
     tiers: list[FbaSizeTier] = Field(min_length=1)
     rows: list[FbaRow] = Field(min_length=1)
     notes: list[Text] = Field(default_factory=list)
+    # Categories this card does not price (Amazon charges apparel on its own card): an answer for one of
+    # them says the fee is not computed rather than quote this card.
+    excludes: list[Identifier] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> FbaRateCard:
@@ -154,6 +159,53 @@ class FbaRateCard(Strict):
         if missing:
             raise ValueError(f"rows: no row for tier {', '.join(missing)}")
         return self
+
+
+_MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+
+
+def _month_day(value: Any) -> tuple[int, int]:
+    """ "10-15" -> (10, 15): a day of the year, without the year."""
+    if not isinstance(value, str) or not (match := _MONTH_DAY.match(value)):
+        raise ValueError(f'{value!r} is not a month and day such as "10-15"')
+    month, day = int(match.group(1)), int(match.group(2))
+    dt.date(2024, month, day)  # a leap year: 02-29 is a day, 02-30 is not
+    return month, day
+
+
+MonthDay = Annotated[tuple[int, int], BeforeValidator(_month_day)]
+
+
+class PeakExample(Strict):
+    """One product of the last announced peak: its fee outside and inside the peak."""
+
+    label: Text
+    non_peak: Amount
+    peak: Amount
+
+
+class FbaPeakWindow(Strict):
+    """The usual holiday peak of FBA fulfillment fees: every year from `start` to `end` (inclusive,
+    month-day, across the new year), and what the last announced peak added, where a source says."""
+
+    marketplaces: list[Annotated[str, Field(pattern=MARKETPLACE_PATTERN)]] = Field(min_length=1)
+    start: MonthDay
+    end: MonthDay
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    last_from: dt.date  # the last announced peak
+    last_until: dt.date  # its last day
+    examples: list[PeakExample] = Field(default_factory=list)
+
+    def contains(self, day: dt.date) -> bool:
+        """Whether `day` is inside the usual window (which runs over the new year when end < start)."""
+        key = (day.month, day.day)
+        if self.start <= self.end:
+            return self.start <= key <= self.end
+        return key >= self.start or key <= self.end
+
+    def announced(self, day: dt.date) -> bool:
+        """Whether `day` is inside the last announced peak."""
+        return self.last_from <= day <= self.last_until
 
 
 class SurchargeBase(StrEnum):

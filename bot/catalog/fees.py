@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.catalog.schema import ExtraFee, FeeSchedule, FeeVersion, Tier, TierStyle
-from bot.money import round_money
+from bot.money import CurrencyMismatch, Money, round_money
 
 __all__ = [
     "ExtraCharge",
@@ -16,6 +16,8 @@ __all__ = [
     "SliceCharge",
     "charge",
     "compare",
+    "prime_applies",
+    "referral_fee",
     "version_span",
 ]
 
@@ -48,6 +50,7 @@ class FeeCharge:
     minimum_applied: bool
     fee: Decimal  # rounded half-up to the currency's smallest unit (cents; whole yen)
     extras: tuple[ExtraCharge, ...] = ()
+    prime_applied: bool = False  # the FBA / Seller Fulfilled Prime tiers priced it (version.prime)
 
     @property
     def total(self) -> Decimal:
@@ -122,26 +125,50 @@ def _extras(version: FeeVersion, fee: Decimal, currency: str) -> tuple[ExtraChar
     return tuple(found)
 
 
-def charge(schedule: FeeSchedule, index: int, price: Decimal) -> FeeCharge:
-    """The fee version `index` of `schedule` charges on `price` (price > 0)."""
+def prime_applies(version: FeeVersion, price: Decimal) -> bool:
+    """Whether an FBA or Seller Fulfilled Prime sale at `price` pays the version's Prime tiers."""
+    return version.prime is not None and price > version.prime.above
+
+
+def charge(schedule: FeeSchedule, index: int, price: Decimal, *, prime: bool = False) -> FeeCharge:
+    """The fee version `index` of `schedule` charges on `price` (price > 0); with prime=True, as an
+    item fulfilled by Amazon or Seller Fulfilled Prime (the version's Prime tiers, where it has them)."""
     version = schedule.versions[index]
     since, until = version_span(schedule, index)
-    slices = _slices(version, price)
+    prime_applied = prime and prime_applies(version, price)
+    if prime_applied:
+        assert version.prime is not None
+        slices = tuple(_marginal_slices(version.prime.tiers, price))
+    else:
+        slices = _slices(version, price)
     percentage_fee = sum((part.fee for part in slices), Decimal(0))
     minimum_applied = percentage_fee < version.minimum_fee
     fee = round_money(max(percentage_fee, version.minimum_fee) + version.fixed_fee, schedule.currency)
     extras = _extras(version, fee, schedule.currency)
-    return FeeCharge(version, since, until, price, slices, percentage_fee, minimum_applied, fee, extras)
+    return FeeCharge(
+        version, since, until, price, slices, percentage_fee, minimum_applied, fee, extras, prime_applied
+    )
 
 
-def compare(schedule: FeeSchedule, price: Decimal, day: dt.date) -> FeeComparison:
-    """The fee on `day`, the fee of the version before it and of the next version after `day`."""
+def referral_fee(schedule: FeeSchedule, price: Money, day: dt.date, *, prime: bool = False) -> FeeComparison:
+    """`compare` for a price with its currency: a price in another currency than the schedule's raises
+    CurrencyMismatch (a pound is never read as a dollar). The schedule fixes the marketplace."""
+    if price.currency != schedule.currency:
+        raise CurrencyMismatch(
+            f"a {price.currency} price on the {schedule.marketplace} schedule in {schedule.currency}"
+        )
+    return compare(schedule, price.amount, day, prime=prime)
+
+
+def compare(schedule: FeeSchedule, price: Decimal, day: dt.date, *, prime: bool = False) -> FeeComparison:
+    """The fee on `day`, the fee of the version before it and of the next version after `day`
+    (prime=True: as an item fulfilled by Amazon or Seller Fulfilled Prime)."""
     index = _in_force_index(schedule, day)
     if index is None:
         later = [i for i, v in enumerate(schedule.versions) if v.effective_from and v.effective_from > day]
-        upcoming = charge(schedule, later[0], price) if later else None
+        upcoming = charge(schedule, later[0], price, prime=prime) if later else None
         return FeeComparison(schedule, None, None, upcoming)
-    current = charge(schedule, index, price)
-    previous = charge(schedule, index - 1, price) if index > 0 else None
-    upcoming = charge(schedule, index + 1, price) if index + 1 < len(schedule.versions) else None
+    current = charge(schedule, index, price, prime=prime)
+    previous = charge(schedule, index - 1, price, prime=prime) if index > 0 else None
+    upcoming = charge(schedule, index + 1, price, prime=prime) if index + 1 < len(schedule.versions) else None
     return FeeComparison(schedule, current, previous, upcoming)

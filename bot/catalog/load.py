@@ -116,6 +116,8 @@ class Catalog:
     schedule_rule: dict[str, Rule] = field(default_factory=dict)
     marketplaces: dict[str, Marketplace] = field(default_factory=dict)
     marketplace_words: dict[str, str] = field(default_factory=dict)  # casefolded word -> code
+    # "$", "美元", "英镑" -> USD, USD, GBP (policies/marketplaces.toml): a price's currency picks its store.
+    currency_words: dict[str, str] = field(default_factory=dict)
     # Sellers' words (policies/words.toml with the categories' names): for understanding questions.
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     # Amazon product-group values (folded) -> category ids, per platform (policies/mappings/).
@@ -243,7 +245,7 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
         if policy is not None:
             parsed.append((path.name, policy))
     catalog = _assemble(parsed, problems)
-    markets = _load_marketplaces(folder / MARKETPLACES_FILE, problems)
+    markets, currency_words = _load_marketplaces(folder / MARKETPLACES_FILE, problems)
     # With a platform file unreadable its categories are unknown: do not blame the words file or the
     # product-group tables for that.
     complete = catalog if len(parsed) == len(paths) else None
@@ -261,7 +263,12 @@ def load_catalog(directory: Path | str | None = None) -> Catalog:
     }
     words = {code.casefold(): code for code in used - {"ALL"}}
     words.update((word.casefold(), m.code) for m in markets for word in [m.code, *m.words])
-    return replace(catalog, marketplaces={m.code: m for m in markets}, marketplace_words=words)
+    return replace(
+        catalog,
+        marketplaces={m.code: m for m in markets},
+        marketplace_words=words,
+        currency_words=currency_words,
+    )
 
 
 def _read_toml(path: Path, problems: list[PolicyProblem]) -> dict[str, Any] | None:
@@ -274,19 +281,30 @@ def _read_toml(path: Path, problems: list[PolicyProblem]) -> dict[str, Any] | No
     return None
 
 
-def _load_marketplaces(path: Path, problems: list[PolicyProblem]) -> list[Marketplace]:
-    """The marketplace words; none when the file is absent (codes are still understood)."""
+def _load_marketplaces(path: Path, problems: list[PolicyProblem]) -> tuple[list[Marketplace], dict[str, str]]:
+    """The marketplace words and the currency words (casefolded word -> ISO code); none when the file
+    is absent (codes are still understood)."""
     if not path.exists():
-        return []
+        return [], {}
     data = _read_toml(path, problems)
     if data is None:
-        return []
+        return [], {}
     try:
-        markets = MarketplacesFile.model_validate(data).marketplaces
+        parsed = MarketplacesFile.model_validate(data)
     except ValidationError as error:
         for detail in error.errors():
             problems.append(PolicyProblem(path.name, None, _locate(data, detail["loc"])[1], _message(detail)))
-        return []
+        return [], {}
+    markets = parsed.marketplaces
+    currency_words: dict[str, str] = {}
+    for index, currency in enumerate(parsed.currencies):
+        for word in [currency.code, *currency.words]:
+            other = currency_words.setdefault(word.casefold(), currency.code)
+            if other != currency.code:
+                where = f"currencies[{index}]"
+                problems.append(
+                    PolicyProblem(path.name, None, where, f"{word!r} names both {other} and {currency.code}")
+                )
     seen: dict[str, str] = {}
     for index, market in enumerate(markets):
         for word in [market.code, *market.words]:
@@ -300,7 +318,7 @@ def _load_marketplaces(path: Path, problems: list[PolicyProblem]) -> list[Market
                         f"{word!r} names both {other} and {market.code}",
                     )
                 )
-    return markets
+    return markets, currency_words
 
 
 def _load_words(path: Path, catalog: Catalog | None, problems: list[PolicyProblem]) -> WordsFile | None:

@@ -15,7 +15,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from bot.catalog.fba_schema import FbaRateCard, Surcharge
+from bot.catalog.fba_schema import FbaPeakWindow, FbaRateCard, Surcharge
 from bot.catalog.fields import (
     MARKETPLACE_PATTERN,
     Amount,
@@ -162,6 +162,15 @@ class ExtraFee(Strict):
         return self
 
 
+class PrimeRate(Strict):
+    """Amazon UK/EU clothing: items fulfilled by Amazon or by Seller Fulfilled Prime priced above `above`
+    pay these marginal tiers instead (15% on the first £40 and 7% on the rest)."""
+
+    above: Amount
+    tiers: list[Tier] = Field(min_length=1)
+    label: Text  # who it is for, as the answer names it
+
+
 class FeeVersion(Strict):
     """One effective-dated version of a fee schedule; it ends where the next version starts."""
 
@@ -174,6 +183,7 @@ class FeeVersion(Strict):
     marginal_from: Amount | None = None  # only with style whole_then_marginal: a tier boundary
     extra_fees: list[ExtraFee] = []
     note: Text | None = None
+    prime: PrimeRate | None = None  # the FBA / Seller Fulfilled Prime rate above a price (issue 16)
 
     @model_validator(mode="after")
     def _check_tiers(self) -> FeeVersion:
@@ -317,6 +327,7 @@ class Rule(Strict):
     tables: list[Table] = []
     fba_rate_cards: list[FbaRateCard] = []  # FBA fulfillment fees (bot/catalog/fba_schema.py)
     surcharges: list[Surcharge] = []  # percentage surcharges on a fee, such as the 2026 fuel surcharge
+    fba_peak: FbaPeakWindow | None = None  # the usual holiday peak of FBA fees (issue 16)
     notes: list[Text] = []
     sources: list[Source] = Field(min_length=1)
     calculator: Calculator | None = None
@@ -396,12 +407,21 @@ class Marketplace(Strict):
     code: str = Field(pattern=MARKETPLACE_PATTERN)
     name: Text
     words: list[str] = Field(min_length=1)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")  # what it prices in, where known
+
+
+class CurrencyWords(Strict):
+    """A currency (ISO 4217) and the words and signs sellers write for it ("$", "美元", "刀")."""
+
+    code: str = Field(pattern=r"^[A-Z]{3}$")
+    words: list[str] = Field(min_length=1)
 
 
 class MarketplacesFile(Strict):
     """`policies/marketplaces.toml`: the marketplace words, shared by every platform."""
 
     marketplaces: list[Marketplace] = Field(min_length=1)
+    currencies: list[CurrencyWords] = []
 
 
 class PolicyFile(Strict):

@@ -115,7 +115,9 @@ def test_fba_reply_shows_working(answers: Answers) -> None:
     text = answers.reply("/fba 10x8x1 in 6 oz 18", context(today=Y2026)).plain
     assert "Large standard" in text and "shortest side" in text
     assert "$4.20" in text and "3.5%" in text and "$0.15" in text and "$4.35" in text
-    assert "Before 2026-01-15: $4.15" in text
+    # The card's change and the surcharge, each on its own date (issue 16 item 5).
+    assert "Rate card change on 2026-01-15: $4.15 before (Large standard), $4.20 since; +$0.05" in text
+    assert "Surcharge from 2026-04-17: +$0.15" in text
     assert "low confidence" in text
 
 
@@ -151,7 +153,7 @@ def test_fba_boundary_is_stated(answers: Answers) -> None:
         ("/fba 10x8x1 ft 6 oz 18", "length unit"),
         ("/fba 10x8x1 in 6 stone 18", "weight"),
         ("/fba 10x8x1 in 6 oz", "Usage"),
-        ("/fba 10x8x1 in 6 oz -5", "Usage"),
+        ("/fba 10x8x1 in 6 oz -5", "cannot be negative"),
         ("/fba 0x8x1 in 6 oz 18", "not a real package"),
         ("/fba 10x8x1 in 6 oz 18 UK", "no FBA rate card on record for UK"),
         ("/fba 10x8x1 in 6 oz 18 2023-01-01", "our cards start 2024-04-15"),
