@@ -118,7 +118,9 @@ class SmtpConfig(_Section):
     timeout: float = Field(default=30.0, gt=0, le=300)
 
     def __repr__(self) -> str:  # the password must never reach a log through a repr
-        return f"SmtpConfig(host={self.host!r}, port={self.port!r}, username={self.username!r}, password=<hidden>)"
+        return (
+            f"SmtpConfig(host={self.host!r}, port={self.port!r}, user={self.username!r}, password=<hidden>)"
+        )
 
     __str__ = __repr__
 

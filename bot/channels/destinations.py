@@ -141,7 +141,17 @@ def add_destination(
         store.db.execute(
             "INSERT INTO destinations (id, chat_id, name, kind, url, secret, mirror_of, owner_id, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [next_id, DESTINATION_BASE + next_id, name, kind.value, url, secret, mirror_of, owner_id, _now(store)],
+            [
+                next_id,
+                DESTINATION_BASE + next_id,
+                name,
+                kind.value,
+                url,
+                secret,
+                mirror_of,
+                owner_id,
+                _now(store),
+            ],
         )
     chat_id = DESTINATION_BASE + next_id
     # "channel": the store's word for a chat that only receives; the title says which destination.

@@ -57,7 +57,7 @@ def title_of(text_html: str) -> str:
 
 
 def split_by_bytes(text: str, limit: int) -> list[str]:
-    """`text` in pieces of at most `limit` UTF-8 bytes, cut at line ends where it can, never in a character."""
+    """`text` in pieces of at most `limit` UTF-8 bytes, cut at line ends never in a character."""
     if limit < 4:
         raise ValueError("a piece must hold at least one character (4 bytes)")
     pieces: list[str] = []

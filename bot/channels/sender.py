@@ -66,17 +66,17 @@ from bot.config import ChannelsConfig
 from bot.i18n import t
 from bot.reminders import (
     Blocked,
-    Destination as Address,
     Failed,
     Limits,
-    OutgoingMessage,
     Outbox,
+    OutgoingMessage,
     Planned,
     RetryLater,
     SendResult,
     Sent,
     TextFormat,
 )
+from bot.reminders import Destination as Address
 from bot.store import Store
 
 __all__ = ["MAX_WAIT", "ChannelSender", "interpret"]
@@ -195,9 +195,7 @@ class ChannelSender:
             return result
         if isinstance(result, Failed):
             failures = record_failure(self.store, destination, result.reason, permanent=not result.transient)
-            log.warning(
-                "destination %s (%s): %s", destination.name, destination.kind.value, result.reason
-            )
+            log.warning("destination %s (%s): %s", destination.name, destination.kind.value, result.reason)
             if not result.transient and failures >= self.config.disable_after:
                 reason = f"{failures} permanent failures in a row, the last: {result.reason}"
                 self._disable(destination, reason)
@@ -236,7 +234,9 @@ class ChannelSender:
                 return result
         return result
 
-    def _request(self, destination: Destination, markdown: str, title: str) -> tuple[str, bytes, dict[str, str]]:
+    def _request(
+        self, destination: Destination, markdown: str, title: str
+    ) -> tuple[str, bytes, dict[str, str]]:
         url = destination.url
         body: dict[str, Any]
         if destination.kind is Kind.FEISHU:

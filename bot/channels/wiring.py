@@ -24,8 +24,8 @@ from bot.reminders import (
     Failed,
     Keyboard,
     Limits,
-    OutgoingMessage,
     Outbox,
+    OutgoingMessage,
     SendResult,
     plan_all,
     queue_change_alerts,
@@ -104,5 +104,10 @@ async def _plan_daily(store: Store, live: LiveCatalog, dispatcher: Dispatcher, s
             await asyncio.wait_for(stop.wait(), timeout=PLAN_EVERY.total_seconds())
         except TimeoutError:
             result = plan_all(store, live.catalog)
-            log.info("daily planning: %s added, %s moved, %s withdrawn", result.added, result.moved, result.withdrawn)
+            log.info(
+                "daily planning: %s added, %s moved, %s withdrawn",
+                result.added,
+                result.moved,
+                result.withdrawn,
+            )
             dispatcher.wake()

@@ -474,7 +474,8 @@ class Dispatcher:
         """
         route = self._route_for(chat_id)
         if route is not None:  # paced by its own sender
-            return await route.sender.send(chat_id, OutgoingMessage(message.texts[0], buttons=message.buttons))
+            outgoing = OutgoingMessage(message.texts[0], buttons=message.buttons)
+            return await route.sender.send(chat_id, outgoing)
         result: SendResult = Sent(None)
         for index, text in enumerate(message.texts):
             last = index == len(message.texts) - 1
