@@ -148,6 +148,11 @@ class ChannelSender:
             timeout=config.timeout, verify=verify, follow_redirects=False
         )
         self._own_client = client is None
+        # httpx logs every request's URL at INFO, and a webhook's URL holds its key: whoever runs this
+        # sender (the bot, the CLI, a test) must not have them in the log.
+        for noisy in ("httpx", "httpcore"):
+            if logging.getLogger(noisy).getEffectiveLevel() < logging.WARNING:
+                logging.getLogger(noisy).setLevel(logging.WARNING)
         self._clock = clock
         self._wall_clock = wall_clock  # signatures carry the real time, whatever POLICYBOT_NOW says
         self._robots: dict[str, RobotPace] = {}
