@@ -166,7 +166,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         configured_pages(config.watch)  # a bad page is an error now, not at every check
     application = build_application(
-        config.telegram, token, live, store, clock, config.watch, monitoring=config.monitoring
+        config.telegram,
+        token,
+        live,
+        store,
+        clock,
+        config.watch,
+        monitoring=config.monitoring,
+        channels=config.channels,
     )
     if webhook_url:
         application.run_webhook(

@@ -89,7 +89,9 @@ def _feishu_sign(secret: str, ts: int) -> str:
 
 def _dingtalk_sign(secret: str, ts: int) -> str:
     # The server compares the decoded value (the URL's percent-encoding undone by the query parser).
-    return base64.b64encode(hmac.new(secret.encode(), f"{ts}\n{secret}".encode(), hashlib.sha256).digest()).decode()
+    return base64.b64encode(
+        hmac.new(secret.encode(), f"{ts}\n{secret}".encode(), hashlib.sha256).digest()
+    ).decode()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -106,7 +108,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         robots = self.server.robots
         length = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(length)
@@ -178,7 +180,9 @@ class _Handler(BaseHTTPRequestHandler):
         if len(raw) > 20_000:
             return 460101, "message too long"
         body = json.loads(raw)
-        if body.get("msgtype") == "markdown" and not (body["markdown"].get("title") and body["markdown"].get("text")):
+        if body.get("msgtype") == "markdown" and not (
+            body["markdown"].get("title") and body["markdown"].get("text")
+        ):
             return 300001, "markdown title or text missing"
         return 0, ""
 

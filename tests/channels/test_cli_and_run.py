@@ -39,7 +39,8 @@ def fakes(tmp_path: Path) -> Iterator[FakeChannels]:
 def config(tmp_path: Path, fakes: FakeChannels) -> Path:
     path = tmp_path / "config.toml"
     path.write_text(
-        '[store]\npath = "bot.db"\n\n[watch]\nenabled = false\n\n[monitoring]\nlisten = ""\n' + fakes.config_toml(),
+        '[store]\npath = "bot.db"\n\n[watch]\nenabled = false\n\n[monitoring]\nlisten = ""\n'
+        + fakes.config_toml(),
         encoding="utf-8",
     )
     return path
@@ -50,10 +51,14 @@ def cli(*args: str) -> int:
 
 
 def test_a_url_on_a_host_not_allowed_is_refused(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli("destinations", "add", "x", "https://127.0.0.1:1/robot/send?access_token=k", "--config", str(config))
+    code = cli(
+        "destinations", "add", "x", "https://127.0.0.1:1/robot/send?access_token=k", "--config", str(config)
+    )
     assert code == 2
     assert "127.0.0.1" in capsys.readouterr().err
-    code = cli("destinations", "add", "y", "https://example.com/hook", "--config", str(config), "--lang", "en")
+    code = cli(
+        "destinations", "add", "y", "https://example.com/hook", "--config", str(config), "--lang", "en"
+    )
     assert code == 2
     assert "does not send to example.com" in capsys.readouterr().err
     with Store(config.parent / "bot.db") as store:
@@ -64,10 +69,16 @@ def test_add_list_test_remove(config: Path, fakes: FakeChannels, capsys: pytest.
     fakes.robots.secrets["ops"] = "SECops"
     url = fakes.url("dingtalk", "ops")
     base = ("--config", str(config))
-    assert cli("destinations", "add", "ops", url, "--secret", "SECops", "--platform", "amazon",
-               "--marketplace", "us", "--topic", "fees", "--lang", "en", "--tz", "America/New_York", *base) == 0  # fmt: skip
+    options = ["--secret", "SECops", "--platform", "amazon", "--marketplace", "us", "--topic", "fees"]
+    options += ["--lang", "en", "--tz", "America/New_York"]
+    assert cli("destinations", "add", "ops", url, *options, *base) == 0
     added = capsys.readouterr().out
-    assert "ops: dingtalk" in added and "subscriptions=1" in added and "SECops" not in added and "ops&" not in added
+    assert (
+        "ops: dingtalk" in added
+        and "subscriptions=1" in added
+        and "SECops" not in added
+        and "ops&" not in added
+    )
     assert cli("destinations", "add", "ops", url, *base) == 2  # the name is taken
     assert cli("destinations", "add", "bad", url, "--platform", "nosuch", *base) == 2
     capsys.readouterr()
@@ -76,7 +87,9 @@ def test_add_list_test_remove(config: Path, fakes: FakeChannels, capsys: pytest.
     assert "amazon/US/fees" in listed and "en America/New_York" in listed and "destinations=1" in listed
     assert "access_token" not in listed and "SECops" not in listed
     assert cli("destinations", "test", "ops", *base) == 0
-    assert fakes.robots.texts("ops") == ["✅ policybot is connected: this group will get the reminders and alerts of ops."]
+    assert fakes.robots.texts("ops") == [
+        "✅ policybot is connected: this group will get the reminders and alerts of ops."
+    ]
     assert fakes.robots.refused == []  # signed as DingTalk wants
     fakes.robots.secrets["ops"] = "SECchanged"
     assert cli("destinations", "test", "ops", *base) == 1

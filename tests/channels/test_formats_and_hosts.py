@@ -10,7 +10,15 @@ import urllib.parse
 
 import pytest
 
-from bot.channels import AllowedHosts, Kind, NotAllowed, dingtalk_sign, feishu_sign, kind_of, webhook_signature
+from bot.channels import (
+    AllowedHosts,
+    Kind,
+    NotAllowed,
+    dingtalk_sign,
+    feishu_sign,
+    kind_of,
+    webhook_signature,
+)
 from bot.channels.formats import markdown_of, plain_of, split_by_bytes, title_of
 from bot.channels.pace import MARGIN, WINDOWS, RobotPace
 

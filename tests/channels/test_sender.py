@@ -4,7 +4,6 @@ their owners told; nothing of the secrets in the log."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from channel_fakes import FakeChannels, start_fake_channels, start_fake_smtp
 
 from bot.channels import ChannelSender, Kind, add_destination, destination_by_name
 from bot.config import ChannelsConfig, SmtpConfig
-from bot.reminders import Blocked, Failed, OutgoingMessage, Outbox, RetryLater, Sent
+from bot.reminders import Blocked, Failed, Outbox, OutgoingMessage, RetryLater, Sent
 from bot.store import Store
 
 GROUP = -100777
@@ -49,7 +48,9 @@ async def test_each_kind_arrives_signed_as_its_channel_wants(
     sender = ChannelSender(store, config_for(fakes))
     try:
         for found in made.values():
-            result = await sender.send(found.chat_id, OutgoingMessage("<b>In 7 days</b>: 低库存费 &amp; more"))
+            result = await sender.send(
+                found.chat_id, OutgoingMessage("<b>In 7 days</b>: 低库存费 &amp; more")
+            )
             assert result == Sent(None), found.kind
     finally:
         await sender.aclose()
@@ -116,7 +117,9 @@ async def test_transient_failures_are_retried_not_counted(store: Store, fakes: F
     assert row[0] == "0,1"
 
 
-async def test_dingtalk_never_gets_a_twenty_first_message_in_a_minute(store: Store, fakes: FakeChannels) -> None:
+async def test_dingtalk_never_gets_a_twenty_first_message_in_a_minute(
+    store: Store, fakes: FakeChannels
+) -> None:
     found = add_destination(store, "dt", fakes.url("dingtalk", "busy"), Kind.DINGTALK)
     sender = ChannelSender(store, config_for(fakes))
     try:
@@ -138,7 +141,9 @@ async def test_the_fake_dingtalk_blocks_for_ten_minutes_and_the_sender_backs_off
 
     async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=str(fakes.ca_file))) as client:
         for n in range(21):
-            answer = await client.post(fakes.url("dingtalk", "shared"), json={"msgtype": "text", "text": {"content": n}})
+            answer = await client.post(
+                fakes.url("dingtalk", "shared"), json={"msgtype": "text", "text": {"content": n}}
+            )
         assert answer.json()["errcode"] == 130101
     found = add_destination(store, "dt2", fakes.url("dingtalk", "shared"), Kind.DINGTALK)
     sender = ChannelSender(store, config_for(fakes))
@@ -178,7 +183,7 @@ async def test_email_goes_over_starttls_with_plain_text_and_html(store: Store, t
         refused = add_destination(store, "gone", "mailto:gone@example.com", Kind.EMAIL)
         mailbox.refuse.add("gone@example.com")
         sender = ChannelSender(store, config)
-        digest = "<b>3 条提醒</b>\n1. 低库存费 &lt;7 天&gt;\n2. <a href=\"https://sell.example/x\">页面</a>"
+        digest = '<b>3 条提醒</b>\n1. 低库存费 &lt;7 天&gt;\n2. <a href="https://sell.example/x">页面</a>'
         assert await sender.send(found.chat_id, OutgoingMessage(digest)) == Sent(None)
         result = await sender.send(refused.chat_id, OutgoingMessage("x"))
         assert isinstance(result, Failed) and not result.transient and "550" in result.reason
@@ -203,5 +208,3 @@ async def test_no_smtp_server_is_a_permanent_failure(store: Store) -> None:
     finally:
         await sender.aclose()
     assert isinstance(result, Failed) and not result.transient and "SMTP" in result.reason
-
-
