@@ -96,6 +96,7 @@ def _dingtalk_sign(secret: str, ts: int) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _RobotServer
+    protocol_version = "HTTP/1.1"  # keep-alive, as the real endpoints (every answer has a Content-Length)
 
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
