@@ -29,7 +29,10 @@ from bot.errors import PolicyBotError, UserInputError
 from bot.i18n import t, to_plain_text
 
 if TYPE_CHECKING:
+    from bot.answers import LiveCatalog
+    from bot.monitoring import MonitoringServer
     from bot.skus import SkuFile
+    from bot.store import Store
 
 
 class CliError(PolicyBotError):
@@ -221,13 +224,52 @@ def _run_without_telegram(args: argparse.Namespace, config: Config) -> int:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
-            await run_without_telegram(store, live, config.channels, stop)
+            server = await _metrics_without_telegram(config, store, live)
+            try:
+                await run_without_telegram(store, live, config.channels, stop)
+            finally:
+                if server is not None:
+                    await server.stop()
 
         print(f"policybot: no Telegram token; sending to {len(kept)} destination(s)", file=sys.stderr)
         asyncio.run(serve())
     finally:
         store.close()
     return 0
+
+
+async def _metrics_without_telegram(
+    config: Config, store: Store, live: LiveCatalog
+) -> MonitoringServer | None:
+    """/healthz and /metrics at `[monitoring] listen` for a run without Telegram (no updates to watch)."""
+    from bot.monitoring import Metrics, MonitoringServer, parse_listen
+    from bot.reminders import Outbox, catalog_version
+
+    if not config.monitoring.listen:
+        return None
+    metrics = Metrics(
+        reminders=lambda: Outbox(store).counts_by_status().items(),
+        late_reminders=lambda: Outbox(store).late_sent_count(),
+        catalog_version=lambda: catalog_version(store),
+        catalog_rules=lambda: len(live.catalog.rules),
+        too_many_requests=lambda: 0,  # Telegram's 429s: no Telegram here
+    )
+
+    def database() -> str | None:
+        store.db.execute("SELECT 1").fetchone()
+        return None
+
+    host, port = parse_listen(config.monitoring.listen)
+    server = MonitoringServer(host, port, {"database": database}, metrics)
+    try:
+        await server.start()
+    except OSError as error:
+        print(
+            f"policybot: cannot serve /healthz and /metrics at {config.monitoring.listen}: {error}",
+            file=sys.stderr,
+        )
+        return None
+    return server
 
 
 def cmd_destinations(args: argparse.Namespace) -> int:

@@ -14,8 +14,10 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from channel_fakes import FakeChannels, start_fake_channels
+from support.processes import free_port
 
 from bot.catalog import Catalog
 from bot.channels import destination_by_name, destinations
@@ -137,10 +139,15 @@ def test_done_when_a_cli_destination_gets_a_signed_markdown_reminder_from_a_run_
     assert cli("destinations", "add", "team", fakes.url("dingtalk", "team"), "--secret", "SECteam",
                "--platform", "amazon", "--config", str(config)) == 0  # fmt: skip
     due = first_reminder_due(tmp_path / "bot.db", catalog, "team")
+    port = free_port()
+    config.write_text(config.read_text().replace('listen = ""', f'listen = "127.0.0.1:{port}"'))
     log = tmp_path / "run.log"
     process = run_without_token(config, due - dt.timedelta(seconds=2), log)
     try:
         wait_for(lambda: fakes.robots.received, timeout=60)
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        assert 'policybot_reminders{status="sent"}' in metrics
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
