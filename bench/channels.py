@@ -83,11 +83,10 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
         robot = f"{kind}{(n // len(KINDS)) % robots_per_kind:04d}"
         made.append(add_destination(store, f"d{n:05d}", fakes.url(kind, robot), Kind(kind), language="zh"))
     now = clock.now()
-    Outbox(store).enqueue(
-        Planned(d.chat_id, "reminder", f"{rule.id}/{event.id}/bench", 7, now, None,
-                {"rule_id": rule.id, "event_id": event.id, "date": event.date.isoformat() if event.date else None})
-        for d in made
-    )  # fmt: skip
+    date = event.date.isoformat() if event.date else None
+    payload = {"rule_id": rule.id, "event_id": event.id, "date": date}
+    key = f"{rule.id}/{event.id}/bench"
+    Outbox(store).enqueue(Planned(d.chat_id, "reminder", key, 7, now, None, dict(payload)) for d in made)
 
     def render(rows, settings):  # type: ignore[no-untyped-def]
         return render_digest(catalog, rows, settings, clock.now()), ()
@@ -120,7 +119,10 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
     print(f"destinations={args.destinations} per_robot={args.per_robot} robots={len(per_robot)} "
           f"latency={args.latency}s concurrency={args.concurrency}")  # fmt: skip
     print(f"outbox: {dict((str(k), v) for k, v in counts.items())}")
-    print(f"received per kind: {dict(Counter(item.kind for item in received))}; refused: {len(fakes.robots.refused)}")
+    print(
+        f"received per kind: {dict(Counter(item.kind for item in received))};"
+        f" refused: {len(fakes.robots.refused)}"
+    )
     bound = 0.0
     for kind in KINDS:
         robots = [r for r in per_robot if kind_of_robot[r] == kind]
@@ -136,7 +138,9 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--destinations", type=int, default=1000)
     parser.add_argument("--per-robot", type=int, default=1, help="destinations sharing each robot")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds each fake answer takes")
