@@ -24,8 +24,8 @@ from bot.reminders import (
     Failed,
     Keyboard,
     Limits,
-    OutgoingMessage,
     Outbox,
+    OutgoingMessage,
     Planned,
     RetryLater,
     SendResult,
@@ -39,10 +39,13 @@ GROUP = -4001
 URL = "https://oapi.dingtalk.com/robot/send?access_token=abc"
 
 
+DELIVERED = Sent(None)
+
+
 class Recording:
     """A Sender standing in for a channel: records what it was given, answers what it is told."""
 
-    def __init__(self, answer: SendResult = Sent(None)) -> None:
+    def __init__(self, answer: SendResult = DELIVERED) -> None:
         self.answer = answer
         self.sent: list[tuple[object, OutgoingMessage]] = []
 
