@@ -121,7 +121,7 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
     print(f"outbox: {dict((str(k), v) for k, v in counts.items())}")
     print(
         f"received per kind: {dict(Counter(item.kind for item in received))};"
-        f" refused: {len(fakes.robots.refused)}"
+        f" refused: {dict(Counter(f'{kind} {code}' for kind, _, code in fakes.robots.refused))}"
     )
     bound = 0.0
     for kind in KINDS:
