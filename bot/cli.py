@@ -272,6 +272,15 @@ async def _metrics_without_telegram(
     return server
 
 
+def _quiet_hours(value: str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    start, _, end = value.partition("-")
+    if not end:
+        raise CliError(f"--quiet {value}: write it as HH:MM-HH:MM, e.g. 22:00-08:00")
+    return start.strip(), end.strip()
+
+
 def cmd_destinations(args: argparse.Namespace) -> int:
     """Destinations beside Telegram: add, list, test, remove (#20)."""
     import asyncio
@@ -313,6 +322,8 @@ def cmd_destinations(args: argparse.Namespace) -> int:
                 secret=args.secret,
                 language=args.lang or "zh",
                 time_zone=_zone(args.tz),
+                reminder_time=args.time,
+                quiet_hours=_quiet_hours(args.quiet),
                 subscriptions=subscriptions,
             )
             print(
@@ -656,6 +667,8 @@ def build_parser() -> argparse.ArgumentParser:
     dest.add_argument("--topic", action="append", metavar="T", help="with add: only these topics")
     dest.add_argument("--lang", choices=["zh", "en"], help="with add: the messages' language (default zh)")
     dest.add_argument("--tz", metavar="ZONE", help="with add: its time zone (default by language)")
+    dest.add_argument("--time", metavar="HH:MM", help="with add: its reminder time (default 09:00)")
+    dest.add_argument("--quiet", metavar="HH:MM-HH:MM", help="with add: quiet hours, e.g. 22:00-08:00")
     _store_options(dest, "SQLite database (default: store.path in the config)")
     dest.set_defaults(handler=cmd_destinations)
     return parser

@@ -127,6 +127,8 @@ def add_destination(
     owner_id: int | None = None,
     language: str = "zh",
     time_zone: str | None = None,
+    reminder_time: str | None = None,
+    quiet_hours: tuple[str, str] | None = None,
     subscriptions: Iterable[Subscription] = (),
 ) -> Destination:
     """Keep a destination (its chat row, settings and subscriptions with it); its name must be new."""
@@ -156,8 +158,10 @@ def add_destination(
     chat_id = DESTINATION_BASE + next_id
     # "channel": the store's word for a chat that only receives; the title says which destination.
     store.ensure_chat(chat_id, "channel", f"{kind.value}:{name}", language)
-    if time_zone is not None:
-        store.update_settings(chat_id, time_zone=time_zone)
+    if time_zone is not None or reminder_time is not None:
+        store.update_settings(chat_id, time_zone=time_zone, reminder_time=reminder_time)
+    if quiet_hours is not None:
+        store.update_settings(chat_id, quiet_start=quiet_hours[0], quiet_end=quiet_hours[1])
     store.subscribe(chat_id, subscriptions)
     found = destination_by_chat(store, chat_id)
     assert found is not None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
+from telegram.error import TelegramError
 
 from bot.channels import (
     Destination,
@@ -69,6 +70,7 @@ async def cmd_connect(update: Update, context: Context, settings: ChatSettings) 
         await send_html(context.bot, svc.store, settings.chat_id, t(lang, "channels_connect_usage"))
         return
     url, secret = args[0], (args[1] if len(args) == 2 else None)
+    await _hide_the_key(update)
     kind = kind_of(url, allowed_hosts(svc.channels_config))  # NotAllowed: the reply says why
     name = _free_name(context, kind, settings.chat_id)
     candidate = Destination(0, 0, name, kind, url, secret, settings.chat_id, None, True, 0, None, "")
@@ -96,6 +98,17 @@ async def cmd_connect(update: Update, context: Context, settings: ChatSettings) 
     await send_html(
         context.bot, svc.store, settings.chat_id, t(lang, "channels_connected", name=name, kind=kind.value)
     )
+
+
+async def _hide_the_key(update: Update) -> None:
+    """The /connect message holds the webhook key and the secret: delete it where the bot may."""
+    message = update.effective_message
+    if message is None:
+        return
+    try:
+        await message.delete()
+    except TelegramError:  # not an admin of the group with the right to delete: the message stays
+        log.info("could not delete a /connect message in chat %s", message.chat_id)
 
 
 @command()

@@ -72,7 +72,7 @@ def test_add_list_test_remove(config: Path, fakes: FakeChannels, capsys: pytest.
     url = fakes.url("dingtalk", "ops")
     base = ("--config", str(config))
     options = ["--secret", "SECops", "--platform", "amazon", "--marketplace", "us", "--topic", "fees"]
-    options += ["--lang", "en", "--tz", "America/New_York"]
+    options += ["--lang", "en", "--tz", "America/New_York", "--time", "08:30", "--quiet", "22:00-07:00"]
     assert cli("destinations", "add", "ops", url, *options, *base) == 0
     added = capsys.readouterr().out
     assert (
@@ -81,7 +81,18 @@ def test_add_list_test_remove(config: Path, fakes: FakeChannels, capsys: pytest.
         and "SECops" not in added
         and "ops&" not in added
     )
+    with Store(config.parent / "bot.db") as store:
+        found = destination_by_name(store, "ops")
+        assert found is not None
+        settings = store.chat(found.chat_id)
+        assert settings is not None
+        assert (settings.reminder_time, settings.quiet_start, settings.quiet_end) == (
+            "08:30",
+            "22:00",
+            "07:00",
+        )
     assert cli("destinations", "add", "ops", url, *base) == 2  # the name is taken
+    assert cli("destinations", "add", "q", url, "--quiet", "22:00", *base) == 2
     assert cli("destinations", "add", "bad", url, "--platform", "nosuch", *base) == 2
     capsys.readouterr()
     assert cli("destinations", "list", *base) == 0

@@ -92,7 +92,9 @@ async def test_connect_mirrors_the_groups_reminders_to_feishu(running: Running, 
     wrong = await running.say(f"/connect {url} SECwrong")
     assert "did not arrive" in wrong[0] and "19021" in wrong[0]
     assert destinations(running.store) == [] and fakes.robots.received == []
+    deleted = len(running.server.calls_to("deleteMessage"))
     connected = await running.say(f"/connect {url} SECteam")
+    assert len(running.server.calls_to("deleteMessage")) == deleted + 1  # the key is not left in the chat
     assert "Connected: feishu destination feishu-4001" in connected[0]
     assert fakes.robots.texts("team") == [
         "✅ policybot is connected: this group will get the reminders and alerts of Seller team."
