@@ -232,7 +232,8 @@ def mirror_copies(store: Store, deliveries: Iterable[Delivery]) -> int:
     """Queue, for each claimed row of a mirrored Telegram chat, the same message to its mirrors (due now)."""
     by_chat: dict[int, list[Delivery]] = {}
     for delivery in deliveries:
-        if not is_destination(delivery.chat_id):
+        # An operator's broadcast goes to every active chat, destinations included: a copy would repeat it.
+        if not is_destination(delivery.chat_id) and delivery.kind != "broadcast":
             by_chat.setdefault(delivery.chat_id, []).append(delivery)
     if not by_chat:
         return 0

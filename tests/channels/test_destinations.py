@@ -86,6 +86,12 @@ def test_mirror_copies_are_queued_once_and_survive_replanning(store: Store, cata
     remove_destination(store, "off")
     plan_all(store, catalog)
     rows = Outbox(store).pending_for_chat(GROUP, limit=3)
+    broadcast = Planned(GROUP, "broadcast", "b1", 0, store.clock.now(), None, {"text": "hi"})
+    Outbox(store).enqueue([broadcast])
+    every = Outbox(store).pending_for_chat(GROUP, limit=100)
+    assert (
+        mirror_copies(store, [d for d in every if d.kind == "broadcast"]) == 0
+    )  # it reaches the mirror itself
     assert mirror_copies(store, rows) == 3
     assert mirror_copies(store, rows) == 0  # claimed again after a crash: no second copy
     copies = Outbox(store).pending_for_chat(mirror.chat_id, limit=10)
