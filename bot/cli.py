@@ -7,6 +7,7 @@ policybot skus import FILE --chat ID     store a chat's SKUs (Fee Preview report
 policybot impact FILE [--date YYYY-MM-DD | --rule ID]   what the fee changes cost those SKUs
 policybot backup FILE [--config FILE] [--db FILE]
 policybot doctor [--config FILE]
+policybot destinations add NAME URL [--secret S] [--platform P ...] --config FILE   (list, test, remove)
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ from bot.errors import PolicyBotError, UserInputError
 from bot.i18n import t, to_plain_text
 
 if TYPE_CHECKING:
+    from bot.answers import LiveCatalog
+    from bot.monitoring import MonitoringServer
     from bot.skus import SkuFile
+    from bot.store import Store
 
 
 class CliError(PolicyBotError):
@@ -181,8 +185,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
     token = (os.environ.get("TELEGRAM_BOT_TOKEN") or config.telegram.token or "").strip()
     if not token:
-        print(NO_TOKEN, file=sys.stderr)
-        return 2
+        return _run_without_telegram(args, config)
     if any(character.isspace() for character in token):
         raise CliError("the bot token contains white space; copy it again from @BotFather")
     webhook = config.telegram.webhook
@@ -200,7 +203,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         configured_pages(config.watch)  # a bad page is an error now, not at every check
     application = build_application(
-        config.telegram, token, live, store, clock, config.watch, monitoring=config.monitoring
+        config.telegram,
+        token,
+        live,
+        store,
+        clock,
+        config.watch,
+        monitoring=config.monitoring,
+        channels=config.channels,
     )
     if webhook_url:
         application.run_webhook(
@@ -214,6 +224,188 @@ def cmd_run(args: argparse.Namespace) -> int:
         # run_polling stops cleanly on SIGINT and SIGTERM, finishing the update in hand.
         application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
     return 0
+
+
+def _run_without_telegram(args: argparse.Namespace, config: Config) -> int:
+    """`policybot run` with no token: reminders and alerts to the destinations only (#20), no bot."""
+    import asyncio
+    import signal
+
+    from bot.answers import LiveCatalog
+    from bot.channels import destinations, run_without_telegram, telegram_chats_waiting
+    from bot.store import Store
+    from bot.tg import configure_logging
+
+    clock = clock_from_env(os.environ)
+    store = Store(args.db or config.store.path, clock=clock)
+    try:
+        kept = destinations(store)
+        if not kept:
+            print(NO_TOKEN, file=sys.stderr)
+            return 2
+        waiting = telegram_chats_waiting(store)
+        if waiting:
+            raise CliError(
+                f"{waiting} Telegram chat(s) have subscriptions: set TELEGRAM_BOT_TOKEN so they get their"
+                " reminders too (without a token only destinations are served)"
+            )
+        # The webhook keys and secrets never reach the log, even inside a library's message.
+        configure_logging([secret for found in kept for secret in (found.url, found.secret) if secret])
+        live = LiveCatalog(args.policies or config.policies.dir)
+
+        async def serve() -> None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            server = await _metrics_without_telegram(config, store, live)
+            try:
+                await run_without_telegram(store, live, config.channels, stop)
+            finally:
+                if server is not None:
+                    await server.stop()
+
+        print(f"policybot: no Telegram token; sending to {len(kept)} destination(s)", file=sys.stderr)
+        asyncio.run(serve())
+    finally:
+        store.close()
+    return 0
+
+
+async def _metrics_without_telegram(
+    config: Config, store: Store, live: LiveCatalog
+) -> MonitoringServer | None:
+    """/healthz and /metrics at `[monitoring] listen` for a run without Telegram (no updates to watch)."""
+    from bot.monitoring import Metrics, MonitoringServer, parse_listen
+    from bot.reminders import Outbox, catalog_version
+
+    if not config.monitoring.listen:
+        return None
+    metrics = Metrics(
+        reminders=lambda: Outbox(store).counts_by_status().items(),
+        late_reminders=lambda: Outbox(store).late_sent_count(),
+        catalog_version=lambda: catalog_version(store),
+        catalog_rules=lambda: len(live.catalog.rules),
+        too_many_requests=lambda: 0,  # Telegram's 429s: no Telegram here
+    )
+
+    def database() -> str | None:
+        store.db.execute("SELECT 1").fetchone()
+        return None
+
+    host, port = parse_listen(config.monitoring.listen)
+    server = MonitoringServer(host, port, {"database": database}, metrics)
+    try:
+        await server.start()
+    except OSError as error:
+        print(
+            f"policybot: cannot serve /healthz and /metrics at {config.monitoring.listen}: {error}",
+            file=sys.stderr,
+        )
+        return None
+    return server
+
+
+def _quiet_hours(value: str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    start, _, end = value.partition("-")
+    if not end:
+        raise CliError(f"--quiet {value}: write it as HH:MM-HH:MM, e.g. 22:00-08:00")
+    return start.strip(), end.strip()
+
+
+def cmd_destinations(args: argparse.Namespace) -> int:
+    """Destinations beside Telegram: add, list, test, remove (#20)."""
+    import asyncio
+
+    from bot.channels import (
+        ChannelSender,
+        add_destination,
+        allowed_hosts,
+        destination_by_name,
+        destinations,
+        kind_of,
+        remove_destination,
+    )
+    from bot.reminders import OutgoingMessage, Sent, TextFormat
+    from bot.store import Store, Subscription
+
+    config = _config(args)
+    store = Store(args.db or config.store.path, clock=clock_from_env(os.environ))
+    try:
+        if args.action == "add":
+            kind = kind_of(args.url, allowed_hosts(config.channels))
+            catalog = _catalog(args.policies or config.policies.dir)
+            unknown = sorted(set(args.platform or []) - set(catalog.platforms))
+            if unknown:
+                raise CliError(
+                    f"unknown platform(s): {', '.join(unknown)}; known: {' '.join(sorted(catalog.platforms))}"
+                )
+            subscriptions = [
+                Subscription(platform, marketplace.upper() if marketplace != "*" else marketplace, topic)
+                for platform in args.platform or []
+                for marketplace in args.marketplace or ["*"]
+                for topic in args.topic or ["*"]
+            ]
+            found = add_destination(
+                store,
+                args.name,
+                args.url,
+                kind,
+                secret=args.secret,
+                language=args.lang or "zh",
+                time_zone=_zone(args.tz),
+                reminder_time=args.time,
+                quiet_hours=_quiet_hours(args.quiet),
+                subscriptions=subscriptions,
+            )
+            print(
+                f"added {found.name}: {found.kind.value} {found.shown_url} subscriptions={len(subscriptions)}"
+            )
+            return 0
+        if args.action == "list":
+            kept = destinations(store)
+            for found in kept:
+                settings = store.chat(found.chat_id)
+                subs = ", ".join(
+                    f"{s.platform}/{s.marketplace}/{s.topic}" for s in store.subscriptions(found.chat_id)
+                )
+                mirror = f" mirrors chat {found.mirror_of}" if found.mirror_of is not None else ""
+                state = "on" if found.enabled else f"off ({found.disabled_reason})"
+                where = f"{settings.language} {settings.time_zone}" if settings else "?"
+                fields = [found.name, found.kind.value, found.shown_url, state, where, (subs or "-") + mirror]
+                print("\t".join(fields))
+            print(f"destinations={len(kept)}")
+            return 0
+        named = destination_by_name(store, args.name)
+        if named is None:
+            raise CliError(f"no destination called {args.name}")
+        if args.action == "remove":
+            remove_destination(store, args.name)
+            print(f"removed {named.name}")
+            return 0
+        found = named
+        # test
+        settings = store.chat(found.chat_id)
+        lang = settings.language if settings else "zh"
+        text = t(lang, "channels_test_message", chat=found.name)
+
+        async def send_test() -> object:
+            sender = ChannelSender(store, config.channels)
+            try:
+                return await sender.send_to(found, OutgoingMessage(text, TextFormat.HTML))
+            finally:
+                await sender.aclose()
+
+        result = asyncio.run(send_test())
+        if isinstance(result, Sent):
+            print(f"sent a test message to {found.name}")
+            return 0
+        print(f"policybot: the test message to {found.name} did not arrive: {result}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -561,6 +753,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", type=Path, metavar="FILE", help="the database (default: store.path in the config)"
     )
     doctor.set_defaults(handler=cmd_doctor)
+    dest = commands.add_parser(
+        "destinations",
+        help="Feishu, DingTalk, WeCom, e-mail or webhook destinations: add, list, test, remove",
+    )
+    dest.add_argument("action", choices=["add", "list", "test", "remove"], help="what to do")
+    dest.add_argument("name", nargs="?", help="the destination's name (add, test, remove)")
+    dest.add_argument("url", nargs="?", help="with add: the webhook URL, or mailto:ADDRESS")
+    dest.add_argument("--secret", help="with add: the signing secret (Feishu, DingTalk, webhook)")
+    dest.add_argument("--platform", action="append", metavar="P", help="with add: subscribe to a platform")
+    dest.add_argument("--marketplace", action="append", metavar="M", help="with add: only these marketplaces")
+    dest.add_argument("--topic", action="append", metavar="T", help="with add: only these topics")
+    dest.add_argument("--lang", choices=["zh", "en"], help="with add: the messages' language (default zh)")
+    dest.add_argument("--tz", metavar="ZONE", help="with add: its time zone (default by language)")
+    dest.add_argument("--time", metavar="HH:MM", help="with add: its reminder time (default 09:00)")
+    dest.add_argument("--quiet", metavar="HH:MM-HH:MM", help="with add: quiet hours, e.g. 22:00-08:00")
+    _store_options(dest, "SQLite database (default: store.path in the config)")
+    dest.set_defaults(handler=cmd_destinations)
     return parser
 
 
@@ -576,6 +785,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "skus" and (args.action == "import") != (args.file is not None):
         build_parser().error("skus import needs a FILE; show and delete take none")
+    if args.command == "destinations":
+        needs = {"add": (True, True), "list": (False, False), "test": (True, False), "remove": (True, False)}
+        name_needed, url_needed = needs[args.action]
+        if (args.name is not None) != name_needed or (args.url is not None) != url_needed:
+            build_parser().error("destinations add takes NAME URL; test and remove take NAME; list none")
     try:
         return int(args.handler(args))
     except PolicyBotError as error:  # expected: one clear line, no traceback; anything else is a bug

@@ -107,6 +107,37 @@ class MonitoringConfig(_Section):
     updates_stale_after: float = Field(default=60.0, ge=1, le=3600)
 
 
+class SmtpConfig(_Section):
+    """The SMTP server e-mail destinations go through (STARTTLS unless `starttls = false`)."""
+
+    host: str = ""  # "": no e-mail destinations
+    port: int = Field(default=587, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = None
+    sender: str = "policybot@localhost"  # the From address
+    starttls: bool = True
+    timeout: float = Field(default=30.0, gt=0, le=300)
+
+    def __repr__(self) -> str:  # the password must never reach a log through a repr
+        return (
+            f"SmtpConfig(host={self.host!r}, port={self.port!r}, user={self.username!r}, password=<hidden>)"
+        )
+
+    __str__ = __repr__
+
+
+class ChannelsConfig(_Section):
+    """Destinations beside Telegram (#20): which hosts each kind may call, TLS, failures, SMTP."""
+
+    # Kind -> hosts ("host" or "host:port"), replacing that kind's official hosts; the generic webhook
+    # has none until listed here.
+    hosts: dict[Literal["feishu", "dingtalk", "wecom", "webhook"], list[str]] = {}
+    ca_file: Path | None = None  # trust only this CA bundle (tests, a private deployment)
+    disable_after: int = Field(default=3, ge=1, le=100)  # permanent failures in a row before disabling
+    timeout: float = Field(default=15.0, gt=0, le=120)
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+
+
 class StoreConfig(_Section):
     path: Path = Path("policybot.db")
 
@@ -118,6 +149,7 @@ class Config(_Section):
     store: StoreConfig = Field(default_factory=StoreConfig)
     watch: WatchConfig = Field(default_factory=WatchConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
 
 
 def load_config(path: Path | None) -> Config:
@@ -150,6 +182,9 @@ def load_config(path: Path | None) -> Config:
     if config.watch.ca_file is not None and not config.watch.ca_file.is_absolute():
         watch = config.watch.model_copy(update={"ca_file": path.parent / config.watch.ca_file})
         config = config.model_copy(update={"watch": watch})
+    if config.channels.ca_file is not None and not config.channels.ca_file.is_absolute():
+        channels = config.channels.model_copy(update={"ca_file": path.parent / config.channels.ca_file})
+        config = config.model_copy(update={"channels": channels})
     if not config.store.path.is_absolute():
         store = config.store.model_copy(update={"path": path.parent / config.store.path})
         config = config.model_copy(update={"store": store})

@@ -24,6 +24,14 @@ The dispatcher knows only the `Sender` protocol (bot/reminders/sender.py); Teleg
 
 One chat's failure never stops the others, and no sender's error leaves `dispatch_due`.
 
+Several senders (#20). `route(owns, sender, render)` sends the rows of the chats `owns` says are its
+(destinations beside Telegram: bot/channels) through `sender` instead, rendered by `render`: such a sender
+paces each of its destinations itself, so Telegram's windows (overall, per group, per chat) are not taken
+for them, a `RetryLater` holds back only those rows (not every send, as Telegram's flood control does),
+and a digest is not cut to Telegram's size (the sender splits by its own limits). `on_claim` is told of
+every claimed row before any of them is sent (mirrors of a chat queue their copies there), so a crash
+before it leaves the rows to be claimed, and told, again.
+
 Crash bound. A row is claimed (`sending`) before its message is sent and marked `sent` as soon as that
 send returns, with no await in between, so no answered send waits to be marked. A process killed at any
 moment leaves in `sending` the rows it had claimed and not marked: those of messages not yet attempted
@@ -71,7 +79,7 @@ from bot.reminders.sender import (
 from bot.store import ChatSettings, Store, StoreError
 from bot.telegram_text import TELEGRAM_LIMIT, split_html
 
-__all__ = ["DispatchReport", "Dispatcher", "Limits", "Render", "TokenBucket"]
+__all__ = ["DispatchReport", "Dispatcher", "Limits", "Render", "Route", "TokenBucket"]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +89,15 @@ FLOOD_CONTROL = "flood control"  # how a 429's retry is recorded in the attempts
 _MAX_MIGRATIONS = 3  # a group migrates once; a chain longer than this is a loop
 _RETRY_PASS = 1.0  # seconds before another pass when one failed or found nothing it could claim
 _STOP_CHECK = 0.5  # seconds: a long wait (flood control, a group's rate) looks at `stop` this often
+
+
+@dataclass(frozen=True)
+class Route:
+    """The rows of the chats `owns` says are its go to `sender`, rendered by `render`."""
+
+    owns: Callable[[int], bool]
+    sender: Sender
+    render: Render
 
 
 class _Stopped(Exception):
@@ -219,6 +236,21 @@ class Dispatcher:
         self._stop: asyncio.Event | None = None  # run()'s, so that a pass ends early when it is set
         self._dispatching = asyncio.Lock()
         self._wake = asyncio.Event()
+        self._routes: list[Route] = []
+        self._on_claim: list[Callable[[list[Delivery]], object]] = []
+
+    # --- several senders ---
+
+    def route(self, owns: Callable[[int], bool], sender: Sender, render: Render | None = None) -> None:
+        """Send the rows of the chats `owns` accepts through `sender` (module docstring)."""
+        self._routes.append(Route(owns, sender, render or self.render))
+
+    def on_claim(self, callback: Callable[[list[Delivery]], object]) -> None:
+        """Call `callback` with every batch of claimed rows before any of them is sent."""
+        self._on_claim.append(callback)
+
+    def _route_for(self, chat_id: int) -> Route | None:
+        return next((route for route in self._routes if route.owns(chat_id)), None)
 
     # --- the loop ---
 
@@ -307,6 +339,11 @@ class Dispatcher:
                 if not claimed:
                     return
                 report.claimed += len(claimed)
+                for callback in self._on_claim:
+                    try:
+                        callback(claimed)
+                    except Exception:  # the rows are sent all the same; a mirror's copy is logged missing
+                        log.exception("a claim callback failed for deliveries %s", [d.id for d in claimed])
                 by_chat: dict[int, list[Delivery]] = {}
                 for delivery in claimed:
                     by_chat.setdefault(delivery.chat_id, []).append(delivery)
@@ -356,6 +393,10 @@ class Dispatcher:
             return []
 
     def _render(self, chat_id: int, deliveries: list[Delivery], settings: ChatSettings) -> list[_Message]:
+        route = self._route_for(chat_id)
+        if route is not None:  # its sender splits by its own limits
+            text, buttons = route.render(deliveries, settings)
+            return [_Message(chat_id, deliveries, [text], buttons)]
         text, buttons = self.render(deliveries, settings)
         # Up to half the limit in characters fits for sure (a character is at most 2 UTF-16 units).
         pieces = [text] if len(text) <= TELEGRAM_LIMIT // 2 else split_html(text)
@@ -398,7 +439,8 @@ class Dispatcher:
                             chat_id = new_chat_id
                             continue
                         case RetryLater(seconds):
-                            self._pause(seconds)
+                            if self._route_for(chat_id) is None:
+                                self._pause(seconds)
                             due = self.store.clock.now() + dt.timedelta(seconds=seconds)
                             self.outbox.retry_later(
                                 message.ids, due, f"{FLOOD_CONTROL}: retry after {seconds:g} s"
@@ -430,6 +472,10 @@ class Dispatcher:
         A failure after the first of several pieces retries them all: only a single reminder longer
         than 4,096 characters comes in pieces, and repeating its first part beats losing the rest.
         """
+        route = self._route_for(chat_id)
+        if route is not None:  # paced by its own sender
+            outgoing = OutgoingMessage(message.texts[0], buttons=message.buttons)
+            return await route.sender.send(chat_id, outgoing)
         result: SendResult = Sent(None)
         for index, text in enumerate(message.texts):
             last = index == len(message.texts) - 1

@@ -21,13 +21,14 @@ from telegram.ext import (
 
 from bot.answers import LiveCatalog
 from bot.clock import Clock
-from bot.config import MonitoringConfig, TelegramConfig, WatchConfig
+from bot.config import ChannelsConfig, MonitoringConfig, TelegramConfig, WatchConfig
 from bot.i18n import LANGUAGES, t
 from bot.monitoring import Metrics, UpdatesWatch
 from bot.reminders import ArrivalWindow, ChatSpacing, GroupWindow, Outbox, catalog_version
 from bot.store import Store
 from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats
 from bot.tg.chat import answer_message, on_answer_button
+from bot.tg.connect import cmd_connect, cmd_connections, cmd_disconnect, start_channels, stop_channels
 from bot.tg.monitoring import (
     WatchedUpdatesRequest,
     count_update,
@@ -120,6 +121,7 @@ async def post_init(application: BotApplication) -> None:
     for lang in LANGUAGES:
         await bot.set_my_commands(menu_commands(lang), scope=BotCommandScopeDefault(), language_code=lang)
     await start_reminders(application)
+    await start_channels(application)  # destinations beside Telegram (#20)
     watch = application.bot_data.watch_config
     if watch is not None:
         start_watching(application, watch)
@@ -130,6 +132,7 @@ async def post_shutdown(application: BotApplication) -> None:
     await stop_monitoring(application)
     await stop_watching(application)
     await stop_reminders(application)
+    await stop_channels(application)
     application.bot_data.store.close()
 
 
@@ -141,6 +144,7 @@ def build_application(
     clock: Clock,
     watch: WatchConfig | None = None,
     monitoring: MonitoringConfig | None = None,
+    channels: ChannelsConfig | None = None,
 ) -> BotApplication:
     if store.clock is not clock:
         raise ValueError("the store and the bot must share one clock (POLICYBOT_NOW moves both)")
@@ -183,6 +187,8 @@ def build_application(
     # The page watcher starts with the bot when enabled (None: not at all, as in most tests).
     services.watch_config = watch if watch is not None and watch.enabled else None
     services.monitoring_config = monitoring  # None: no /healthz server (most tests)
+    if channels is not None:
+        services.channels_config = channels
     application.add_handler(TypeHandler(Update, count_update), group=-1)
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     for name, callback in [
@@ -202,6 +208,9 @@ def build_application(
         ("upcoming", cmd_upcoming),
         ("skus", cmd_skus),
         ("impact", cmd_impact),
+        ("connect", cmd_connect),
+        ("connections", cmd_connections),
+        ("disconnect", cmd_disconnect),
     ]:
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(on_subscribe_button, pattern=r"^sub:"))

@@ -16,8 +16,9 @@ from telegram import Bot, Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.answers import ChatContext, LiveCatalog
+from bot.channels import ChannelSender
 from bot.clock import Clock
-from bot.config import MonitoringConfig, TelegramConfig, WatchConfig
+from bot.config import ChannelsConfig, MonitoringConfig, TelegramConfig, WatchConfig
 from bot.monitoring import Metrics, MonitoringServer, UpdatesWatch
 from bot.reminders import ArrivalWindow, ChatSpacing, Dispatcher, GroupWindow
 from bot.store import ANY, ChatSettings, Store
@@ -49,6 +50,9 @@ class BotData:
         self.dispatcher: Dispatcher | None = None
         self.dispatch_bot: Bot | None = None
         self.monitoring_server: MonitoringServer | None = None
+        # Destinations beside Telegram (#20, bot/tg/connect.py): settings, and the sender once started.
+        self.channels_config = ChannelsConfig()
+        self.channels: ChannelSender | None = None
 
     def today(self, settings: ChatSettings) -> dt.date:
         return self.clock.today(ZoneInfo(settings.time_zone))
