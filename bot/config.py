@@ -105,6 +105,10 @@ class MonitoringConfig(_Section):
     # /healthz is 503 when polling has had no successful getUpdates for this many seconds (a long poll
     # answers at least every 10 s, and a failing one is retried with backoff up to 10 s).
     updates_stale_after: float = Field(default=60.0, ge=1, le=3600)
+    # Where that server is reached from outside, behind an HTTPS reverse proxy that forwards /cal/ and
+    # /feeds/ to `listen` (e.g. "https://bot.example.com"): the base of /calendar link's URLs and of the
+    # feeds of changes. "" : no calendar links (/calendar still sends the .ics file).
+    public_url: str = Field(default="", pattern=r"^$|^https?://[^\s?#]+$")
 
 
 class SmtpConfig(_Section):

@@ -10,13 +10,14 @@ Other packages import only the names in `__all__`, from the package itself (test
 from bot.monitoring.backup import backup_database
 from bot.monitoring.doctor import check_installation
 from bot.monitoring.metrics import Metrics
-from bot.monitoring.server import HealthCheck, MonitoringServer, parse_listen
+from bot.monitoring.server import HealthCheck, MonitoringServer, Route, parse_listen
 from bot.monitoring.updates import UpdatesWatch
 
 __all__ = [
     "HealthCheck",
     "Metrics",
     "MonitoringServer",
+    "Route",
     "UpdatesWatch",
     "backup_database",
     "check_installation",

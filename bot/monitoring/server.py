@@ -1,4 +1,5 @@
-"""A small HTTP server in the bot's event loop: `GET /healthz` and `GET /metrics`.
+"""A small HTTP server in the bot's event loop: `GET /healthz` and `GET /metrics`, and the routes other
+packages add (the calendar subscription URLs and the feeds of changes, wired in tg/monitoring.py).
 
 It runs beside long polling (where python-telegram-bot serves nothing) and beside the webhook server
 alike, on its own address (`[monitoring] listen`), so a load balancer or Docker's HEALTHCHECK can ask
@@ -11,16 +12,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from bot.monitoring.metrics import CONTENT_TYPE, Metrics
 
-__all__ = ["HealthCheck", "MonitoringServer", "parse_listen"]
+__all__ = ["HealthCheck", "MonitoringServer", "Route", "parse_listen"]
 
 log = logging.getLogger(__name__)
 
 # A check returns None when healthy, else the reason (one line for the operator).
 HealthCheck = Callable[[], str | None]
+# A route answers (path, query, request headers with lower-case names) with (status, headers, body).
+Route = Callable[[str, str, Mapping[str, str]], tuple[int, dict[str, str], bytes]]
+_REASONS = {
+    200: "OK",
+    304: "Not Modified",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    500: "Internal Server Error",
+}
 _READ_TIMEOUT = 5.0
 _MAX_HEADER_LINES = 100
 
@@ -36,10 +47,18 @@ def parse_listen(listen: str) -> tuple[str, int]:
 class MonitoringServer:
     """Serves /healthz (200 "ok", or 503 with every failing check's reason) and /metrics."""
 
-    def __init__(self, host: str, port: int, checks: dict[str, HealthCheck], metrics: Metrics) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        checks: dict[str, HealthCheck],
+        metrics: Metrics,
+        routes: Mapping[str, Route] | None = None,
+    ) -> None:
         self.host, self.port = host, port
         self.checks = checks
         self.metrics = metrics
+        self.routes = dict(routes or {})  # path prefix -> route, e.g. "/cal/"
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -64,37 +83,45 @@ class MonitoringServer:
                 found.append(f"{name}: {reason}")
         return found
 
-    def answer(self, method: str, path: str) -> tuple[int, str, bytes]:
-        """(status, content type, body) for one request."""
+    def answer(
+        self, method: str, target: str, headers: Mapping[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """(status, response headers, body) for one request."""
+        plain = "text/plain; charset=utf-8"
         if method not in ("GET", "HEAD"):
-            return 405, "text/plain; charset=utf-8", b"only GET\n"
-        path = path.split("?", 1)[0]
+            return 405, {"Content-Type": plain}, b"only GET\n"
+        path, _, query = target.partition("?")
         if path == "/healthz":
             problems = self.problems()
             if problems:
-                return 503, "text/plain; charset=utf-8", ("\n".join(problems) + "\n").encode()
-            return 200, "text/plain; charset=utf-8", b"ok\n"
+                return 503, {"Content-Type": plain}, ("\n".join(problems) + "\n").encode()
+            return 200, {"Content-Type": plain}, b"ok\n"
         if path == "/metrics":
-            return 200, CONTENT_TYPE, self.metrics.render()
-        return 404, "text/plain; charset=utf-8", b"not found: try /healthz or /metrics\n"
+            return 200, {"Content-Type": CONTENT_TYPE}, self.metrics.render()
+        for prefix, route in self.routes.items():
+            if path.startswith(prefix):
+                return route(path, query, headers or {})
+        return 404, {"Content-Type": plain}, b"not found: try /healthz or /metrics\n"
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             request = await asyncio.wait_for(reader.readline(), _READ_TIMEOUT)
-            for _ in range(_MAX_HEADER_LINES):  # the headers are not needed; read them so the client is done
+            headers: dict[str, str] = {}
+            for _ in range(_MAX_HEADER_LINES):
                 line = await asyncio.wait_for(reader.readline(), _READ_TIMEOUT)
                 if line in (b"\r\n", b"\n", b""):
                     break
+                name, _, value = line.decode("latin-1").partition(":")
+                headers[name.strip().lower()] = value.strip()
             parts = request.decode("latin-1").split()
             if len(parts) < 2:
-                status, kind, body = 400, "text/plain; charset=utf-8", b"bad request\n"
+                status, extra, body = 400, {"Content-Type": "text/plain; charset=utf-8"}, b"bad request\n"
             else:
-                status, kind, body = self.answer(parts[0], parts[1])
-            reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}.get(
-                status, "Service Unavailable"
-            )
+                status, extra, body = self.answer(parts[0], parts[1], headers)
+            reason = _REASONS.get(status, "Service Unavailable")
+            lines = "".join(f"{name}: {value}\r\n" for name, value in extra.items())
             head = (
-                f"HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\n"
+                f"HTTP/1.1 {status} {reason}\r\n{lines}"
                 f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
             )
             writer.write(head.encode("latin-1") + (b"" if parts[:1] == ["HEAD"] else body))

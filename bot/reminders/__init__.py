@@ -7,6 +7,13 @@ Other packages import only the names in `__all__`, from the package itself (test
 
 # Importing the package registers its tables with the store.
 from bot.reminders import tables as tables
+from bot.reminders.calendar_links import (
+    calendar_answer,
+    calendar_link_created,
+    create_calendar_link,
+    remove_calendar_link,
+)
+from bot.reminders.change_feeds import FEED_PATHS, changes_feed_answer
 from bot.reminders.changes import (
     Change,
     catalog_version,
@@ -40,6 +47,7 @@ from bot.reminders.tracks import add_track, list_tracks, remove_track
 
 __all__ = [
     "ACTIVE",
+    "FEED_PATHS",
     "ArrivalWindow",
     "Blocked",
     "Change",
@@ -62,10 +70,14 @@ __all__ = [
     "Slot",
     "TextFormat",
     "add_track",
+    "calendar_answer",
     "calendar_ics",
     "calendar_ics_all",
+    "calendar_link_created",
     "catalog_version",
+    "changes_feed_answer",
     "changes_text",
+    "create_calendar_link",
     "get_change",
     "list_tracks",
     "plan_all",
@@ -73,6 +85,7 @@ __all__ = [
     "recent_changes",
     "record_change",
     "reminder_keyboard",
+    "remove_calendar_link",
     "remove_track",
     "render_digest",
     "sync_catalog",

@@ -57,6 +57,7 @@ __all__ = [
     "recent_changes",
     "record_change",
     "rule_digest",
+    "rule_versions",
     "sync_catalog",
 ]
 
@@ -795,6 +796,12 @@ def changes_text(changes: Sequence[Change], lang: str, days: int, catalog: Catal
     if len(changes) > MAX_LINES:
         lines.append(t(lang, "list_more", count=len(changes) - MAX_LINES))
     return join(lines)
+
+
+def rule_versions(store: Store) -> dict[str, int]:
+    """Each synced rule's version number (1 for a rule never changed since it was first recorded)."""
+    rows = store.db.execute("SELECT rule_id, version FROM catalog_rules").fetchall()
+    return {str(rule_id): int(version) for rule_id, version in rows}
 
 
 def catalog_version(store: Store) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
@@ -59,12 +59,16 @@ def _start(occurrence: Occurrence) -> dt.date | dt.datetime:
     return dt.datetime.combine(occurrence.date, dt.time(hour, minute), zone)
 
 
-def _vevent(occurrence: Occurrence, catalog: Catalog, lang: str, stamp: dt.datetime) -> Event:
+def _vevent(
+    occurrence: Occurrence, catalog: Catalog, lang: str, stamp: dt.datetime, sequence: int | None = None
+) -> Event:
     rule, event = occurrence.rule, occurrence.event
     platform = catalog.platforms[occurrence.platform].info.name.get(lang)
     vevent = Event()
     vevent.add("uid", f"{occurrence.key}@{UID_DOMAIN}")
     vevent.add("dtstamp", stamp)
+    if sequence is not None:
+        vevent.add("sequence", sequence)
     start = _start(occurrence)
     vevent.add("dtstart", start)
     if not isinstance(start, dt.datetime):
@@ -114,11 +118,15 @@ def calendar_ics(
     tracks: Iterable[tuple[str, str, dt.date]] = (),
     horizon_days: int = 730,
     name: str = "policybot",
+    sequences: Mapping[str, int] | None = None,
+    refresh_hours: int | None = None,
 ) -> bytes:
     """The subscribed rules' event occurrences (and personal tracks) as an iCalendar file.
 
     Occurrences from a year before `now` to `horizon_days` after it; `now` is also every DTSTAMP, so
-    the same inputs give the same bytes. Tracks are (label, rule_id, deadline).
+    the same inputs give the same bytes. Tracks are (label, rule_id, deadline). With `sequences` (rule id
+    -> its version, 1 first), each event's SEQUENCE is the version less one, so a calendar app takes a
+    moved date as an update; with `refresh_hours`, a subscribed calendar asks apps to refresh that often.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -132,13 +140,18 @@ def calendar_ics(
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
+    if refresh_hours is not None:
+        duration = dt.timedelta(hours=refresh_hours)
+        calendar.add("refresh-interval", duration, parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", f"PT{refresh_hours}H")  # an X- property: written as text
     start = today - dt.timedelta(days=LOOK_BACK_DAYS)
     end = today + dt.timedelta(days=horizon_days)
     for occurrence in catalog.occurrences(start, end):
         rule = occurrence.rule
         # A superseded or cancelled rule's dates will not happen: a calendar entry would mislead.
         if not rule.withdrawn and subscribed(rule, occurrence.platform, subscriptions, occurrence.event):
-            calendar.add_component(_vevent(occurrence, catalog, lang, stamp))
+            version = None if sequences is None else max(sequences.get(rule.id, 1) - 1, 0)
+            calendar.add_component(_vevent(occurrence, catalog, lang, stamp, version))
     for label, rule_id, deadline in sorted(set(tracks), key=lambda track: (track[2], track[1], track[0])):
         calendar.add_component(_track_vevent(label, rule_id, deadline, lang, stamp))
     # A timed event's TZID must be defined in the file: a VTIMEZONE for each zone used, covering the

@@ -147,12 +147,30 @@ def _move_chat(db: Database, old_chat_id: int, new_chat_id: int) -> None:
         " AND new.lead = old.lead WHERE old.chat_id = ?)",
         [new_chat_id, old_chat_id],
     )
-    for table in ("deliveries", "dismissed", "tracks"):
+    for table in ("deliveries", "dismissed", "tracks", "calendar_links"):
+        if table == "calendar_links" and table not in db.table_names():
+            continue  # a move run while step 2 has not run yet (inside the migration of an old file)
         db.execute(f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE chat_id = ?", [new_chat_id, old_chat_id])
         db.execute(f"DELETE FROM {table} WHERE chat_id = ?", [old_chat_id])
 
 
+def _create_calendar_links(db: Database) -> None:
+    # A chat's private calendar subscription URL (/calendar link): only the token's sha256 is kept, so a
+    # copy of the database gives nobody the links; one link per chat, replaced by /calendar reset.
+    db.execute(
+        """
+        CREATE TABLE calendar_links (
+            chat_id INTEGER PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+
+
 # Step 1 was global migration 3 before the split (the store maps old databases onto it).
 REMINDER_MIGRATIONS = register(
-    Migrations("reminders", (_create_outbox_tracks_and_catalog_history,), move_chat=_move_chat)
+    Migrations(
+        "reminders", (_create_outbox_tracks_and_catalog_history, _create_calendar_links), move_chat=_move_chat
+    )
 )

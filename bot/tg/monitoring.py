@@ -9,6 +9,7 @@ at `[monitoring] listen`, in polling and webhook mode alike.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -17,11 +18,18 @@ from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.config import TelegramConfig
-from bot.monitoring import HealthCheck, Metrics, MonitoringServer, UpdatesWatch, parse_listen
-from bot.reminders import ArrivalWindow, ChatSpacing, GroupWindow
+from bot.monitoring import HealthCheck, Metrics, MonitoringServer, Route, UpdatesWatch, parse_listen
+from bot.reminders import (
+    FEED_PATHS,
+    ArrivalWindow,
+    ChatSpacing,
+    GroupWindow,
+    calendar_answer,
+    changes_feed_answer,
+)
 from bot.store import Store
 from bot.tg.replies import ReplyLimiter
-from bot.tg.services import BotApplication, Context
+from bot.tg.services import BotApplication, BotData, Context
 
 __all__ = [
     "WatchedUpdatesRequest",
@@ -127,6 +135,27 @@ def health_checks(
     return {"updates": updates, "scheduler": scheduler, "database": database}
 
 
+def public_routes(services: BotData, public_url: str) -> dict[str, Route]:
+    """The calendar subscription URLs (/cal/<token>.ics) and the feeds of changes (/feeds/...)."""
+
+    def calendar(path: str, query: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
+        return calendar_answer(services.store, services.live.catalog, path, headers, services.clock.now())
+
+    def feeds(path: str, query: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
+        if path not in FEED_PATHS:
+            return (
+                404,
+                {"Content-Type": "text/plain; charset=utf-8"},
+                b"not found: try " + b", ".join(p.encode() for p in FEED_PATHS) + b"\n",
+            )
+        now = services.clock.now()
+        return changes_feed_answer(
+            services.store, services.live.catalog, path, query, headers, now, public_url
+        )
+
+    return {"/cal/": calendar, "/feeds/": feeds}
+
+
 async def start_monitoring(application: BotApplication) -> None:
     """Serve /healthz and /metrics when `[monitoring] listen` is set; a busy address is logged, not fatal."""
     services = application.bot_data
@@ -135,7 +164,9 @@ async def start_monitoring(application: BotApplication) -> None:
         return
     host, port = parse_listen(config.listen)
     checks = health_checks(application, services.store, services.updates)
-    server = MonitoringServer(host, port, checks, services.metrics)
+    server = MonitoringServer(
+        host, port, checks, services.metrics, public_routes(services, config.public_url)
+    )
     try:
         await server.start()
     except OSError as error:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from zoneinfo import ZoneInfo
 
 from telegram import Bot, Update
 from telegram.constants import ParseMode
@@ -25,7 +26,9 @@ from bot.reminders import (
     Outbox,
     add_track,
     calendar_ics,
+    calendar_link_created,
     changes_text,
+    create_calendar_link,
     list_tracks,
     plan_all,
     queue_change_alerts,
@@ -37,7 +40,7 @@ from bot.reminders import (
 )
 from bot.skus import IMPACT_LINES
 from bot.store import ChatSettings
-from bot.tg.guard import admin_button
+from bot.tg.guard import admin_button, is_chat_admin
 from bot.tg.handlers import command, replies_to_input_errors
 from bot.tg.send import send_html
 from bot.tg.sender import TelegramSender
@@ -245,8 +248,15 @@ async def cmd_changes(update: Update, context: Context, settings: ChatSettings) 
 
 @command()
 async def cmd_calendar(update: Update, context: Context, settings: ChatSettings) -> None:
-    """/calendar: an .ics file of the chat's subscribed events and countdowns, for any calendar app."""
+    """/calendar: an .ics file of the chat's subscribed events and countdowns, for any calendar app;
+    /calendar link: a private URL a calendar app subscribes to (kept current); /calendar reset: a new one."""
     svc, lang = context.bot_data, settings.language
+    args = [arg.lower() for arg in (context.args or [])]
+    if args and args[0] in ("link", "reset", "链接", "重置"):
+        await calendar_link(update, context, settings, reset=args[0] in ("reset", "重置"))
+        return
+    if args:
+        raise UserInputError("calendar_usage")
     subscriptions = svc.store.subscriptions(settings.chat_id)
     if not subscriptions:
         await send_html(context.bot, svc.store, settings.chat_id, t(lang, "tg_no_subs"))
@@ -263,6 +273,30 @@ async def cmd_calendar(update: Update, context: Context, settings: ChatSettings)
         caption=t(lang, "calendar_caption"),
         parse_mode=ParseMode.HTML,
     )
+
+
+async def calendar_link(update: Update, context: Context, settings: ChatSettings, *, reset: bool) -> None:
+    """The chat's calendar subscription URL. In a group only its admins get or reset it: the URL shows
+    the group's dates to whoever has it."""
+    svc, lang = context.bot_data, settings.language
+    chat_id = settings.chat_id
+    public = svc.monitoring_config.public_url if svc.monitoring_config else ""
+    if not public:
+        await send_html(context.bot, svc.store, chat_id, t(lang, "calendar_link_off"))
+        return
+    if settings.kind != "private" and not await is_chat_admin(update, context):
+        await send_html(context.bot, svc.store, chat_id, t(lang, "calendar_link_admins"))
+        return
+    token = create_calendar_link(svc.store, chat_id, replace=reset)
+    user = update.effective_user
+    if token is None:
+        created = calendar_link_created(svc.store, chat_id)
+        when = created.astimezone(ZoneInfo(settings.time_zone)).strftime("%Y-%m-%d %H:%M") if created else "?"
+        await send_html(context.bot, svc.store, chat_id, t(lang, "calendar_link_exists", created=when))
+        return
+    svc.store.audit(user.id if user else None, chat_id, "calendar-reset" if reset else "calendar-link")
+    url = f"{public.rstrip('/')}/cal/{token}.ics"
+    await send_html(context.bot, svc.store, chat_id, t(lang, "calendar_link", url=url))
 
 
 @command()
