@@ -287,7 +287,7 @@ class FeeModel:
         return self._referral_cache[cached]
 
     def is_apparel(self, sku: SkuRow) -> bool:
-        return self.category(sku) == APPAREL
+        return self.mapper.category_of(sku.category) == APPAREL
 
     def has_card(self, marketplace: str) -> bool:
         """Whether the catalog holds any FBA rate card for the marketplace (else the report's fee counts)."""
@@ -543,7 +543,7 @@ def _impact_of(model: FeeModel, change: FeeChange, skus: Sequence[SkuRow]) -> Ch
     seen: dict[tuple[object, ...], tuple[Decimal, Decimal, Decimal, list[str], Crossing | None]] = {}
     for sku in skus:
         currencies.add(sku.currency)
-        if model.category(sku) is None:
+        if model.mapper.category_of(sku.category) is None:  # mapped but unscheduled: "referral not included"
             unmapped.append(sku)
         if not wanted.isdisjoint(_NEED_FBA) and model.uses_report_fee(sku):
             from_report.append(sku)

@@ -100,7 +100,7 @@ async def test_fee_preview_document_then_impact(bot: Bot) -> None:  # noqa: F811
     assert "+$340.00/month" in overview[0]
 
     detail = await bot.say(SELLER, "/impact 2026-01-15")
-    assert "+$920.00 per month" in detail[0] and "300 of 300 SKUs affected" in detail[0]
+    assert "Total: +$920.00/month" in detail[0] and "300 of 300 SKUs affected" in detail[0]
     assert "$10.00 → $9.99 saves $0.89" in detail[0]  # the band crossing, flagged as unsure
     assert "no source says" in detail[0]
     # The chart follows the text once drawn (matplotlib, in a worker thread).
@@ -108,7 +108,7 @@ async def test_fee_preview_document_then_impact(bot: Bot) -> None:  # noqa: F811
     photo = bot.server.calls_to("sendPhoto")[-1]
     assert photo.params["chat_id"] == SELLER and "2026-01-15" in photo.params["caption"]
     surcharge = await bot.say(SELLER, "/impact R-A1")
-    assert "+$340.00 per month" in surcharge[0]
+    assert "Total: +$340.00/month" in surcharge[0]
     await bot.server.wait_for(lambda: len(bot.server.calls_to("sendPhoto")) == 2, timeout=60)
     unknown = await bot.say(SELLER, "/impact 2026-01-16")
     assert "No fee change on 2026-01-16" in unknown[0]
