@@ -103,7 +103,8 @@ class FeeChange:
             if reached_markets(rules[other].marketplaces) & markets
             for component in parts
         )
-        return FeeChange(self.day, (rule,), components, ((rule_id, components),), frozenset(rule.marketplaces))
+        markets_of_rule = frozenset(rule.marketplaces)
+        return FeeChange(self.day, (rule,), components, ((rule_id, components),), markets_of_rule)
 
     def covers(self, sku: SkuRow) -> bool:
         if self.marketplaces is None:
@@ -541,8 +542,11 @@ def _impact_of(model: FeeModel, change: FeeChange, skus: Sequence[SkuRow]) -> Ch
     without_units = 0
     # Variations of one product (colours, sizes of a print) share every fee input: compute each once.
     seen: dict[tuple[object, ...], tuple[Decimal, Decimal, Decimal, list[str], Crossing | None]] = {}
+    # The marketplaces whose fees the change's rules set: a SKU elsewhere is not concerned, not "0".
+    reached = [rule.marketplaces for rule in change.rules if computes_fees(rule)]
     for sku in skus:
-        currencies.add(sku.currency)
+        if any(_reaches(markets, sku.marketplace) for markets in reached):
+            currencies.add(sku.currency)
         if model.mapper.category_of(sku.category) is None:  # mapped but unscheduled: "referral not included"
             unmapped.append(sku)
         if not wanted.isdisjoint(_NEED_FBA) and model.uses_report_fee(sku):

@@ -66,8 +66,14 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     # only its two parts, pick-pack and weight handling (the US report gives both, and their sum).
     # A seller's own file may carry the same figure (used, like the report's, where we hold no card).
     "report_fba_fee": (
-        "expected_fulfillment_fee_per_unit", "expected_domestic_fulfilment_fee_per_unit",
-        "fba_fee", "fulfillment_fee", "fulfilment_fee", "fba费用", "配送费", "fba配送费",
+        "expected_fulfillment_fee_per_unit",
+        "expected_domestic_fulfilment_fee_per_unit",
+        "fba_fee",
+        "fulfillment_fee",
+        "fulfilment_fee",
+        "fba费用",
+        "配送费",
+        "fba配送费",
     ),
     "report_pick_pack": ("estimated_pick_pack_fee_per_unit",),
     "report_weight_handling": ("estimated_weight_handling_fee_per_unit",),

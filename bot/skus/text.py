@@ -58,7 +58,8 @@ def _monthly(result: ChangeImpact, lang: str) -> str:
     for currency in result.currencies:
         if currency not in {money.currency for money in totals}:
             totals.add(Money.zero(currency))
-    return ", ".join(str(t(lang, "impact16_per_month", amount=_signed(money))) for money in totals)
+    separator = str(t(lang, "impact16_separator"))
+    return separator.join(str(t(lang, "impact16_per_month", amount=_signed(money))) for money in totals)
 
 
 def most_affected(result: ChangeImpact, limit: int) -> list[SkuImpact]:
@@ -114,14 +115,20 @@ def impact_overview(catalog: Catalog, rows: Sequence[SkuRow], ctx: ChatContext) 
     if not changes:
         return t(lang, "impact_no_changes", days=RECENT_DAYS)
     model = FeeModel(catalog)
+    # Only changes in the marketplaces of these SKUs: a Japanese fee change is no news to a US seller.
+    results = {change.day: impact_of(model, change, rows) for change in changes}
+    changes = [change for change in changes if results[change.day].currencies]
     coming = [change for change in changes if change.day >= ctx.today]
     past = [change for change in reversed(changes) if change.day < ctx.today]
     lines = [t(lang, "impact_overview_title", count=len(rows), today=ctx.today.isoformat())]
     lines.append(t(lang, "impact16_coming_title") if coming else t(lang, "impact16_nothing_coming"))
+    separator = str(t(lang, "impact16_separator"))
     for change in coming:
-        result = impact_of(model, change, rows)
+        result = results[change.day]
         top = most_affected(result, OVERVIEW_TOP)
-        hits = ", ".join(f"{item.sku.sku} ({_item_cost(item, lang)})" for item in top)
+        hits = separator.join(
+            str(t(lang, "impact16_top_item", sku=item.sku.sku, cost=_item_cost(item, lang))) for item in top
+        )
         lines.append(
             t(
                 lang,
@@ -136,7 +143,7 @@ def impact_overview(catalog: Catalog, rows: Sequence[SkuRow], ctx: ChatContext) 
     if past:
         lines += [Html(""), t(lang, "impact16_past_title", days=RECENT_DAYS)]
     for change in past:
-        result = impact_of(model, change, rows)
+        result = results[change.day]
         lines.append(
             t(
                 lang,

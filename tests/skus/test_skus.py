@@ -77,7 +77,11 @@ def test_fee_preview_european_variant() -> None:
     header += "product-size-weight-band\texpected-domestic-fulfilment-fee-per-unit"
     data = (header + "\nS1\tF\tB\tEU\tName\tBeauty\t12.00\t\tEUR\tSmall envelope\t2.00\n").encode()
     row = read_sku_file(data, "report.txt").rows[0]
-    assert (row.marketplace, row.price, row.size_tier) == ("EU", Money(Decimal("12.00"), "EUR"), "Small envelope")
+    assert (row.marketplace, row.price, row.size_tier) == (
+        "EU",
+        Money(Decimal("12.00"), "EUR"),
+        "Small envelope",
+    )
 
 
 def test_fee_preview_variants_not_available_unmeasured_and_unicode_text() -> None:
@@ -399,9 +403,7 @@ def test_low_inventory_fee_where_days_known(catalog: Catalog) -> None:
     enough = SkuRow(2, "enough", "Home", usd("20"), "US", size_tier="Small Standard",
                     days_of_supply=Decimal(28))  # fmt: skip
     no_days = SkuRow(3, "no-days", "Home", usd("20"), "US", size_tier="Small Standard")
-    no_tier = SkuRow(
-        4, "no-tier", "Home", usd("20"), "US", size_tier="Envelope", days_of_supply=Decimal(5)
-    )
+    no_tier = SkuRow(4, "no-tier", "Home", usd("20"), "US", size_tier="Envelope", days_of_supply=Decimal(5))
     result = impact_of(
         FeeModel(catalog), change_on(catalog, dt.date(2024, 4, 1)), [low, enough, no_days, no_tier]
     )
