@@ -582,15 +582,16 @@ def _impact_of(model: FeeModel, change: FeeChange, skus: Sequence[SkuRow]) -> Ch
                 sku, Money(before, currency), Money(after, currency), Money(difference, currency), month
             )
         )
-    # Within a currency, the biggest monthly change first; currencies are not compared with each other.
+    # By currency, then the biggest monthly change first: a pound is never ranked against a dollar.
     affected.sort(
         key=lambda item: (
+            item.sku.currency,
             -abs(item.monthly.amount if item.monthly else ZERO),
             -abs(item.per_unit.amount),
             item.sku.row,
         )
     )
-    crossings.sort(key=lambda c: (-c.net.amount * (c.sku.monthly_units or 1), c.sku.row))
+    crossings.sort(key=lambda c: (c.sku.currency, -c.net.amount * (c.sku.monthly_units or 1), c.sku.row))
     return ChangeImpact(
         change, len(skus), affected, monthly, tuple(sorted(currencies)), without_units,
         dict(not_included), unmapped, crossings, from_report,

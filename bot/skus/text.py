@@ -78,7 +78,8 @@ def _listed(rows: Sequence[SkuRow], limit: int = UNMAPPED_SHOWN) -> str:
 
 
 def choose_change(catalog: Catalog, words: list[str], today: dt.date) -> FeeChange:
-    """The change a user names: a date on which fees change, a rule id or a reference such as R-A1."""
+    """The change a user names: a date on which fees change (all its rules), a rule id or a reference such
+    as R-A1 (that rule's change alone, in its marketplaces)."""
     changes = fee_changes(catalog)
     query = " ".join(words).strip()
     if is_date(query):
@@ -94,7 +95,10 @@ def choose_change(catalog: Catalog, words: list[str], today: dt.date) -> FeeChan
     if not matching:
         raise UserInputError("impact_unknown_change", query=query[:60], dates=_nearby(changes, today))
     coming = [change for change in matching if change.day >= today]
-    return coming[0] if coming else matching[-1]
+    chosen = coming[0] if coming else matching[-1]
+    # A rule names its own change: R-A1's US and Canadian surcharge, not R-A2's European one that day.
+    rule_id = next(rule.id for rule in chosen.rules if rule.id in rule_ids)
+    return chosen.of_rule(rule_id)
 
 
 def _nearby(changes: list[FeeChange], day: dt.date) -> str:

@@ -31,7 +31,7 @@ from bot.skus.personal import ImpactLines
 from bot.skus.read import SkuFileError, SkuRow, parse_amount, read_sku_file
 from bot.skus.records import SkuRecords
 from bot.skus.tables import SKU_MIGRATIONS
-from bot.skus.text import impact_detail, impact_line, impact_overview
+from bot.skus.text import choose_change, impact_detail, impact_line, impact_overview
 from bot.store import Migrations, Store, migrate
 
 SURCHARGE_DAY = dt.date(2026, 4, 17)
@@ -274,6 +274,10 @@ def test_totals_per_currency_and_lines_per_rule(catalog: Catalog) -> None:
     eu = to_plain_text(lines("amazon-eu-fuel-surcharge-2026", SURCHARGE_DAY) or "")
     assert "For your SKUs: +$12.00/month, 1 SKUs affected; /impact 2026-04-17" in us
     assert "For your SKUs: +€2.00/month, +£3.20/month, 2 SKUs affected; /impact 2026-04-17" in eu
+    # /impact R-A2 is that rule's change alone: the European SKUs, not the US one.
+    only_eu = impact_of(FeeModel(catalog), choose_change(catalog, ["R-A2"], dt.date(2026, 12, 6)), rows)
+    assert [item.sku.sku for item in only_eu.affected] == ["DE-1", "UK-1"]  # by currency: EUR, GBP
+    assert "$" not in to_plain_text(impact_detail(only_eu, context()))
 
 
 def test_zero_a_month_carries_its_currency(catalog: Catalog) -> None:
