@@ -26,13 +26,15 @@ from bot.catalog.load import Catalog, load_catalog
 from bot.cli import main
 from bot.i18n import t, to_plain_text
 from bot.money import Money
+from bot.reminders.outbox import Delivery
+from bot.reminders.text import render_digest
 from bot.skus.impact import FeeChange, FeeModel, fee_changes, impact_of
 from bot.skus.personal import ImpactLines
 from bot.skus.read import SkuFileError, SkuRow, parse_amount, read_sku_file
 from bot.skus.records import SkuRecords
 from bot.skus.tables import SKU_MIGRATIONS
 from bot.skus.text import choose_change, impact_detail, impact_line, impact_overview
-from bot.store import Migrations, Store, migrate
+from bot.store import ChatSettings, Migrations, Store, migrate
 
 SURCHARGE_DAY = dt.date(2026, 4, 17)
 CARD_DAY = dt.date(2026, 1, 15)
@@ -278,6 +280,38 @@ def test_totals_per_currency_and_lines_per_rule(catalog: Catalog) -> None:
     only_eu = impact_of(FeeModel(catalog), choose_change(catalog, ["R-A2"], dt.date(2026, 12, 6)), rows)
     assert [item.sku.sku for item in only_eu.affected] == ["DE-1", "UK-1"]  # by currency: EUR, GBP
     assert "$" not in to_plain_text(impact_detail(only_eu, context()))
+
+
+def test_a_digest_carries_one_line_per_rule_and_marketplace(catalog: Catalog) -> None:
+    # The reminder digest of 2026-04-17: the US 3.5% item and the EU 1.5% item, each with its own line
+    # (once both carried the same per-date line).
+    rows = read_sku_file(MIXED_CSV, "mixed.csv").rows
+    items = [
+        Delivery(
+            id=number,
+            chat_id=1,
+            kind="reminder",
+            key=f"k{number}",
+            lead=7,
+            due_at=dt.datetime(2026, 4, 10, 9, tzinfo=dt.UTC),
+            event_date=SURCHARGE_DAY,
+            payload={"rule_id": rule, "event_id": "effective", "date": "2026-04-17"},
+            status="sending",
+            late=False,
+            attempts=1,
+            last_error=None,
+            message_id=None,
+        )
+        for number, rule in enumerate(["amazon-us-fuel-surcharge-2026", "amazon-eu-fuel-surcharge-2026"], 1)
+    ]
+    settings = ChatSettings(1, "private", None, "en", "UTC", "09:00", (7,), None, None, True, "")
+    lines = ImpactLines(catalog, rows, "en", dt.date(2026, 4, 10))
+    now = dt.datetime(2026, 4, 10, 9, tzinfo=dt.UTC)
+    text = to_plain_text(render_digest(catalog, items, settings, now, lines))
+    us = "For your SKUs: +$12.00/month, 1 SKUs affected; /impact 2026-04-17"
+    eu = "For your SKUs: +€2.00/month, +£3.20/month, 2 SKUs affected; /impact 2026-04-17"
+    assert text.count(us) == 1 and text.count(eu) == 1
+    assert text.index("3.5%") < text.index(us) < text.index("1.5%") < text.index(eu)
 
 
 def test_zero_a_month_carries_its_currency(catalog: Catalog) -> None:

@@ -75,10 +75,10 @@ def test_fee_preview_european_variant() -> None:
         "sku\tfnsku\tasin\tamazon-store\tproduct-name\tproduct-group\tyour-price\tsales-price\tcurrency\t"
     )
     header += "product-size-weight-band\texpected-domestic-fulfilment-fee-per-unit"
-    data = (header + "\nS1\tF\tB\tEU\tName\tBeauty\t12.00\t\tEUR\tSmall envelope\t2.00\n").encode()
+    data = (header + "\nS1\tF\tB\tDE\tName\tBeauty\t12.00\t\tEUR\tSmall envelope\t2.00\n").encode()
     row = read_sku_file(data, "report.txt").rows[0]
     assert (row.marketplace, row.price, row.size_tier) == (
-        "EU",
+        "DE",
         Money(Decimal("12.00"), "EUR"),
         "Small envelope",
     )
