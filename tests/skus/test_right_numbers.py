@@ -201,7 +201,11 @@ def test_europe_report_gets_the_surcharge_on_its_own_fee(catalog: Catalog) -> No
         ("E1", Money(Decimal("0.04"), "EUR"))
     ]
     text = to_plain_text(impact_detail(result, context()))
-    assert "FBA fee as your Fee Preview report states it for 1 SKUs (EU: we hold no rate card there)" in text
+    assert (
+        "FBA fee as your file states it (the Fee Preview report's fulfilment fee, or your fba_fee column) "
+        in text
+    )
+    assert "for 1 SKUs (EU: we hold no rate card there); surcharges are applied to that fee: E1" in text
     assert "+€0.04/unit" in text and "$" not in text
 
 
