@@ -52,14 +52,14 @@ def _signed(money: Money) -> str:
     return "+" + text if money.amount > 0 else text
 
 
-def _monthly(result: ChangeImpact, lang: str) -> str:
+def _monthly(result: ChangeImpact, lang: str) -> Html:
     """ "+$12.00/month, +£3.00/month": one term per currency; a zero total still in its currency."""
     totals = Totals(result.monthly_total)
     for currency in result.currencies:
         if currency not in {money.currency for money in totals}:
             totals.add(Money.zero(currency))
-    separator = str(t(lang, "impact16_separator"))
-    return separator.join(str(t(lang, "impact16_per_month", amount=_signed(money))) for money in totals)
+    terms = [t(lang, "impact16_per_month", amount=_signed(money)) for money in totals]
+    return join(terms, t(lang, "impact16_separator"))
 
 
 def most_affected(result: ChangeImpact, limit: int) -> list[SkuImpact]:
@@ -126,12 +126,12 @@ def impact_overview(catalog: Catalog, rows: Sequence[SkuRow], ctx: ChatContext) 
     past = [change for change in reversed(changes) if change.day < ctx.today]
     lines = [t(lang, "impact_overview_title", count=len(rows), today=ctx.today.isoformat())]
     lines.append(t(lang, "impact16_coming_title") if coming else t(lang, "impact16_nothing_coming"))
-    separator = str(t(lang, "impact16_separator"))
     for change in coming:
         result = results[change.day]
         top = most_affected(result, OVERVIEW_TOP)
-        hits = separator.join(
-            str(t(lang, "impact16_top_item", sku=item.sku.sku, cost=_item_cost(item, lang))) for item in top
+        hits = join(
+            [t(lang, "impact16_top_item", sku=item.sku.sku, cost=_item_cost(item, lang)) for item in top],
+            t(lang, "impact16_separator"),
         )
         lines.append(
             t(
@@ -162,10 +162,10 @@ def impact_overview(catalog: Catalog, rows: Sequence[SkuRow], ctx: ChatContext) 
     return join(lines)
 
 
-def _item_cost(item: SkuImpact, lang: str) -> str:
+def _item_cost(item: SkuImpact, lang: str) -> Html:
     if item.monthly is not None:
-        return str(t(lang, "impact16_per_month", amount=_signed(item.monthly)))
-    return str(t(lang, "impact16_per_unit", amount=_signed(item.per_unit)))
+        return t(lang, "impact16_per_month", amount=_signed(item.monthly))
+    return t(lang, "impact16_per_unit", amount=_signed(item.per_unit))
 
 
 def impact_detail(result: ChangeImpact, ctx: ChatContext) -> Html:

@@ -10,6 +10,7 @@ item priced $10-$50. Surcharges round half-up to the cent per unit.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from decimal import Decimal
@@ -344,6 +345,10 @@ def test_overview_leads_with_coming_changes_per_currency(catalog: Catalog) -> No
                 in coming
             )
         # A change in no marketplace of these SKUs (Japan's 2026-04-01 referral fees) is not listed.
+        # Names are escaped once for Telegram's HTML, never twice.
+        named = [dataclasses.replace(rows[0], sku="A&B"), *rows[1:]]
+        html = impact_overview(catalog, named, context(lang, today=dt.date(2026, 4, 1)))
+        assert "A&amp;B" in html and "&amp;amp;" not in html
         assert "2026-04-01 —" not in text
     past_dates = [line.split(" — ")[0][2:] for line in past.splitlines() if line.startswith("• ")]
     assert past_dates == sorted(past_dates, reverse=True)  # latest first
