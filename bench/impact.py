@@ -89,7 +89,7 @@ def main() -> int:
                 result = impact_of(model, changes[day], rows)
                 walls.append(time.perf_counter() - started)
                 cpus.append(time.process_time() - cpu)
-            total = result.monthly_total.get("USD", 0)
+            total = result.monthly_total.get("USD").amount
             print(
                 f"impact of {day} (best of {args.repeat}): {min(walls):.2f} s wall, {min(cpus):.2f} s CPU "
                 f"(median {statistics.median(walls):.2f} s wall); {len(result.affected):,} SKUs affected, "

@@ -590,10 +590,16 @@ def cmd_impact(args: argparse.Namespace) -> int:
     result = impact_of(FeeModel(catalog), change, file.rows)
     print(to_plain_text(impact_detail(result, ctx)))
     if args.chart is not None:
-        from bot.skus import impact_chart_png
+        from bot.skus import chart_currencies, impact_chart_png
 
-        args.chart.write_bytes(impact_chart_png(result, lang))
-        print(f"wrote {args.chart}")
+        # One chart per currency: PATH for a single one, PATH-EUR.png, PATH-USD.png ... for several.
+        currencies = chart_currencies(result)
+        for currency in currencies:
+            path = (
+                args.chart if len(currencies) == 1 else args.chart.with_stem(f"{args.chart.stem}-{currency}")
+            )
+            path.write_bytes(impact_chart_png(result, lang, currency))
+            print(f"wrote {path}")
     return 0
 
 

@@ -8,7 +8,7 @@ Other packages import only the names in `__all__`, from the package itself (test
 
 # Importing the package registers its tables with the store.
 from bot.skus import tables as tables
-from bot.skus.chart import impact_chart_caption, impact_chart_png
+from bot.skus.chart import chart_currencies, impact_chart_caption, impact_chart_png
 from bot.skus.impact import FeeModel, impact_of
 from bot.skus.personal import IMPACT_LINES, coming_lines
 from bot.skus.read import MAX_FILE_BYTES, SkuFile, SkuFileError, read_sku_file
@@ -22,6 +22,7 @@ __all__ = [
     "SkuFile",
     "SkuFileError",
     "SkuRecords",
+    "chart_currencies",
     "choose_change",
     "coming_lines",
     "impact_chart_caption",

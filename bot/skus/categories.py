@@ -45,6 +45,14 @@ class CategoryMapper:
             self._cache[key] = category
         return self._cache[key]
 
+    def category_of(self, word: str) -> str | None:
+        """The fee category `word` names, whether or not a marketplace has a schedule for it (an Apparel
+        SKU in Canada is apparel, though we hold no Canadian apparel referral schedule)."""
+        key = (word, "")
+        if key not in self._cache:
+            self._cache[key] = self._category(word)
+        return self._cache[key]
+
     def _category(self, word: str) -> str | None:
         folded = fold_product_group(word)
         if not folded:

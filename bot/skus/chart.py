@@ -12,7 +12,7 @@ from bot.answers import chart_fonts
 from bot.i18n import t, to_plain_text
 from bot.skus.impact import ChangeImpact
 
-__all__ = ["CHART_SKUS", "impact_chart_caption", "impact_chart_png"]
+__all__ = ["CHART_SKUS", "chart_currencies", "impact_chart_caption", "impact_chart_png"]
 
 CHART_SKUS = 30  # the most affected SKUs; more bars would not be readable on a phone
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 8, 5, 100
@@ -26,10 +26,16 @@ def _text(lang: str, key: str, **values: object) -> str:
     return text.replace("$", r"\$")  # two "$" would make matplotlib typeset math
 
 
-def impact_chart_png(result: ChangeImpact, lang: str) -> bytes:
-    """One bar per affected SKU (the most affected first), up: the fees rise; the same input, same bytes."""
-    items = result.affected[:CHART_SKUS]
-    currency = items[0].sku.currency or "USD" if items else "USD"
+def chart_currencies(result: ChangeImpact) -> list[str]:
+    """The currencies of the affected SKUs: one chart each, so an axis never mixes pounds and dollars."""
+    return sorted({item.sku.currency for item in result.affected})
+
+
+def impact_chart_png(result: ChangeImpact, lang: str, currency: str | None = None) -> bytes:
+    """One bar per affected SKU in `currency` (default: the first of `chart_currencies`), the most affected
+    first; up: the fees rise. The same input gives the same bytes."""
+    currency = currency or next(iter(chart_currencies(result)), "USD")
+    items = [item for item in result.affected if item.sku.currency == currency][:CHART_SKUS]
     family = list(chart_fonts().families)
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # imported when drawn (see answers/chart.py)
     from matplotlib.figure import Figure
@@ -37,7 +43,7 @@ def impact_chart_png(result: ChangeImpact, lang: str) -> bytes:
     figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    values = [float(item.per_unit) for item in items]
+    values = [float(item.per_unit.amount) for item in items]
     colors = ["#d62728" if value > 0 else "#2ca02c" for value in values]
     axes.bar(range(len(items)), values, color=colors)
     axes.axhline(0, color="#444444", linewidth=0.8)
@@ -53,6 +59,8 @@ def impact_chart_png(result: ChangeImpact, lang: str) -> bytes:
     return buffer.getvalue()
 
 
-def impact_chart_caption(result: ChangeImpact, lang: str) -> str:
-    count = min(len(result.affected), CHART_SKUS)
-    return to_plain_text(t(lang, "impact_chart_caption", date=result.change.day.isoformat(), count=count))
+def impact_chart_caption(result: ChangeImpact, lang: str, currency: str | None = None) -> str:
+    currency = currency or next(iter(chart_currencies(result)), "USD")
+    count = min(sum(1 for item in result.affected if item.sku.currency == currency), CHART_SKUS)
+    date = result.change.day.isoformat()
+    return to_plain_text(t(lang, "impact16_chart_caption", date=date, count=count, currency=currency))

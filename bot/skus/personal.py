@@ -1,7 +1,9 @@
 """The one line of impact a reminder or a policy-change alert carries for a chat that has SKUs.
 
-"For your SKUs: +$312/month, 14 SKUs affected; /impact 2026-01-15". A chat without SKUs, a rule that
-changes no fee we compute, or a change that touches none of the chat's SKUs: no line, today's text.
+"For your SKUs: +$312.00/month, 14 SKUs affected; /impact 2026-01-15". A line is about one rule in its
+marketplaces, not about its date: on 2026-04-17 the EU 1.5% surcharge's line counts the European SKUs
+and the US 3.5% one the American and Canadian SKUs. A chat without SKUs, a rule that changes no fee we
+compute, or a change that touches none of the chat's SKUs: no line, today's text.
 
 Computing a line takes about a second for a chat with 50,000 SKUs, and the dispatcher renders reminders
 one after another, so `ImpactLineCache` keeps each chat's lines per change until the chat's SKUs (an
@@ -48,7 +50,7 @@ class ImpactLines:
         self._catalog, self._rows, self._lang, self._today = catalog, rows, lang, today
         self._changes = fee_changes(catalog) if rows else []
         self._model = FeeModel(catalog) if rows else None
-        self._done: dict[dt.date, ChangeImpact] = {}
+        self._done: dict[tuple[dt.date, str], ChangeImpact] = {}
 
     def __call__(self, rule_id: str, day: dt.date | None) -> Html | None:
         if self._model is None:
@@ -56,9 +58,10 @@ class ImpactLines:
         change = change_for(self._changes, rule_id, day, self._today)
         if change is None:
             return None
-        if change.day not in self._done:
-            self._done[change.day] = impact_of(self._model, change, self._rows)
-        return impact_line(self._done[change.day], self._lang)
+        key = (change.day, rule_id)
+        if key not in self._done:
+            self._done[key] = impact_of(self._model, change.of_rule(rule_id), self._rows)
+        return impact_line(self._done[key], self._lang)
 
 
 @dataclass
@@ -67,7 +70,7 @@ class _ChatLines:
 
     version: tuple[object, ...]
     catalog: Catalog
-    lines: dict[tuple[dt.date, str], Html | None] = field(default_factory=dict)
+    lines: dict[tuple[dt.date, str, str], Html | None] = field(default_factory=dict)  # (day, rule, lang)
 
 
 class ImpactLineCache:
@@ -107,7 +110,7 @@ class ImpactLineCache:
             change = change_for(changes, rule_id, day, today)
             if change is None:
                 return None
-            key = (change.day, lang)
+            key = (change.day, rule_id, lang)
             if key not in chat.lines:
                 if not computing:
                     rows = SkuRecords(store).rows(chat_id)
@@ -124,7 +127,7 @@ class ImpactLineCache:
         catalog: Catalog,
         chat_id: int,
         version: tuple[object, ...] | None,
-        lines: dict[tuple[dt.date, str], Html | None],
+        lines: dict[tuple[dt.date, str, str], Html | None],
     ) -> None:
         """Lines computed ahead (`coming_lines`, right after an import) for the SKUs of `version`
         (`skus_version` when they were stored); dropped if another import or an erase came since."""
@@ -151,14 +154,15 @@ class ImpactLineCache:
 
 def coming_lines(
     catalog: Catalog, rows: list[SkuRow], lang: str, today: dt.date
-) -> dict[tuple[dt.date, str], Html | None]:
-    """The lines of every fee change from today on, for `ImpactLineCache.put`: pure, for a worker thread,
-    so the reminders after an import do not compute them in the event loop."""
+) -> dict[tuple[dt.date, str, str], Html | None]:
+    """The line of every rule of every fee change from today on, for `ImpactLineCache.put`: pure, for a
+    worker thread, so the reminders after an import do not compute them in the event loop."""
     lines = ImpactLines(catalog, rows, lang, today)
     return {
-        (change.day, lang): lines(change.rules[0].id, change.day)
+        (change.day, rule.id, lang): lines(rule.id, change.day)
         for change in fee_changes(catalog)
         if change.day >= today
+        for rule in change.rules
     }
 
 

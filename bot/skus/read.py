@@ -3,6 +3,12 @@
 Headers are matched by name, not position: any letter case, spaces, hyphens or underscores, English or
 Chinese (`COLUMN_NAMES`). Unknown columns are ignored. A bad value stops the import with the row and the
 column named (`SkuFileError`, a UserInputError), so nothing is half-imported.
+
+A price is Money from the moment it is read: the row's marketplace decides its currency, and a
+`currency` column, where the file has one, must agree. European exports write decimal commas (`12,5`),
+often with `;` between columns: a `;`-separated file reads every comma as a decimal comma; elsewhere
+`12,5` and `0,125` are decimal commas and `1,234` a thousands separator. An unquoted `12,5` in a
+comma-separated file splits into two cells: the row is refused with exactly that reason.
 """
 
 from __future__ import annotations
@@ -18,8 +24,18 @@ from decimal import Decimal, InvalidOperation
 from bot.catalog import LENGTH_UNITS, WEIGHT_UNITS, to_inches, to_pounds
 from bot.errors import UserInputError
 from bot.i18n import Html, t
+from bot.money import Money
 
-__all__ = ["MAX_FILE_BYTES", "MAX_ROWS", "SkuFile", "SkuFileError", "SkuRow", "read_sku_file"]
+__all__ = [
+    "MARKETPLACE_CURRENCY",
+    "MAX_FILE_BYTES",
+    "MAX_ROWS",
+    "SkuFile",
+    "SkuFileError",
+    "SkuRow",
+    "parse_amount",
+    "read_sku_file",
+]
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # what Telegram lets a bot download
 MAX_ROWS = 100_000
@@ -46,6 +62,21 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "weight_unit": ("unit_of_weight", "weight_unit", "重量单位"),
     "monthly_units": ("monthly_units", "units_per_month", "月销量", "月销售量"),
     "days_of_supply": ("days_of_supply", "historical_days_of_supply", "供货天数", "库存天数", "可售天数"),
+    # The fulfilment fee the Fee Preview report states: US, UK and Europe name it; Canada's report gives
+    # only its two parts, pick-pack and weight handling (the US report gives both, and their sum).
+    # A seller's own file may carry the same figure (used, like the report's, where we hold no card).
+    "report_fba_fee": (
+        "expected_fulfillment_fee_per_unit",
+        "expected_domestic_fulfilment_fee_per_unit",
+        "fba_fee",
+        "fulfillment_fee",
+        "fulfilment_fee",
+        "fba费用",
+        "配送费",
+        "fba配送费",
+    ),
+    "report_pick_pack": ("estimated_pick_pack_fee_per_unit",),
+    "report_weight_handling": ("estimated_weight_handling_fee_per_unit",),
 }
 REQUIRED = ("sku", "category", "price")
 
@@ -61,14 +92,28 @@ UNIT_WORDS = {
 }  # fmt: skip
 # What Amazon's reports (and sellers) put in a cell for "no value": read as an empty cell.
 NOT_AVAILABLE = frozenset({"--", "-", "—", "n/a", "na", "none", "null"})
-CURRENCY_MARKETPLACE = {"USD": "US", "GBP": "UK", "CAD": "CA", "MXN": "MX", "JPY": "JP"}
+# Each marketplace's currency: it decides the currency of every amount of a SKU sold there.
+MARKETPLACE_CURRENCY = {
+    "US": "USD", "UK": "GBP", "DE": "EUR", "FR": "EUR", "IT": "EUR", "ES": "EUR",
+    "CA": "CAD", "MX": "MXN", "JP": "JPY", "EU": "EUR",
+}  # fmt: skip
+# A file without a marketplace column (Amazon's Fee Preview reports have none): its currency names the
+# marketplace. The euro names the European stores DE, FR, IT and ES as one, "EU": they share one referral
+# schedule and one fuel surcharge, and the Europe variant of the report does not say which store it is.
+CURRENCY_MARKETPLACE = {"USD": "US", "GBP": "UK", "CAD": "CA", "MXN": "MX", "JPY": "JP", "EUR": "EU"}
+# How sellers and Amazon write a currency in a `currency` cell.
+CURRENCY_WORDS = {
+    "usd": "USD", "$": "USD", "us$": "USD", "美元": "USD", "gbp": "GBP", "£": "GBP", "英镑": "GBP",
+    "eur": "EUR", "€": "EUR", "欧元": "EUR", "cad": "CAD", "c$": "CAD", "加元": "CAD",
+    "mxn": "MXN", "墨西哥比索": "MXN", "jpy": "JPY", "円": "JPY", "日元": "JPY",
+}  # fmt: skip
 MARKETPLACE_WORDS = {
     "us": "US", "usa": "US", "amazon.com": "US", "美国": "US", "美国站": "US",
     "uk": "UK", "gb": "UK", "amazon.co.uk": "UK", "英国": "UK", "英国站": "UK",
     "de": "DE", "amazon.de": "DE", "德国": "DE", "fr": "FR", "amazon.fr": "FR", "法国": "FR",
     "it": "IT", "amazon.it": "IT", "意大利": "IT", "es": "ES", "amazon.es": "ES", "西班牙": "ES",
     "ca": "CA", "amazon.ca": "CA", "加拿大": "CA", "mx": "MX", "amazon.com.mx": "MX", "墨西哥": "MX",
-    "jp": "JP", "amazon.co.jp": "JP", "日本": "JP",
+    "jp": "JP", "amazon.co.jp": "JP", "日本": "JP", "eu": "EU", "europe": "EU", "欧洲": "EU", "欧洲站": "EU",
 }  # fmt: skip
 
 
@@ -84,11 +129,10 @@ class SkuRow:
     row: int  # the line (or sheet row) in the file, header = 1
     sku: str
     category: str  # as written: an Amazon product-group or the seller's own word
-    price: Decimal
+    price: Money  # in the marketplace's currency
     marketplace: str
     asin: str | None = None
     name: str | None = None
-    currency: str | None = None
     size_tier: str | None = None
     # Sides sorted longest first, in inches; weight in pounds. None when the file does not give them.
     longest: Decimal | None = None
@@ -97,6 +141,13 @@ class SkuRow:
     weight_lb: Decimal | None = None
     monthly_units: int | None = None
     days_of_supply: Decimal | None = None
+    # The fulfilment fee per unit a Fee Preview report states (its own estimate), where it states one.
+    report_fba_fee: Money | None = None
+
+    @property
+    def currency(self) -> str:
+        """The currency of every amount of this SKU: its marketplace's."""
+        return self.price.currency
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,12 +212,19 @@ def _decode(data: bytes) -> str:
         raise SkuFileError("skus_encoding") from None
 
 
-def _text_rows(data: bytes) -> tuple[str, Iterator[list[str]]]:
+def _text_rows(data: bytes) -> tuple[str, str, Iterator[list[str]]]:
+    """The file's kind, its column separator and its rows."""
     text = _decode(data)
     first = text.split("\n", 1)[0]
-    delimiter = "\t" if first.count("\t") >= max(1, first.count(",")) else ","
+    tabs, commas, semicolons = first.count("\t"), first.count(","), first.count(";")
+    if tabs >= max(1, commas, semicolons):
+        delimiter = "\t"
+    elif semicolons > commas:
+        delimiter = ";"  # a European export: its commas are decimal commas
+    else:
+        delimiter = ","
     kind = "fee-preview" if delimiter == "\t" else "csv"
-    return kind, iter(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    return kind, delimiter, iter(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
@@ -203,6 +261,7 @@ def read_sku_file(data: bytes, file_name: str) -> SkuFile:
     if len(data) > MAX_FILE_BYTES:
         raise SkuFileError("skus_too_big", limit="20 MB")
     lower = file_name.casefold()
+    delimiter = ""
     if data[:4] == b"PK\x03\x04" or lower.endswith((".xlsx", ".xlsm")):
         kind, rows = "xlsx", _xlsx_rows(data)
     elif lower.endswith((".xls", ".pdf", ".png", ".jpg", ".jpeg", ".zip", ".doc", ".docx")) or (
@@ -210,7 +269,7 @@ def read_sku_file(data: bytes, file_name: str) -> SkuFile:
     ):
         raise SkuFileError("skus_wrong_type", name=file_name)
     else:
-        kind, rows = _text_rows(data)
+        kind, delimiter, rows = _text_rows(data)
     try:
         header = next(rows)
     except StopIteration:
@@ -233,7 +292,15 @@ def read_sku_file(data: bytes, file_name: str) -> SkuFile:
                 continue
             if len(parsed) >= MAX_ROWS:
                 raise SkuFileError("skus_too_many_rows", limit=f"{MAX_ROWS:,}")
-            row = _row(line, values, columns, header)
+            if (
+                delimiter == ","
+                and len(values) > len(header)
+                and any(v.strip() for v in values[len(header) :])
+            ):
+                raise SkuFileError(
+                    "skus_split_decimal_comma", row=line, cells=len(values), columns=len(header)
+                )
+            row = _row(line, values, columns, header, decimal_comma=delimiter == ";")
             if row.sku in seen:
                 raise SkuFileError("skus_duplicate", sku=row.sku, row=line, first=seen[row.sku])
             seen[row.sku] = line
@@ -252,8 +319,11 @@ def _has_fallback(field: str, columns: dict[str, int]) -> bool:
 class _Cells:
     """The cells of one row by field, with the row and column for error messages."""
 
-    def __init__(self, line: int, values: list[str], columns: dict[str, int], header: list[str]) -> None:
+    def __init__(
+        self, line: int, values: list[str], columns: dict[str, int], header: list[str], decimal_comma: bool
+    ) -> None:
         self.line, self.values, self.columns, self.header = line, values, columns, header
+        self.decimal_comma = decimal_comma
 
     def text(self, field: str) -> str:
         index = self.columns.get(field)
@@ -273,14 +343,8 @@ class _Cells:
         raw = self.value(field)
         if not raw:
             return None
-        cleaned = re.sub(r"^(?:us\$|\$|£|€|¥|￥)|,", "", raw.casefold())
-        try:
-            value = Decimal(cleaned)
-        except InvalidOperation:
-            raise SkuFileError(
-                "skus_not_a_number", row=self.line, column=self.column(field), value=raw
-            ) from None
-        if not value.is_finite():
+        value = parse_amount(raw, self.decimal_comma)
+        if value is None or not value.is_finite():
             raise SkuFileError("skus_not_a_number", row=self.line, column=self.column(field), value=raw)
         if value < 0:
             raise SkuFileError("skus_negative", row=self.line, column=self.column(field), value=raw)
@@ -298,8 +362,32 @@ class _Cells:
         return unit
 
 
-def _row(line: int, values: list[str], columns: dict[str, int], header: list[str]) -> SkuRow:
-    cells = _Cells(line, values, columns, header)
+# A price as written: an optional currency sign or code before or after, then the figure.
+_CURRENCY_MARK = re.compile(r"^(?:us\$|c\$|\$|£|€|¥|￥|usd|gbp|eur|cad)\s*|\s*(?:€|£|\$|usd|gbp|eur|cad)$")
+_DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}|0,\d+|\d{1,3}(?:\.\d{3})+,\d+")  # 12,5 / 0,125 / 1.234,56
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # 1,234 / 1,234.50
+
+
+def parse_amount(raw: str, decimal_comma: bool = False) -> Decimal | None:
+    """A figure as sellers' files write it, or None: "12.5", "$1,234.50", "12,5", "1.234,56", "2,60 €".
+
+    With `decimal_comma` (a `;`-separated file) every comma is a decimal comma and dots group thousands.
+    """
+    text = _CURRENCY_MARK.sub("", raw.strip().casefold()).replace(" ", "").replace("\u00a0", "")
+    if (decimal_comma and "," in text) or _DECIMAL_COMMA.fullmatch(text):
+        text = text.replace(".", "").replace(",", ".")
+    elif _THOUSANDS.fullmatch(text):
+        text = text.replace(",", "")
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def _row(
+    line: int, values: list[str], columns: dict[str, int], header: list[str], decimal_comma: bool = False
+) -> SkuRow:
+    cells = _Cells(line, values, columns, header, decimal_comma)
     sku = cells.text("sku")
     if not sku:
         raise SkuFileError("skus_missing_value", row=line, column=cells.column("sku"))
@@ -311,8 +399,7 @@ def _row(line: int, values: list[str], columns: dict[str, int], header: list[str
         raise SkuFileError("skus_missing_value", row=line, column=column)
     if price == 0:
         raise SkuFileError("skus_zero_price", row=line, column=cells.column("price"))
-    currency = cells.value("currency").upper() or None
-    marketplace = _marketplace(cells, currency)
+    marketplace, currency = _marketplace_and_currency(cells)
     sides = [cells.number(field, MAX_SIDE) for field in ("longest", "median", "shortest")]
     weight = cells.number("weight", MAX_WEIGHT)
     longest = median = shortest = weight_lb = None
@@ -335,11 +422,10 @@ def _row(line: int, values: list[str], columns: dict[str, int], header: list[str
         row=line,
         sku=sku[:100],
         category=cells.text("category")[:100],
-        price=price,
+        price=Money(price, currency),
         marketplace=marketplace,
         asin=cells.text("asin")[:20] or None,
         name=cells.text("name")[:200] or None,
-        currency=currency,
         size_tier=cells.value("size_tier")[:60] or None,
         longest=longest,
         median=median,
@@ -347,10 +433,29 @@ def _row(line: int, values: list[str], columns: dict[str, int], header: list[str
         weight_lb=weight_lb,
         monthly_units=int(units) if units is not None else None,
         days_of_supply=days,
+        report_fba_fee=_report_fba_fee(cells, currency),
     )
 
 
-def _marketplace(cells: _Cells, currency: str | None) -> str:
+def _report_fba_fee(cells: _Cells, currency: str) -> Money | None:
+    """The report's own fulfilment fee: its total where it states one, else pick-pack + weight handling."""
+    # A fee of 0 is the report's "not applicable" (as "--" is): not a fulfilment that costs nothing.
+    stated = cells.number("report_fba_fee", MAX_PRICE)
+    if stated:
+        return Money(stated, currency)
+    parts = [cells.number(field, MAX_PRICE) for field in ("report_pick_pack", "report_weight_handling")]
+    total = sum((part for part in parts if part is not None), Decimal(0))
+    return Money(total, currency) if total else None
+
+
+def _marketplace_and_currency(cells: _Cells) -> tuple[str, str]:
+    """The row's marketplace, and its currency, which a `currency` cell may state but must agree with."""
+    written = cells.value("currency")
+    stated = CURRENCY_WORDS.get(written.casefold()) if written else None
+    if written and stated is None:
+        raise SkuFileError(
+            "skus_bad_currency", row=cells.line, column=cells.column("currency"), value=written
+        )
     raw = cells.value("marketplace")
     if raw:
         found = MARKETPLACE_WORDS.get(raw.casefold())
@@ -358,5 +463,19 @@ def _marketplace(cells: _Cells, currency: str | None) -> str:
             raise SkuFileError(
                 "skus_bad_marketplace", row=cells.line, column=cells.column("marketplace"), value=raw
             )
-        return found
-    return CURRENCY_MARKETPLACE.get(currency or "USD", "US")
+        marketplace = found
+    elif stated is None:
+        marketplace = "US"  # a plain list of prices with neither column: Amazon.com, as /start says
+    else:
+        marketplace = CURRENCY_MARKETPLACE[stated]
+    currency = MARKETPLACE_CURRENCY[marketplace]
+    if stated is not None and stated != currency:
+        raise SkuFileError(
+            "skus_currency_disagrees",
+            row=cells.line,
+            column=cells.column("currency"),
+            value=written,
+            marketplace=marketplace,
+            currency=currency,
+        )
+    return marketplace, currency

@@ -10,7 +10,8 @@ import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.skus.read import SkuFile, SkuRow
+from bot.money import Money
+from bot.skus.read import MARKETPLACE_CURRENCY, SkuFile, SkuRow
 from bot.store import Store
 
 __all__ = ["ImportInfo", "SkuRecords", "skus_version"]
@@ -43,16 +44,12 @@ class ImportInfo:
 
 _COLUMNS = (
     "chat_id, sku, row, category, price, marketplace, asin, name, currency, size_tier, "
-    "longest, median, shortest, weight_lb, monthly_units, days_of_supply"
+    "longest, median, shortest, weight_lb, monthly_units, days_of_supply, report_fba_fee"
 )
 
 
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
-
-
-def _decimal(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
 
 
 class SkuRecords:
@@ -67,18 +64,18 @@ class SkuRecords:
         with self._store.transaction():
             db.execute("DELETE FROM seller_skus WHERE chat_id = ?", [chat_id])
             db.conn.executemany(
-                f"INSERT INTO seller_skus ({_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                f"INSERT INTO seller_skus ({_COLUMNS}) VALUES ({', '.join('?' * 17)})",
                 (
                     (
                         chat_id,
                         r.sku,
                         r.row,
                         r.category,
-                        str(r.price),
+                        str(r.price.amount),
                         r.marketplace,
                         r.asin,
                         r.name,
-                        r.currency,
+                        r.price.currency,
                         r.size_tier,
                         _text(r.longest),
                         _text(r.median),
@@ -86,6 +83,7 @@ class SkuRecords:
                         _text(r.weight_lb),
                         r.monthly_units,
                         _text(r.days_of_supply),
+                        _text(r.report_fba_fee.amount) if r.report_fba_fee else None,
                     )
                     for r in file.rows
                 ),
@@ -126,26 +124,37 @@ class SkuRecords:
         cursor = self._store.db.execute(
             f"SELECT {_COLUMNS} FROM seller_skus WHERE chat_id = ? ORDER BY row", [chat_id]
         )
-        return [
-            SkuRow(
-                row=r[2],
-                sku=r[1],
-                category=r[3],
-                price=Decimal(r[4]),
-                marketplace=r[5],
-                asin=r[6],
-                name=r[7],
-                currency=r[8],
-                size_tier=r[9],
-                longest=_decimal(r[10]),
-                median=_decimal(r[11]),
-                shortest=_decimal(r[12]),
-                weight_lb=_decimal(r[13]),
-                monthly_units=r[14],
-                days_of_supply=_decimal(r[15]),
-            )
-            for r in cursor
-        ]
+        rows = []
+        for r in cursor:
+            # Migration 2 gave every row its currency; a marketplace it did not know takes today's map.
+            currency = r[8] or MARKETPLACE_CURRENCY.get(r[5], "USD")
+            rows.append(self._row(r, currency))
+        return rows
+
+    @staticmethod
+    def _row(r: tuple[object, ...], currency: str) -> SkuRow:
+        def decimal(index: int) -> Decimal | None:
+            value = r[index]
+            return None if value is None else Decimal(str(value))
+
+        fee = decimal(16)
+        return SkuRow(
+            row=int(str(r[2])),
+            sku=str(r[1]),
+            category=str(r[3]),
+            price=Money(Decimal(str(r[4])), currency),
+            marketplace=str(r[5]),
+            asin=None if r[6] is None else str(r[6]),
+            name=None if r[7] is None else str(r[7]),
+            size_tier=None if r[9] is None else str(r[9]),
+            longest=decimal(10),
+            median=decimal(11),
+            shortest=decimal(12),
+            weight_lb=decimal(13),
+            monthly_units=None if r[14] is None else int(str(r[14])),
+            days_of_supply=decimal(15),
+            report_fba_fee=None if fee is None else Money(fee, currency),
+        )
 
     def _changed(self, chat_id: int) -> None:
         _last_change[(_database_file(self._store), chat_id)] = next(_changes)

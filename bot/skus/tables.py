@@ -61,5 +61,24 @@ def _move_chat(db: Database, old_chat_id: int, new_chat_id: int) -> None:
         db.execute(f"DELETE FROM {table} WHERE chat_id = ?", [old_chat_id])
 
 
+# Each marketplace's currency as of this step (issue #16); written out here, not imported, so the step
+# does the same thing whenever it runs.
+_CURRENCY_OF_MARKETPLACE_AT_STEP_2 = {
+    "US": "USD", "UK": "GBP", "DE": "EUR", "FR": "EUR", "IT": "EUR", "ES": "EUR", "EU": "EUR",
+    "CA": "CAD", "MX": "MXN", "JP": "JPY",
+}  # fmt: skip
+
+
+def _currency_of_every_amount(db: Database) -> None:
+    """Every SKU amount carries its currency (#16): existing rows take their marketplace's currency, so a
+    UK row stored as "14" with no currency (once shown as $14.00) becomes £14.00; and the fulfilment fee a
+    Fee Preview report states is kept, for marketplaces whose rate card we do not hold."""
+    for marketplace, currency in _CURRENCY_OF_MARKETPLACE_AT_STEP_2.items():
+        db.execute("UPDATE seller_skus SET currency = ? WHERE marketplace = ?", [currency, marketplace])
+    db.execute("ALTER TABLE seller_skus ADD COLUMN report_fba_fee TEXT")
+
+
 # Step 1 was global migration 5 before the split.
-SKU_MIGRATIONS = register(Migrations("skus", (_create_seller_skus,), move_chat=_move_chat))
+SKU_MIGRATIONS = register(
+    Migrations("skus", (_create_seller_skus, _currency_of_every_amount), move_chat=_move_chat)
+)

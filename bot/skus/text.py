@@ -1,7 +1,10 @@
 """The impact of fee changes on a seller's SKUs, as replies: the list, the detail, the one-line summary.
 
-`/impact` lists the coming and recent changes with this chat's total; `/impact <date or rule>` gives the
-detail. Fees the catalog does not know are named as not included, never estimated.
+`/impact` leads with the coming changes (soonest first), each with its monthly cost in each currency and
+the SKUs it hits most, then the past year's (latest first); `/impact <date or rule>` gives the detail.
+Every amount is shown in its SKU's currency and totals are per currency: nothing is summed across
+currencies, nor per-unit changes across SKUs. Fees the catalog does not know are named as not included,
+never estimated.
 """
 
 from __future__ import annotations
@@ -9,14 +12,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from decimal import Decimal
 
 from bot.answers import ChatContext, is_date, parse_date
 from bot.catalog import REF_PATTERN, Catalog
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
-from bot.money import format_money
-from bot.skus.impact import ChangeImpact, FeeChange, FeeModel, computes_fees, fee_changes, impact_of
+from bot.money import Money, Totals
+from bot.skus.impact import (
+    ChangeImpact,
+    FeeChange,
+    FeeModel,
+    SkuImpact,
+    computes_fees,
+    fee_changes,
+    impact_of,
+)
 from bot.skus.read import SkuFile, SkuRow
 from bot.skus.records import ImportInfo
 
@@ -27,21 +37,39 @@ __all__ = [
     "impact_line",
     "impact_overview",
     "import_summary",
+    "most_affected",
     "skus_status",
 ]
 
 RECENT_DAYS = 365  # /impact lists the changes of the past year and every coming one
 TOP = 5
+OVERVIEW_TOP = 3  # the SKUs a coming change hits most, in the overview
 UNMAPPED_SHOWN = 10
 
 
-def _signed(amount: Decimal, currency: str) -> str:
-    text = format_money(amount, currency)
-    return "+" + text if amount > 0 else text
+def _signed(money: Money) -> str:
+    text = money.format()
+    return "+" + text if money.amount > 0 else text
 
 
-def _totals(amounts: dict[str, Decimal]) -> str:
-    return ", ".join(_signed(amount, currency) for currency, amount in sorted(amounts.items())) or "0"
+def _monthly(result: ChangeImpact, lang: str) -> Html:
+    """ "+$12.00/month, +£3.00/month": one term per currency; a zero total still in its currency."""
+    totals = Totals(result.monthly_total)
+    for currency in result.currencies:
+        if currency not in {money.currency for money in totals}:
+            totals.add(Money.zero(currency))
+    terms = [t(lang, "impact16_per_month", amount=_signed(money)) for money in totals]
+    return join(terms, t(lang, "impact16_separator"))
+
+
+def most_affected(result: ChangeImpact, limit: int) -> list[SkuImpact]:
+    """The SKUs a change hits most, up to `limit` per currency: a pound is never ranked against a dollar."""
+    shown: dict[str, list[SkuImpact]] = {}
+    for item in result.affected:  # already biggest change first
+        mine = shown.setdefault(item.sku.currency, [])
+        if len(mine) < limit:
+            mine.append(item)
+    return [item for currency in sorted(shown) for item in shown[currency]]
 
 
 def _listed(rows: Sequence[SkuRow], limit: int = UNMAPPED_SHOWN) -> str:
@@ -50,7 +78,8 @@ def _listed(rows: Sequence[SkuRow], limit: int = UNMAPPED_SHOWN) -> str:
 
 
 def choose_change(catalog: Catalog, words: list[str], today: dt.date) -> FeeChange:
-    """The change a user names: a date on which fees change, a rule id or a reference such as R-A1."""
+    """The change a user names: a date on which fees change (all its rules), a rule id or a reference such
+    as R-A1 (that rule's change alone, in its marketplaces)."""
     changes = fee_changes(catalog)
     query = " ".join(words).strip()
     if is_date(query):
@@ -66,7 +95,10 @@ def choose_change(catalog: Catalog, words: list[str], today: dt.date) -> FeeChan
     if not matching:
         raise UserInputError("impact_unknown_change", query=query[:60], dates=_nearby(changes, today))
     coming = [change for change in matching if change.day >= today]
-    return coming[0] if coming else matching[-1]
+    chosen = coming[0] if coming else matching[-1]
+    # A rule names its own change: R-A1's US and Canadian surcharge, not R-A2's European one that day.
+    rule_id = next(rule.id for rule in chosen.rules if rule.id in rule_ids)
+    return chosen.of_rule(rule_id)
 
 
 def _nearby(changes: list[FeeChange], day: dt.date) -> str:
@@ -79,30 +111,61 @@ def _change_title(change: FeeChange, lang: str) -> str:
 
 
 def impact_overview(catalog: Catalog, rows: Sequence[SkuRow], ctx: ChatContext) -> Html:
-    """The coming and recent fee changes with their total for these SKUs."""
+    """The coming fee changes first (soonest first), each with its monthly cost per currency and the SKUs
+    it hits most; then the past year's, latest first."""
     lang = ctx.lang
     start = ctx.today - dt.timedelta(days=RECENT_DAYS)
     changes = [change for change in fee_changes(catalog) if change.day >= start]
     if not changes:
         return t(lang, "impact_no_changes", days=RECENT_DAYS)
     model = FeeModel(catalog)
+    # Only changes in the marketplaces of these SKUs: a Japanese fee change is no news to a US seller.
+    results = {change.day: impact_of(model, change, rows) for change in changes}
+    changes = [change for change in changes if results[change.day].currencies]
+    coming = [change for change in changes if change.day >= ctx.today]
+    past = [change for change in reversed(changes) if change.day < ctx.today]
     lines = [t(lang, "impact_overview_title", count=len(rows), today=ctx.today.isoformat())]
-    for change in changes:
-        result = impact_of(model, change, rows)
-        key = "impact_overview_coming" if change.day >= ctx.today else "impact_overview_past"
+    lines.append(t(lang, "impact16_coming_title") if coming else t(lang, "impact16_nothing_coming"))
+    for change in coming:
+        result = results[change.day]
+        top = most_affected(result, OVERVIEW_TOP)
+        hits = join(
+            [t(lang, "impact16_top_item", sku=item.sku.sku, cost=_item_cost(item, lang)) for item in top],
+            t(lang, "impact16_separator"),
+        )
         lines.append(
             t(
                 lang,
-                key,
+                "impact16_coming",
                 date=change.day.isoformat(),
                 title=_change_title(change, lang),
-                monthly=_totals(result.monthly_total),
-                per_unit=_totals(result.per_unit_total),
+                monthly=_monthly(result, lang),
+                affected=len(result.affected),
+                top=t(lang, "impact16_top", skus=hits) if hits else "",
+            )
+        )
+    if past:
+        lines += [Html(""), t(lang, "impact16_past_title", days=RECENT_DAYS)]
+    for change in past:
+        result = results[change.day]
+        lines.append(
+            t(
+                lang,
+                "impact16_past",
+                date=change.day.isoformat(),
+                title=_change_title(change, lang),
+                monthly=_monthly(result, lang),
                 affected=len(result.affected),
             )
         )
     lines += [Html(""), t(lang, "impact_overview_more"), t(lang, "impact_not_included_always")]
     return join(lines)
+
+
+def _item_cost(item: SkuImpact, lang: str) -> Html:
+    if item.monthly is not None:
+        return t(lang, "impact16_per_month", amount=_signed(item.monthly))
+    return t(lang, "impact16_per_unit", amount=_signed(item.per_unit))
 
 
 def impact_detail(result: ChangeImpact, ctx: ChatContext) -> Html:
@@ -114,9 +177,8 @@ def impact_detail(result: ChangeImpact, ctx: ChatContext) -> Html:
         t(lang, "impact_rules", rules=", ".join(rule.id for rule in change.rules)),
         t(
             lang,
-            "impact_totals",
-            monthly=_totals(result.monthly_total),
-            per_unit=_totals(result.per_unit_total),
+            "impact16_totals",
+            monthly=_monthly(result, lang),
             affected=len(result.affected),
             skus=result.skus,
         ),
@@ -125,39 +187,54 @@ def impact_detail(result: ChangeImpact, ctx: ChatContext) -> Html:
         lines.append(t(lang, "impact_without_units", count=result.without_units))
     if result.affected:
         lines += [Html(""), t(lang, "impact_top_title")]
-        for item in result.affected[:TOP]:
-            currency = item.sku.currency or "USD"
+        for item in most_affected(result, TOP):
             lines.append(
                 t(
                     lang,
                     "impact_top_line",
                     sku=item.sku.sku,
-                    price=format_money(item.sku.price, currency),
-                    before=format_money(item.before, currency),
-                    after=format_money(item.after, currency),
-                    per_unit=_signed(item.per_unit, currency),
-                    monthly=_signed(item.monthly, currency) if item.monthly is not None else "—",
+                    price=item.sku.price.format(),
+                    before=item.before.format(),
+                    after=item.after.format(),
+                    per_unit=_signed(item.per_unit),
+                    monthly=_signed(item.monthly) if item.monthly is not None else "—",
                 )
             )
     if result.crossings:
         lines += [Html(""), t(lang, "impact_crossings_title")]
         for crossing in result.crossings[:TOP]:
-            currency = crossing.sku.currency or "USD"
             unsure = t(lang, "impact_crossing_unsure") if crossing.boundary_unsure else ""
             lines.append(
                 t(
                     lang,
                     "impact_crossing_line",
                     sku=crossing.sku.sku,
-                    price=format_money(crossing.sku.price, currency),
-                    new_price=format_money(crossing.new_price, currency),
-                    saving=format_money(crossing.fee_saving, currency),
-                    net=_signed(crossing.net, currency),
+                    price=crossing.sku.price.format(),
+                    new_price=crossing.new_price.format(),
+                    saving=crossing.fee_saving.format(),
+                    net=_signed(crossing.net),
                     unsure=unsure,
                 )
             )
-    missing = [
-        t(lang, f"impact_missing_{component}", count=len(rows), skus=_listed(rows))
+    missing = []
+    if result.from_report:
+        markets = ", ".join(sorted({row.marketplace for row in result.from_report}))
+        missing.append(
+            t(
+                lang,
+                "impact16_from_report",
+                count=len(result.from_report),
+                markets=markets,
+                skus=_listed(result.from_report),
+            )
+        )
+    missing += [
+        t(
+            lang,
+            _MISSING_KEYS.get(component, f"impact_missing_{component}"),
+            count=len(rows),
+            skus=_listed(rows),
+        )
         for component, rows in sorted(result.not_included.items())
     ]
     not_computed = [rule for rule in change.rules if not computes_fees(rule)]
@@ -171,6 +248,9 @@ def impact_detail(result: ChangeImpact, ctx: ChatContext) -> Html:
     return join(lines)
 
 
+_MISSING_KEYS = {"fba_apparel": "impact16_missing_fba_apparel"}
+
+
 def _unmapped(rows: Sequence[SkuRow]) -> str:
     words = sorted({row.category or "—" for row in rows})
     shown = ", ".join(f"“{word}”" for word in words[:UNMAPPED_SHOWN])
@@ -181,15 +261,18 @@ def impact_line(result: ChangeImpact, lang: str) -> Html | None:
     """One line for a reminder or an alert: None when no SKU of the chat is affected."""
     if not result.affected:
         return None
-    key = "impact_line" if result.monthly_total else "impact_line_per_unit"
-    return t(
-        lang,
-        key,
-        monthly=_totals(result.monthly_total),
-        per_unit=_totals(result.per_unit_total),
-        affected=len(result.affected),
-        date=result.change.day.isoformat(),
-    )
+    date = result.change.day.isoformat()
+    if len(result.monthly_total):
+        monthly = _monthly(result, lang)
+        return t(lang, "impact16_line", monthly=monthly, affected=len(result.affected), date=date)
+    # No monthly units: the largest change a unit, per currency (never a sum over different SKUs).
+    largest: dict[str, Money] = {}
+    for item in result.affected:
+        known = largest.get(item.sku.currency)
+        if known is None or abs(item.per_unit.amount) > abs(known.amount):
+            largest[item.sku.currency] = item.per_unit
+    per_unit = ", ".join(_signed(largest[currency]) for currency in sorted(largest))
+    return t(lang, "impact16_line_per_unit", per_unit=per_unit, affected=len(result.affected), date=date)
 
 
 def import_summary(file: SkuFile, file_name: str, model: FeeModel, lang: str) -> Html:

@@ -20,6 +20,7 @@ from bot.skus import (
     FeeModel,
     SkuFileError,
     SkuRecords,
+    chart_currencies,
     choose_change,
     coming_lines,
     impact_chart_caption,
@@ -115,7 +116,9 @@ async def cmd_impact(update: Update, context: Context, settings: ChatSettings) -
     change = choose_change(catalog, words, ctx.today)
     result = await asyncio.to_thread(impact_of, FeeModel(catalog), change, rows)
     sent = await send_html(context.bot, svc.store, settings.chat_id, impact_detail(result, ctx))
-    if sent is not None and result.affected:
-        png = await asyncio.to_thread(impact_chart_png, result, lang)
-        caption = impact_chart_caption(result, lang)
+    if sent is None:
+        return
+    for currency in chart_currencies(result):  # one chart per currency: an axis never mixes them
+        png = await asyncio.to_thread(impact_chart_png, result, lang, currency)
+        caption = impact_chart_caption(result, lang, currency)
         await context.bot.send_photo(sent.chat.id, png, caption=caption, parse_mode=ParseMode.HTML)

@@ -100,7 +100,7 @@ async def test_fee_preview_document_then_impact(bot: Bot) -> None:  # noqa: F811
     assert "+$340.00/month" in overview[0]
 
     detail = await bot.say(SELLER, "/impact 2026-01-15")
-    assert "+$920.00 per month" in detail[0] and "300 of 300 SKUs affected" in detail[0]
+    assert "Total: +$920.00/month" in detail[0] and "300 of 300 SKUs affected" in detail[0]
     assert "$10.00 → $9.99 saves $0.89" in detail[0]  # the band crossing, flagged as unsure
     assert "no source says" in detail[0]
     # The chart follows the text once drawn (matplotlib, in a worker thread).
@@ -108,7 +108,7 @@ async def test_fee_preview_document_then_impact(bot: Bot) -> None:  # noqa: F811
     photo = bot.server.calls_to("sendPhoto")[-1]
     assert photo.params["chat_id"] == SELLER and "2026-01-15" in photo.params["caption"]
     surcharge = await bot.say(SELLER, "/impact R-A1")
-    assert "+$340.00 per month" in surcharge[0]
+    assert "Total: +$340.00/month" in surcharge[0]
     await bot.server.wait_for(lambda: len(bot.server.calls_to("sendPhoto")) == 2, timeout=60)
     unknown = await bot.say(SELLER, "/impact 2026-01-16")
     assert "No fee change on 2026-01-16" in unknown[0]
@@ -185,3 +185,37 @@ async def test_groups_admins_only(bot: Bot) -> None:  # noqa: F811
     assert "Imported 1 SKUs" in accepted[0]
     assert "admins" in (await bot.say(GROUP, "/skus delete", user_id=MEMBER))[0]
     assert "Erased 1 SKUs" in (await bot.say(GROUP, "/skus delete", user_id=ADMIN))[0]
+
+
+MIXED = (
+    b"sku,category,price,marketplace,monthly_units,longest_side,median_side,shortest_side,"
+    b"unit_of_dimension,weight,unit_of_weight,fba_fee\n"
+    b"US-1,Home,20.00,US,100,6,4,0.5,in,2,oz,\n"
+    b"UK-1,clothing,14,UK,80,,,,,,,2.50\n"
+    b"DE-1,Health and Beauty,12.50,DE,50,,,,,,,2.60\n"
+)
+
+
+async def test_mixed_marketplaces_each_in_its_own_currency(bot: Bot) -> None:  # noqa: F811
+    """#16: a US/UK/DE file. By hand on 2026-04-17: US 3.32 x 3.5% = 0.12 x 100 = $12.00; UK (the file's
+    FBA fee, no UK card) 2.50 x 1.5% = 0.04 x 80 = £3.20; DE 2.60 x 1.5% = 0.04 x 50 = €2.00."""
+    await bot.say(SELLER, "/start", language_code="en", chat_type="private")
+    replies = await send_file(bot, SELLER, MIXED, "mixed.csv")
+    assert "Imported 3 SKUs" in replies[0]
+    overview = (await bot.say(SELLER, "/impact"))[0]
+    assert "+€2.00/month, +£3.20/month, +$12.00/month, 3 SKUs affected" in overview
+    assert "per unit summed" not in overview and "✔️" not in overview
+    photos = len(bot.server.calls_to("sendPhoto"))
+    detail = (await bot.say(SELLER, "/impact 2026-04-17"))[0]
+    assert "Total: +€2.00/month, +£3.20/month, +$12.00/month; 3 of 3 SKUs affected." in detail
+    assert "• UK-1 at £14.00: £0.00 → £0.04 (+£0.04/unit, +£3.20/month)" in detail
+    assert "• DE-1 at €12.50: €0.00 → €0.04 (+€0.04/unit, +€2.00/month)" in detail
+    assert "• US-1 at $20.00: $0.00 → $0.12 (+$0.12/unit, +$12.00/month)" in detail
+    # One chart per currency, each captioned with its currency.
+    await bot.server.wait_for(lambda: len(bot.server.calls_to("sendPhoto")) == photos + 3, timeout=90)
+    captions = [call.params["caption"] for call in bot.server.calls_to("sendPhoto")[photos:]]
+    assert [next(c for c in ("EUR", "GBP", "USD") if c in caption) for caption in captions] == [
+        "EUR",
+        "GBP",
+        "USD",
+    ]
