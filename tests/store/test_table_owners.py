@@ -32,6 +32,7 @@ OWNED: dict[str, set[str]] = {
         "catalog_rules",
         "catalog_rule_versions",
         "catalog_events",
+        "calendar_links",
     },
     "watch": {"page_sources", "page_snapshots"},
     "skus": {"seller_skus", "seller_sku_imports"},
