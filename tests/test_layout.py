@@ -23,8 +23,20 @@ ALLOWED: dict[str, set[str]] = {
     "skus": {"base", "catalog", "answers", "store"},  # a seller's SKUs and the impact of fee changes
     "reminders": {"base", "catalog", "answers", "store", "skus"},
     "watch": {"base", "catalog", "answers", "store"},
-    "monitoring": {"base", "catalog", "store", "config"},
-    "tg": {"base", "catalog", "answers", "store", "config", "reminders", "watch", "skus", "monitoring"},
+    "feed": {"base", "catalog", "store"},  # the signed catalog feed (issue #19)
+    "monitoring": {"base", "catalog", "store", "config", "feed"},
+    "tg": {
+        "base",
+        "catalog",
+        "answers",
+        "store",
+        "config",
+        "reminders",
+        "watch",
+        "skus",
+        "monitoring",
+        "feed",
+    },
     "terminal": {"base"},
     "cli": {
         "base",
@@ -38,6 +50,7 @@ ALLOWED: dict[str, set[str]] = {
         "skus",
         "monitoring",
         "terminal",
+        "feed",
     },
     "__main__": {"cli"},
     "__init__": set(),

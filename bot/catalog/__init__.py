@@ -25,7 +25,14 @@ from bot.catalog.fba import (
 from bot.catalog.fba_schema import FbaRateCard, Surcharge, SurchargeBase, WeightBasis
 from bot.catalog.fees import FeeCharge, charge, compare, version_span
 from bot.catalog.fields import ID_PATTERN, Text, TimeZoneName
-from bot.catalog.load import Catalog, CatalogError, Occurrence, PolicyProblem, load_catalog
+from bot.catalog.load import (
+    Catalog,
+    CatalogError,
+    Occurrence,
+    PolicyProblem,
+    default_policies_dir,
+    load_catalog,
+)
 from bot.catalog.product_groups import fold_product_group
 from bot.catalog.schema import (
     REF_PATTERN,
@@ -100,6 +107,7 @@ __all__ = [
     "cards_of",
     "charge",
     "compare",
+    "default_policies_dir",
     "fee_at",
     "fee_value",
     "find_categories",
