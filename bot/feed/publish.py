@@ -10,17 +10,27 @@ import datetime as dt
 import hashlib
 import json
 import os
+from importlib import metadata
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import __version__
 from bot.catalog import load_catalog
 from bot.feed.bundle import pack_policies, payload_name
 from bot.feed.errors import FeedError
 from bot.feed.minisign import PublicKey, SecretKey, generate_key_pair, sign
 
-__all__ = ["MANIFEST", "MANIFEST_SCHEMA", "Published", "keygen", "publish", "trusted_comment"]
+__all__ = ["BOT_VERSION", "MANIFEST", "MANIFEST_SCHEMA", "Published", "keygen", "publish", "trusted_comment"]
 
+
+def _bot_version() -> str:
+    try:
+        return metadata.version("policybot")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "0"
+
+
+# This bot's version: a manifest's min_bot above it is refused (a catalog it cannot read).
+BOT_VERSION = _bot_version()
 MANIFEST = "manifest.json"
 MANIFEST_SCHEMA = 1
 
@@ -100,7 +110,7 @@ def publish(
         "payload": payload_path.name,
         "sha256": sha256,
         "size": len(payload),
-        "min_bot": __version__,
+        "min_bot": BOT_VERSION,
         "key_id": secret.public().key_id_hex,
     }
     manifest_bytes = (json.dumps(manifest, indent=1) + "\n").encode("utf-8")

@@ -24,13 +24,12 @@ from urllib.parse import urljoin
 
 import httpx
 
-from bot import __version__
 from bot.catalog import CatalogError, load_catalog
 from bot.feed.bundle import PAYLOAD_NAME, unpack_payload
 from bot.feed.errors import FeedError, Refused
 from bot.feed.folders import CatalogFolders
 from bot.feed.minisign import BadSignature, PublicKey, Signature
-from bot.feed.publish import MANIFEST_SCHEMA, trusted_comment
+from bot.feed.publish import BOT_VERSION, MANIFEST_SCHEMA, trusted_comment
 from bot.feed.records import FeedRecords, Installed
 from bot.store import Store
 
@@ -136,8 +135,8 @@ class Manifest:
         if signature.trusted_comment != trusted_comment(version, sha256, expires):
             raise Refused("manifest", "the signed trusted comment does not match the manifest")
         min_bot = str(data.get("min_bot", "0"))
-        if _version_tuple(min_bot) > _version_tuple(__version__):
-            raise Refused("min_bot", f"needs policybot {min_bot}; this is {__version__}")
+        if _version_tuple(min_bot) > _version_tuple(BOT_VERSION):
+            raise Refused("min_bot", f"needs policybot {min_bot}; this is {BOT_VERSION}")
         return cls(
             version,
             _parse_time(data.get("created"), "created"),
