@@ -10,8 +10,8 @@ import datetime as dt
 import hashlib
 import json
 import os
-from importlib import metadata
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from bot.catalog import load_catalog

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from bot.feed import tables  # noqa: F401  (registers the feed's migrations with the store)
+from bot.feed.tables import FEED_MIGRATIONS
 from bot.store import Store
 
 __all__ = ["FeedRecords", "Installed"]
+
+assert FEED_MIGRATIONS.owner == "feed"  # imported for its registration: a Store opened later has the tables
 
 
 @dataclass(frozen=True)
