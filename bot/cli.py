@@ -47,8 +47,19 @@ def _catalog(directory: Path | None) -> Catalog:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    import tempfile
+
     try:
-        catalog = load_catalog(args.directory)
+        if args.local is None:
+            catalog = load_catalog(args.directory)
+        else:  # the operator's local rules on top, as the running bot loads them
+            from bot.catalog import default_policies_dir
+            from bot.feed import overlay_local
+
+            with tempfile.TemporaryDirectory() as scratch:
+                merged = Path(scratch) / "catalog"
+                overlay_local(args.directory or default_policies_dir(), args.local, merged)
+                catalog = load_catalog(merged)
     except CatalogError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -485,6 +496,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate the policy files and print a summary")
     check.add_argument(
         "directory", nargs="?", type=Path, default=None, help="policy folder (default: policies/)"
+    )
+    check.add_argument(
+        "--local", type=Path, metavar="DIR", help="also the local rules ([catalog] local), loaded on top"
     )
     check.set_defaults(handler=cmd_check)
     ask = commands.add_parser("ask", help="print the bot's reply to one message")
