@@ -4,6 +4,7 @@ the subscribers; /metrics shows the feed's figures; a refused pull keeps the cat
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from bot.clock import Clock
 from bot.store import Store, Subscription
 
 SUBSCRIBER = 7001
+OPERATOR = 7002
 
 
 def metric(text: str, name: str) -> float:
@@ -72,21 +74,27 @@ def test_a_published_date_change_reaches_subscribers(
     log_text = (tmp_path / "bot.log").read_text()
     assert "installed version 2026112501" in log_text
     # The installed catalog survives a restart: the next start loads it (loading the shipped one again
-    # would record the date moving back and alert again), and its first pull is one 304.
+    # would record the date moving back and alert the subscriber again). Meanwhile the feed froze: the
+    # newest manifest it serves has expired. The pull refuses it and tells the operator, once.
     sent = len(texts(server, SUBSCRIBER))
-    site.requests.clear()
+    server.add_chat(OPERATOR, "private", first_name="Operator")
+    publish_to(site, policies, keys, 2026112502, now=NOW - dt.timedelta(days=20), expires_days=14)
     log = (tmp_path / "bot2.log").open("w")
     process = start_bot(
-        server, tmp_path, now=NOW, monitoring=True, config_extra=config_extra,
+        server, tmp_path, now=NOW, monitoring=True, config_extra=config_extra, admins=[OPERATOR],
         stdout=subprocess.DEVNULL, stderr=log,
     )  # fmt: skip
     try:
-        server.wait_for_sync(lambda: ("/feed/manifest.json", 304) in site.requests, timeout=90)
-        server.wait_for_sync(lambda: "up to date" in (tmp_path / "bot2.log").read_text(), timeout=30)
+        server.wait_for_sync(lambda: any("expired" in text for text in texts(server, OPERATOR)), timeout=90)
     finally:
         code, _ = stop(process)
         log.close()
-    assert code == 0, (tmp_path / "bot2.log").read_text()
+    logged = (tmp_path / "bot2.log").read_text()
+    assert code == 0, logged
+    assert "refused: expired" in logged or "catalog feed refused: expired" in logged
     assert len(texts(server, SUBSCRIBER)) == sent
-    assert "policy change" not in (tmp_path / "bot2.log").read_text()
+    assert len([text for text in texts(server, OPERATOR) if "expired" in text]) == 1
+    with Store(tmp_path / "bot.db", clock=Clock(NOW)) as store:
+        actions = [row["action"] for row in store.audit_log(20)]
+    assert "catalog-installed" in actions and "catalog-refused" in actions
     server.assert_no_rejections()
