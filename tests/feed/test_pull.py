@@ -270,3 +270,61 @@ def test_minisign_formats_round_trip(keys) -> None:
     )
     with pytest.raises(BadSignature):
         forged.verify(b"data", [public])
+
+
+def sign_manifest(site: FeedSite, keys: Path, data: dict) -> None:
+    """Serve `data` as the manifest, properly signed: what a holder of the key could publish."""
+    from bot.feed import SecretKey, sign
+    from bot.feed.publish import trusted_comment
+
+    raw = (json.dumps(data) + "\n").encode()
+    (site.folder / "manifest.json").write_bytes(raw)
+    signature = sign(
+        raw,
+        SecretKey.from_file(keys / "catalog.key"),
+        trusted_comment(data["version"], data["sha256"], data["expires"]),
+    )
+    (site.folder / "manifest.json.minisig").write_text(signature.file_text(), encoding="utf-8")
+
+
+async def test_a_catalog_for_a_newer_bot_is_refused(site, policies, keys, tmp_path) -> None:
+    publish_to(site, policies, keys, 100)
+    sign_manifest(site, keys, manifest(site) | {"min_bot": "99.0.0"})
+    feed = open_feed(site, keys, tmp_path / "bot.db")
+    assert_refused(feed, await feed.pull(), "min_bot", kept=None)
+
+
+async def test_a_payload_with_a_path_outside_its_folder_is_refused(site, policies, keys, tmp_path) -> None:
+    import hashlib
+
+    payload = json.dumps({"schema": 1, "version": 100, "files": {"../../evil.toml": "x = 1"}}).encode()
+    sha = hashlib.sha256(payload).hexdigest()
+    name = f"catalog-100-{sha[:16]}.json"
+    (site.folder / name).write_bytes(payload)
+    publish_to(site, policies, keys, 99)
+    sign_manifest(
+        site, keys, manifest(site) | {"version": 100, "payload": name, "sha256": sha, "size": len(payload)}
+    )
+    feed = open_feed(site, keys, tmp_path / "bot.db")
+    assert_refused(feed, await feed.pull(), "payload", kept=None)
+    assert not (tmp_path / "evil.toml").exists() and not list(tmp_path.rglob("evil.toml"))
+
+
+async def test_the_card_of_a_local_rule_says_so(site, policies, keys, tmp_path) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.answers import Answers, ChatContext
+
+    local = tmp_path / "local"
+    local.mkdir()
+    temu = (policies / "temu.toml").read_text(encoding="utf-8")
+    mine = temu.replace('platform = "temu"', 'platform = "my-shop"').replace('id = "temu-', 'id = "my-shop-')
+    (local / "my-shop.toml").write_text(mine, encoding="utf-8")
+    publish_to(site, policies, keys, 100)
+    feed = open_feed(site, keys, tmp_path / "bot.db", local=local)
+    await installed(feed, 100)
+    answers = Answers(load_catalog(feed.directory()))
+    reply = answers.reply(
+        "/rule my-shop-us-semi-managed-mode-2024", ChatContext("en", ZoneInfo("UTC"), NOW.date())
+    )
+    assert "Local rule" in reply.plain
