@@ -1,4 +1,5 @@
-"""The feed's fixtures: a copy of policies/, a key pair, a SITE published from them, served over HTTPS."""
+"""The feed tests' fixtures (a pytest plugin named in tests/conftest.py): a copy of policies/, a key
+pair, and a SITE folder served over HTTPS on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.feed_site import POLICIES, FeedSite, serve
 
 from bot.feed import keygen
+from support.feed_site import POLICIES, FeedSite, serve
 
 
 @pytest.fixture
