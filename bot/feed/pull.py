@@ -27,7 +27,7 @@ import httpx
 from bot.catalog import CatalogError, load_catalog
 from bot.feed.bundle import PAYLOAD_NAME, unpack_payload
 from bot.feed.errors import FeedError, Refused
-from bot.feed.folders import CatalogFolders
+from bot.feed.folders import CatalogFolders, overlay_local
 from bot.feed.minisign import BadSignature, PublicKey, Signature
 from bot.feed.publish import BOT_VERSION, MANIFEST_SCHEMA, trusted_comment
 from bot.feed.records import FeedRecords, Installed
@@ -189,6 +189,8 @@ class Feed:
         except httpx.HTTPError as error:
             result = self._refused(Refused("network", f"{type(error).__name__}: {error}"), now)
         self.records.set("last_result", result.line())
+        if result.outcome is not Outcome.REFUSED:
+            log.info("catalog feed: %s", result.line())
         return result
 
     def _refused(self, refused: Refused, now: dt.datetime) -> PullResult:
@@ -293,15 +295,17 @@ class Feed:
             unpack_payload(payload, manifest.version, staging)
             try:
                 load_catalog(staging)
-                if self.settings.local is not None:
+                if self.settings.local is not None:  # the local rules must load on top of it too
                     scratch = staging.with_name(staging.name + "-local")
                     try:
-                        self.folders_overlay_check(staging, scratch)
+                        overlay_local(staging, self.settings.local, scratch)
+                        load_catalog(scratch)
                     finally:
                         shutil.rmtree(scratch, ignore_errors=True)
-            except CatalogError as error:
-                first = "; ".join(str(problem) for problem in error.problems[:3])
-                raise Refused("invalid", f"{len(error.problems)} problem(s): {first}") from None
+            except (CatalogError, FeedError) as error:
+                problems = error.problems if isinstance(error, CatalogError) else []
+                first = "; ".join(str(problem) for problem in problems[:3]) or str(error)
+                raise Refused("invalid", f"{len(problems) or 1} problem(s): {first}") from None
             name = f"{manifest.version}-{manifest.sha256[:16]}"
             self.folders.commit(staging, name)
         finally:
@@ -319,16 +323,7 @@ class Feed:
         self.store.audit(
             None, None, "catalog-installed", f"version {manifest.version} sha256 {manifest.sha256[:16]}"
         )
-        log.info("catalog feed: installed version %s", manifest.version)
         self._prune()
-
-    def folders_overlay_check(self, bundle: Path, scratch: Path) -> None:
-        """The new catalog with the local rules on top must load too (CatalogError otherwise)."""
-        from bot.feed.folders import overlay_local
-
-        assert self.settings.local is not None
-        overlay_local(bundle, self.settings.local, scratch)
-        load_catalog(scratch)
 
     def _prune(self) -> None:
         installed = self.records.installed()

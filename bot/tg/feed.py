@@ -37,7 +37,6 @@ async def feed_job(context: Context) -> None:
     try:
         if svc.feed is not None:
             result = await svc.feed.pull()
-            log.info("catalog feed: %s", result.line())
             await apply_pull(context, result)
     finally:
         seconds = svc.feed_interval.total_seconds() * random.uniform(1 - JITTER, 1 + JITTER)
@@ -54,9 +53,13 @@ async def apply_pull(context: Context, result: PullResult) -> None:
                 await context.bot.send_message(admin, text, parse_mode=ParseMode.HTML)
             except Exception:  # telling the operator must never stop the pull job
                 log.warning("could not tell operator %s about the expired catalog feed", admin)
-    if result.outcome is not Outcome.INSTALLED or svc.feed is None:
+    if svc.feed is None:
         return
-    svc.live.directory = svc.feed.directory()
+    # A new install, or a `policybot catalog rollback` run while the bot runs: load what is installed.
+    directory = svc.feed.directory()
+    if result.outcome is Outcome.REFUSED or directory == svc.live.directory:
+        return
+    svc.live.directory = directory
     problems = svc.live.reload()
     if problems:  # checked before install, so only the local rules could break it now
         log.error("installed catalog version %s did not load: %s", result.version, problems[:3])

@@ -252,6 +252,17 @@ async def test_local_rules_override_a_feed_rule(site, policies, keys, tmp_path) 
     publish_to(site, policies, keys, 101)
     await installed(feed, 101)
     assert load_catalog(feed.directory()).rules[rule.id].events[0].date == dt.date(2024, 3, 15)
+    # A feed catalog that the local rules no longer fit (the local rule relates to a rule the feed
+    # renamed) is refused: the bot keeps the last catalog that loads with them.
+    temu = (policies / "temu.toml").read_text(encoding="utf-8")
+    assert '"temu-semi-managed-settlement"' in body
+    renamed = temu.replace('"temu-semi-managed-settlement"', '"temu-semi-managed-settlement-v2"')
+    (policies / "temu.toml").write_text(renamed, encoding="utf-8")
+    publish_to(site, policies, keys, 102)
+    result = await feed.pull()
+    assert_refused(feed, result, "invalid", kept=101)
+    assert "temu-semi-managed-settlement" in result.detail
+    assert load_catalog(feed.directory()).rules[rule.id].events[0].date == dt.date(2024, 3, 15)
 
 
 def test_minisign_formats_round_trip(keys) -> None:
