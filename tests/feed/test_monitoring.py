@@ -89,3 +89,25 @@ def test_check_validates_local_rules_with_the_catalog(tmp_path, capsys) -> None:
     assert main(["check", "--local", str(local)]) == 1
     assert "my-own-rule" in capsys.readouterr().err
     assert main(["check"]) == 0
+
+
+async def test_healthz_reports_a_catalog_past_its_expiry(
+    site, policies, keys, tmp_path, fake_telegram
+) -> None:
+    from bot.answers import LiveCatalog
+    from bot.config import TelegramConfig
+    from bot.monitoring import UpdatesWatch
+    from bot.tg.app import build_application
+    from bot.tg.monitoring import health_checks
+
+    publish_to(site, policies, keys, 100, expires_days=1)
+    await open_feed(site, keys, tmp_path / "bot.db").pull()
+    for days, expected in ((0, None), (2, "version 100 expired at")):
+        feed = open_feed(site, keys, tmp_path / "bot.db", now=NOW + dt.timedelta(days=days))
+        config = TelegramConfig(base_url=fake_telegram.base_url, base_file_url=fake_telegram.base_file_url)
+        live = LiveCatalog(feed.directory())
+        app = build_application(config, fake_telegram.token, live, feed.store, feed.store.clock)
+        app.bot_data.feed = feed
+        reason = health_checks(app, feed.store, UpdatesWatch(60))["catalog"]()
+        assert reason is None if expected is None else expected in reason
+        feed.store.close()
