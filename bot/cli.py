@@ -8,6 +8,7 @@ policybot impact FILE [--date YYYY-MM-DD | --rule ID]   what the fee changes cos
 policybot backup FILE [--config FILE] [--db FILE]
 policybot doctor [--config FILE]
 policybot destinations add NAME URL [--secret S] [--platform P ...] --config FILE   (list, test, remove)
+policybot catalog keygen|publish|pull|status|rollback   the signed catalog feed (see README)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bot.i18n import t, to_plain_text
 
 if TYPE_CHECKING:
     from bot.answers import LiveCatalog
+    from bot.feed import Feed
     from bot.monitoring import MonitoringServer
     from bot.skus import SkuFile
     from bot.store import Store
@@ -49,8 +51,19 @@ def _catalog(directory: Path | None) -> Catalog:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    import tempfile
+
     try:
-        catalog = load_catalog(args.directory)
+        if args.local is None:
+            catalog = load_catalog(args.directory)
+        else:  # the operator's local rules on top, as the running bot loads them
+            from bot.catalog import default_policies_dir
+            from bot.feed import overlay_local
+
+            with tempfile.TemporaryDirectory() as scratch:
+                merged = Path(scratch) / "catalog"
+                overlay_local(args.directory or default_policies_dir(), args.local, merged)
+                catalog = load_catalog(merged)
     except CatalogError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -98,6 +111,82 @@ def _print_stale(catalog: Catalog, args: argparse.Namespace) -> None:
         else:
             why = f"reviewed: {reviewed}"
         print(f"{item.rule_id:<48} {item.platform:<14} {why}")
+
+
+def feed_of(config: Config, store: Store, db: Path, policies: Path | None = None) -> Feed | None:
+    """The configured catalog feed, or None when [catalog] names none (and no local rules)."""
+    from bot.catalog import default_policies_dir
+    from bot.feed import CatalogFolders, Feed, FeedSettings, catalog_folder
+
+    settings = config.catalog
+    if settings.feed is None and settings.local is None:
+        return None
+    feed_settings = FeedSettings(
+        url=settings.feed or "",
+        public_keys=settings.public_keys,
+        max_bytes=settings.max_bytes,
+        ca_file=settings.ca_file,
+        local=settings.local,
+    )
+    folders = CatalogFolders(catalog_folder(db))
+    return Feed(feed_settings, store, folders, policies or config.policies.dir or default_policies_dir())
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    """The signed catalog feed: keygen and publish (maintainers), pull, status and rollback (operators)."""
+    import asyncio
+
+    from bot.feed import Outcome, feed_status, keygen, publish, rollback
+    from bot.store import Store
+
+    if args.action == "keygen":
+        public = keygen(args.out)
+        print(f"wrote {args.out / 'catalog.key'} (secret, mode 0600) and {args.out / 'catalog.pub'}")
+        print(f'[catalog] public_keys = ["{public.to_base64()}"]')
+        return 0
+    clock = clock_from_env(os.environ)
+    if args.action == "publish":
+        if args.policies is None or args.key is None or args.out is None:
+            raise CliError("catalog publish needs --policies DIR --key FILE --out SITE")
+        try:
+            published = publish(
+                args.policies,
+                args.key,
+                args.out,
+                now=clock.now(),
+                version=args.version,
+                expires_days=args.expires_days,
+            )
+        except CatalogError as error:
+            for problem in error.problems:
+                print(problem, file=sys.stderr)
+            print(f"refusing to publish: {len(error.problems)} problem(s)", file=sys.stderr)
+            return 1
+        print(
+            f"published version {published.version}: {published.payload.name} "
+            f"({published.size} bytes, {published.rules} rules, sha256 {published.sha256[:16]}...)"
+        )
+        return 0
+    config = _config(args)
+    db = args.db or config.store.path
+    store = Store(db, clock=clock)
+    try:
+        if args.action == "status":
+            for line in feed_status(store).lines():
+                print(line)
+            return 0
+        feed = feed_of(config, store, db)
+        if feed is None or not config.catalog.feed:
+            raise CliError("no [catalog] feed in the config")
+        if args.action == "rollback":
+            previous = rollback(feed)
+            print(f"rolled back to version {previous.version}; the bot loads it at its next start or pull")
+            return 0
+        result = asyncio.run(feed.pull())
+        print(result.line())
+        return 1 if result.outcome is Outcome.REFUSED else 0
+    finally:
+        store.close()
 
 
 def _print_rules_by_marketplace(catalog: Catalog) -> None:
@@ -195,9 +284,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             "webhook mode needs telegram.webhook.secret_token in the config, so forged updates are refused"
         )
     configure_logging([token])
+    import bot.feed  # noqa: F401  (its tables are created with the others)
+
     clock = clock_from_env(os.environ)
-    live = LiveCatalog(args.policies or config.policies.dir)
-    store = Store(args.db or config.store.path, clock=clock)
+    db = args.db or config.store.path
+    store = Store(db, clock=clock)
+    feed = feed_of(config, store, db, args.policies)
+    # With a feed or local rules, the bot loads the installed catalog (local rules on top).
+    live = LiveCatalog(feed.directory() if feed is not None else args.policies or config.policies.dir)
     if config.watch.enabled:
         from bot.tg import configured_pages
 
@@ -212,6 +306,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         monitoring=config.monitoring,
         channels=config.channels,
     )
+    if feed is not None and config.catalog.feed:
+        application.bot_data.feed, application.bot_data.feed_interval = feed, config.catalog.interval
     if webhook_url:
         application.run_webhook(
             listen=webhook.listen,
@@ -620,6 +716,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Check the installation; print what is wrong and how to fix it; exit 1 when something is."""
     # Importing a package registers its tables: the doctor checks the schema of every one.
+    import bot.feed
     import bot.reminders
     import bot.skus
     import bot.watch  # noqa: F401
@@ -681,6 +778,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--config", type=Path, metavar="FILE", help="configuration file (for --stale)")
     check.add_argument("--db", type=Path, metavar="FILE", help="SQLite database with the watched pages")
+    check.add_argument(
+        "--local", type=Path, metavar="DIR", help="also the local rules ([catalog] local), loaded on top"
+    )
     check.set_defaults(handler=cmd_check)
     ask = commands.add_parser("ask", help="print the bot's reply to one message")
     _answer_options(ask)
@@ -776,6 +876,30 @@ def build_parser() -> argparse.ArgumentParser:
     dest.add_argument("--quiet", metavar="HH:MM-HH:MM", help="with add: quiet hours, e.g. 22:00-08:00")
     _store_options(dest, "SQLite database (default: store.path in the config)")
     dest.set_defaults(handler=cmd_destinations)
+    catalog = commands.add_parser(
+        "catalog", help="the signed catalog feed: keygen, publish, pull, status, rollback"
+    )
+    catalog.add_argument(
+        "action", choices=["keygen", "publish", "pull", "status", "rollback"], help="what to do"
+    )
+    catalog.add_argument(
+        "--out", type=Path, metavar="DIR", help="keygen: where the keys go; publish: the SITE folder"
+    )
+    catalog.add_argument("--policies", type=Path, metavar="DIR", help="publish: the reviewed policy folder")
+    catalog.add_argument("--key", type=Path, metavar="FILE", help="publish: the secret key (catalog.key)")
+    catalog.add_argument(
+        "--version", type=int, metavar="N", help="publish: the version (default: minutes since 1970)"
+    )
+    catalog.add_argument(
+        "--expires-days", type=int, default=14, metavar="N", help="publish: days until it expires"
+    )
+    catalog.add_argument(
+        "--config", type=Path, metavar="FILE", help="pull, status, rollback: the configuration"
+    )
+    catalog.add_argument(
+        "--db", type=Path, metavar="FILE", help="the database (default: store.path in the config)"
+    )
+    catalog.set_defaults(handler=cmd_catalog)
     return parser
 
 
@@ -789,6 +913,8 @@ def error_message(error: PolicyBotError, args: argparse.Namespace) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "catalog" and args.action == "keygen" and args.out is None:
+        build_parser().error("catalog keygen needs --out DIR")
     if args.command == "skus" and (args.action == "import") != (args.file is not None):
         build_parser().error("skus import needs a FILE; show and delete take none")
     if args.command == "destinations":

@@ -142,6 +142,18 @@ class ChannelsConfig(_Section):
     smtp: SmtpConfig = Field(default_factory=SmtpConfig)
 
 
+class CatalogConfig(_Section):
+    """The signed catalog feed (issue #19); no feed: the catalog shipped with the package."""
+
+    feed: str | None = Field(default=None, pattern=r"^https?://\S+$")  # the manifest.json URL
+    # minisign public keys (the base64 line): the current one and, during a key change, the next.
+    public_keys: list[str] = Field(default=[], max_length=2)
+    interval: Duration = dt.timedelta(hours=6)  # each pull is this ± 10 %
+    max_bytes: int = Field(default=5_000_000, ge=10_000, le=200_000_000)  # the payload's size cap
+    ca_file: Path | None = None  # trust only this CA bundle (tests, a private host); default: the system's
+    local: Path | None = None  # the operator's own policy files, loaded on top of the feed's
+
+
 class StoreConfig(_Section):
     path: Path = Path("policybot.db")
 
@@ -154,6 +166,7 @@ class Config(_Section):
     watch: WatchConfig = Field(default_factory=WatchConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
+    catalog: CatalogConfig = Field(default_factory=CatalogConfig)
 
 
 def load_config(path: Path | None) -> Config:
@@ -189,6 +202,15 @@ def load_config(path: Path | None) -> Config:
     if config.channels.ca_file is not None and not config.channels.ca_file.is_absolute():
         channels = config.channels.model_copy(update={"ca_file": path.parent / config.channels.ca_file})
         config = config.model_copy(update={"channels": channels})
+    catalog_paths = {
+        name: path.parent / value
+        for name in ("ca_file", "local")
+        if (value := getattr(config.catalog, name)) is not None and not value.is_absolute()
+    }
+    if catalog_paths:
+        config = config.model_copy(update={"catalog": config.catalog.model_copy(update=catalog_paths)})
+    if config.catalog.feed is not None and not config.catalog.public_keys:
+        raise ConfigError(f"{path}: catalog.public_keys: a feed needs at least one public key")
     if not config.store.path.is_absolute():
         store = config.store.model_copy(update={"path": path.parent / config.store.path})
         config = config.model_copy(update={"store": store})

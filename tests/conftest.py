@@ -76,4 +76,4 @@ def store(db_path: Path, now: dt.datetime) -> Iterator[Store]:
         yield opened
 
 
-pytest_plugins = ["fake_telegram.fixtures"]
+pytest_plugins = ["fake_telegram.fixtures", "support.feed_fixtures"]

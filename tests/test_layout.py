@@ -23,7 +23,8 @@ ALLOWED: dict[str, set[str]] = {
     "skus": {"base", "catalog", "answers", "store"},  # a seller's SKUs and the impact of fee changes
     "reminders": {"base", "catalog", "answers", "store", "skus"},
     "watch": {"base", "catalog", "answers", "store"},
-    "monitoring": {"base", "catalog", "store", "config"},
+    "feed": {"base", "catalog", "store"},  # the signed catalog feed (issue #19)
+    "monitoring": {"base", "catalog", "store", "config", "feed"},
     "channels": {
         "base",
         "catalog",
@@ -43,6 +44,7 @@ ALLOWED: dict[str, set[str]] = {
         "skus",
         "monitoring",
         "channels",
+        "feed",
     },
     "terminal": {"base"},
     "cli": {
@@ -58,6 +60,7 @@ ALLOWED: dict[str, set[str]] = {
         "monitoring",
         "terminal",
         "channels",
+        "feed",
     },
     "__main__": {"cli"},
     "__init__": set(),

@@ -17,8 +17,9 @@ from pathlib import Path
 import httpx
 from sqlite_utils import Database
 
-from bot.catalog import CatalogError, load_catalog
+from bot.catalog import CatalogError, default_policies_dir, load_catalog
 from bot.config import Config, ConfigError, load_config
+from bot.feed import BadKey, FeedError, PublicKey, overlay_local
 from bot.store import LEGACY_VERSION, registered, schema_versions
 
 __all__ = ["Finding", "check_installation", "looks_like_token"]
@@ -54,6 +55,8 @@ def check_installation(
     token = (env.get("TELEGRAM_BOT_TOKEN") or config.telegram.token or "").strip()
     findings.append(_token(token))
     findings.append(_catalog(config))
+    if config.catalog.feed is not None or config.catalog.local is not None:
+        findings.append(_feed(config))
     findings.append(_database(db or config.store.path))
     findings.append(_zones())
     if looks_like_token(token):
@@ -88,6 +91,33 @@ def _catalog(config: Config) -> Finding:
         more = f" (and {len(error.problems) - 3} more)" if len(error.problems) > 3 else ""
         return Finding("catalog", False, f"{where}: {shown}{more}", f"run: policybot check {where}")
     return Finding("catalog", True, f"{len(catalog.rules)} rules in {len(catalog.files)} files ({where})")
+
+
+def _feed(config: Config) -> Finding:
+    """[catalog]: the keys parse (at most two), the CA file exists, the local rules load on the shipped
+    catalog. The feed itself is not fetched: `policybot catalog pull` does that."""
+    settings = config.catalog
+    fix = 'see README, "The catalog feed"; keys come from `policybot catalog keygen` or `minisign -G`'
+    try:
+        keys = [PublicKey.from_base64(key) for key in settings.public_keys]
+    except BadKey as error:
+        return Finding("catalog feed", False, f"catalog.public_keys: {error}", fix)
+    if settings.feed is not None and not settings.feed.startswith("https://"):
+        return Finding("catalog feed", False, f"{settings.feed} is not https", "serve the feed over HTTPS")
+    if settings.ca_file is not None and not settings.ca_file.is_file():
+        return Finding("catalog feed", False, f"catalog.ca_file {settings.ca_file} does not exist", fix)
+    if settings.local is not None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as scratch:
+            try:
+                folder = Path(scratch) / "catalog"
+                overlay_local(config.policies.dir or default_policies_dir(), settings.local, folder)
+                load_catalog(folder)
+            except (FeedError, CatalogError) as error:
+                return Finding("catalog feed", False, f"local rules {settings.local}: {error}"[:300], fix)
+    ids = ", ".join(key.key_id_hex for key in keys) or "none"
+    return Finding("catalog feed", True, f"{settings.feed or 'no feed'}; keys {ids}; local {settings.local}")
 
 
 def _database(path: Path) -> Finding:

@@ -13,6 +13,8 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from bot.feed import FeedStatus
+
 __all__ = ["CONTENT_TYPE", "Metrics"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -59,9 +61,12 @@ class Metrics:
         self.watch_failures = Counter(
             "policybot_watch_failures", "Official page checks that failed", registry=self.registry
         )
+        # The catalog feed's figures (issue #19); None while the bot has no [catalog] feed.
+        self.catalog_feed: Callable[[], FeedStatus | None] = lambda: None
         self.registry.register(
             _OwnersCollector(reminders, late_reminders, catalog_version, catalog_rules, too_many_requests)
         )
+        self.registry.register(_FeedCollector(lambda: self.catalog_feed()))
 
     def watch_result(self, status: str) -> None:
         """One page check's outcome (bot/watch/watcher.py's CheckResult.status)."""
@@ -121,3 +126,38 @@ class _OwnersCollector(Collector):
         yield GaugeMetricFamily(
             "policybot_catalog_rules", "Rules in the live catalog", value=self.catalog_rules()
         )
+
+
+class _FeedCollector(Collector):
+    """The installed feed catalog's version and age, and the pulls refused by reason (from SQLite, so a
+    `policybot catalog pull` run from cron counts too)."""
+
+    def __init__(self, status: Callable[[], FeedStatus | None]) -> None:
+        self.status = status
+
+    def describe(self) -> list[GaugeMetricFamily]:
+        return []
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        status = self.status()
+        if status is None:
+            return
+        yield GaugeMetricFamily(
+            "policybot_catalog_feed_version",
+            "Version of the catalog installed from the signed feed (0: the shipped one)",
+            value=status.version or 0,
+        )
+        if status.age_seconds is not None:
+            yield GaugeMetricFamily(
+                "policybot_catalog_age_seconds",
+                "Seconds since the installed feed catalog was published",
+                value=status.age_seconds,
+            )
+        failures = CounterMetricFamily(
+            "policybot_catalog_update_failures",
+            "Catalog feed pulls refused or failed, by reason (the last good catalog was kept)",
+            labels=["reason"],
+        )
+        for reason, count in status.failures.items():
+            failures.add_metric([reason], count)
+        yield failures

@@ -22,6 +22,7 @@ from telegram.ext import (
 from bot.answers import LiveCatalog
 from bot.clock import Clock
 from bot.config import ChannelsConfig, MonitoringConfig, TelegramConfig, WatchConfig
+from bot.feed import feed_status
 from bot.i18n import LANGUAGES, t
 from bot.monitoring import Metrics, UpdatesWatch
 from bot.reminders import ArrivalWindow, ChatSpacing, GroupWindow, Outbox, catalog_version
@@ -29,6 +30,7 @@ from bot.store import Store
 from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats
 from bot.tg.chat import answer_message, on_answer_button
 from bot.tg.connect import cmd_connect, cmd_connections, cmd_disconnect, start_channels, stop_channels
+from bot.tg.feed import start_feed
 from bot.tg.monitoring import (
     WatchedUpdatesRequest,
     count_update,
@@ -126,6 +128,7 @@ async def post_init(application: BotApplication) -> None:
     if watch is not None:
         start_watching(application, watch)
     await start_monitoring(application)
+    start_feed(application)
 
 
 async def post_shutdown(application: BotApplication) -> None:
@@ -183,6 +186,7 @@ def build_application(
     services.throttle = Throttle(config.messages_per_minute)
     services.window, services.groups, services.chats = window, groups, chats
     services.updates, services.metrics = updates, metrics
+    metrics.catalog_feed = lambda: feed_status(store) if services.feed is not None else None
     live.on_bug = metrics.answer_errors.inc  # a bug in the answers core is counted, not only logged
     # The page watcher starts with the bot when enabled (None: not at all, as in most tests).
     services.watch_config = watch if watch is not None and watch.enabled else None

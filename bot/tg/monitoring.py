@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.config import TelegramConfig
+from bot.feed import feed_status
 from bot.monitoring import HealthCheck, Metrics, MonitoringServer, Route, UpdatesWatch, parse_listen
 from bot.reminders import (
     FEED_PATHS,
@@ -132,7 +133,17 @@ def health_checks(
         store.db.execute("SELECT count(*) FROM chats").fetchone()
         return None
 
-    return {"updates": updates, "scheduler": scheduler, "database": database}
+    def catalog() -> str | None:
+        if application.bot_data.feed is None:
+            return None
+        status = feed_status(store)
+        if status.expired and status.expires is not None:
+            return (
+                f"version {status.version} expired at {status.expires:%Y-%m-%d %H:%M}Z (no newer one pulled)"
+            )
+        return None
+
+    return {"updates": updates, "scheduler": scheduler, "database": database, "catalog": catalog}
 
 
 def public_routes(services: BotData, public_url: str) -> dict[str, Route]:

@@ -19,6 +19,7 @@ from bot.answers import ChatContext, LiveCatalog
 from bot.channels import ChannelSender
 from bot.clock import Clock
 from bot.config import ChannelsConfig, MonitoringConfig, TelegramConfig, WatchConfig
+from bot.feed import Feed
 from bot.monitoring import Metrics, MonitoringServer, UpdatesWatch
 from bot.reminders import ArrivalWindow, ChatSpacing, Dispatcher, GroupWindow
 from bot.store import ANY, ChatSettings, Store
@@ -45,6 +46,8 @@ class BotData:
     def __init__(self) -> None:
         self.watch_config: WatchConfig | None = None  # None: the page watcher is off (most tests)
         self.monitoring_config: MonitoringConfig | None = None  # None: no /healthz server (most tests)
+        self.feed: Feed | None = None  # None: no [catalog] feed, the catalog shipped with the package
+        self.feed_interval = dt.timedelta(hours=6)
         # Created at start (post_init) and closed at shutdown:
         self.watcher: Watcher | None = None
         self.dispatcher: Dispatcher | None = None
