@@ -14,6 +14,8 @@ policybot catalog keygen|publish|pull|status|rollback   the signed catalog feed 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import os
@@ -33,9 +35,13 @@ from bot.i18n import t, to_plain_text
 if TYPE_CHECKING:
     from bot.answers import LiveCatalog
     from bot.feed import Feed
-    from bot.monitoring import MonitoringServer
+    from bot.monitoring import Metrics, MonitoringServer
     from bot.skus import SkuFile
     from bot.store import Store
+
+
+# How often a run without Telegram looks for due pages (each page has its own, longer interval).
+WATCH_TICK_SECONDS = 300
 
 
 class CliError(PolicyBotError):
@@ -355,9 +361,14 @@ def _run_without_telegram(args: argparse.Namespace, config: Config) -> int:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
             server = await _metrics_without_telegram(config, store, live)
+            watching = asyncio.create_task(
+                _watch_without_telegram(config, store, live, server.metrics if server else None, stop)
+            )
             try:
                 await run_without_telegram(store, live, config.channels, stop)
             finally:
+                stop.set()
+                await watching
                 if server is not None:
                     await server.stop()
 
@@ -366,6 +377,46 @@ def _run_without_telegram(args: argparse.Namespace, config: Config) -> int:
     finally:
         store.close()
     return 0
+
+
+async def _watch_without_telegram(
+    config: Config, store: Store, live: LiveCatalog, metrics: Metrics | None, stop: asyncio.Event
+) -> None:
+    """The page watcher of a run without Telegram: due pages checked every few minutes, a changed page
+    recorded as a change and logged with its proposal (the operators read it with `policybot propose`)."""
+    import logging
+
+    from bot.tg import configured_pages, record_page_change, watch_settings
+    from bot.watch import Watcher, proposal_lines, propose, sources_from
+
+    if not config.watch.enabled:
+        return
+    log = logging.getLogger("bot.watch")
+    pages = configured_pages(config.watch)
+    watcher = Watcher(store, watch_settings(config.watch))
+    try:
+        while not stop.is_set():
+            sources = sources_from(live.catalog, pages)
+            for result in await watcher.check_all(watcher.due(sources, store.clock.now())):
+                if metrics is not None:
+                    metrics.watch_result(result.status)
+                if result.status == "changed":
+                    record_page_change(store, result)
+                    proposal = propose(
+                        live.catalog, result.source.url, result.previous_text or "", result.text or ""
+                    )
+                    log.warning(
+                        "official page changed: %s\n%s\ndraft the update: policybot propose %s",
+                        result.source.url,
+                        "\n".join(proposal_lines(proposal, "en")),
+                        result.source.key,
+                    )
+                elif result.alert == "failing":
+                    log.warning("official page failing: %s (%s)", result.source.url, result.error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), WATCH_TICK_SECONDS)
+    finally:
+        await watcher.aclose()
 
 
 async def _metrics_without_telegram(
