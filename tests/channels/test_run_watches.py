@@ -4,41 +4,25 @@ the rules are checked and stored, with no bot to report to (changes are logged w
 from __future__ import annotations
 
 import datetime as dt
-import http.server
 import signal
 import sqlite3
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from channel_fakes import FakeChannels, start_fake_channels
+from support.pages import Page, served, surcharge_policy
 from test_cli_and_run import run_without_token, wait_for
 
 from bot.cli import main
 
 
 @pytest.fixture
-def page() -> Iterator[str]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            data = b"<html><body><p>The deposit is US$1,500 from April 17, 2026.</p></body></html>"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/deposit"
-    finally:
-        server.shutdown()
-        server.server_close()
+def page() -> Iterator[Page]:
+    with served(
+        Page("<html><body><p>The surcharge is 15% from April 17, 2026.</p></body></html>")
+    ) as running:
+        yield running
 
 
 @pytest.fixture
@@ -48,29 +32,10 @@ def fakes(tmp_path: Path) -> Iterator[FakeChannels]:
     started.close()
 
 
-def test_a_run_without_token_watches_the_rules_pages(page: str, fakes: FakeChannels, tmp_path: Path) -> None:
+def test_a_run_without_token_watches_the_rules_pages(page: Page, fakes: FakeChannels, tmp_path: Path) -> None:
     policies = tmp_path / "policies"
     policies.mkdir()
-    (policies / "demo.toml").write_text(
-        f'''platform = "demo"
-name = {{ en = "Demo", zh = "演示" }}
-time_zone = "UTC"
-
-[[rules]]
-id = "demo-deposit"
-marketplaces = ["US"]
-topic = "deposit"
-title = {{ en = "Demo deposit", zh = "演示保证金" }}
-summary = {{ en = "US$1,500 from 2026-04-17.", zh = "自2026-04-17起1500美元。" }}
-confidence = "high"
-
-[[rules.sources]]
-url = "{page}"
-says = "US$1,500 from April 17, 2026"
-confidence = "high"
-''',
-        encoding="utf-8",
-    )
+    (policies / "demo.toml").write_text(surcharge_policy(page.url), encoding="utf-8")
     config = tmp_path / "config.toml"
     config.write_text(
         '[store]\npath = "bot.db"\n\n[policies]\ndir = "policies"\n\n[monitoring]\nlisten = ""\n\n'
@@ -102,4 +67,4 @@ confidence = "high"
         (text,) = connection.execute("SELECT text FROM page_snapshots").fetchone()
     finally:
         connection.close()
-    assert "US$1,500" in text
+    assert "15% from April 17, 2026" in text

@@ -5,14 +5,13 @@ The page is a real HTTP server on 127.0.0.1; the bot is the real application aga
 from __future__ import annotations
 
 import datetime as dt
-import http.server
-import threading
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fake_telegram import FakeBotAPI
+from support.pages import Page, served, surcharge_policy
 
 from bot.answers.live import LiveCatalog
 from bot.clock import Clock
@@ -26,68 +25,19 @@ ADMIN = 910
 NOW = dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC)
 
 
-class Page:
-    body = "<html><body><p>The surcharge is 15% of the fulfilment fee from April 17, 2026.</p></body></html>"
+BEFORE = "<html><body><p>The surcharge is 15% of the fulfilment fee from April 17, 2026.</p></body></html>"
 
 
 @pytest.fixture
-def page_url() -> Iterator[str]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            data = Page.body.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/surcharge"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def demo_policy(url: str) -> str:
-    return f'''platform = "demo"
-name = {{ en = "Demo", zh = "演示" }}
-time_zone = "UTC"
-
-[[rules]]
-id = "demo-fuel-surcharge"
-marketplaces = ["US"]
-topic = "fees"
-title = {{ en = "Demo fuel surcharge", zh = "演示燃油附加费" }}
-summary = {{ en = "15% from 2026-04-17.", zh = "自2026-04-17起15%。" }}
-confidence = "high"
-
-[[rules.numbers]]
-id = "rate"
-value = "15"
-unit = "percent"
-label = {{ en = "Rate", zh = "费率" }}
-
-[[rules.events]]
-id = "effective"
-kind = "effective"
-date = 2026-04-17
-label = {{ en = "Surcharge starts", zh = "附加费开始" }}
-
-[[rules.sources]]
-url = "{url}"
-says = "15% from April 17, 2026"
-confidence = "high"
-'''
+def page() -> Iterator[Page]:
+    with served(Page(BEFORE), "/surcharge") as running:
+        yield running
 
 
 async def test_the_operator_sees_the_proposal_and_drafts_the_update(
-    fake_telegram: FakeBotAPI, page_url: str, tmp_path: Path
+    fake_telegram: FakeBotAPI, page: Page, tmp_path: Path
 ) -> None:
+    page_url = page.url
     server = fake_telegram
     clock = Clock(NOW)
     store = Store(tmp_path / "bot.db", clock=clock)
@@ -96,7 +46,7 @@ async def test_the_operator_sees_the_proposal_and_drafts_the_update(
     watch = WatchConfig(allow_hosts=["127.0.0.1"], drafts=drafts)
     policies = tmp_path / "policies"
     policies.mkdir()
-    (policies / "demo.toml").write_text(demo_policy(page_url), encoding="utf-8")
+    (policies / "demo.toml").write_text(surcharge_policy(page_url), encoding="utf-8")
     app = build_application(config, server.token, LiveCatalog(policies), store, clock, watch)
     async with app:
         assert app.post_init is not None and app.job_queue is not None and app.updater is not None
@@ -109,7 +59,7 @@ async def test_the_operator_sees_the_proposal_and_drafts_the_update(
             await server.wait_for(
                 lambda: store.db.execute("SELECT count(*) FROM page_snapshots").fetchone()[0]
             )
-            Page.body = Page.body.replace("15%", "17%").replace("April 17, 2026", "15 January 2027")
+            page.body = page.body.replace("15%", "17%").replace("April 17, 2026", "15 January 2027")
             store.db.execute("UPDATE page_sources SET next_check_at = ?", [NOW.isoformat()])
             store.db.conn.commit()
             app.job_queue.run_once(watch_job, 0)
@@ -128,7 +78,9 @@ async def test_the_operator_sees_the_proposal_and_drafts_the_update(
             assert f"Draft written for review: {path}" in reply and "Nothing reaches subscribers" in reply
             rule = tomllib.loads(path.read_text(encoding="utf-8"))["rules"][0]
             assert rule["numbers"][0]["value"] == "17" and rule["events"][0]["date"] == dt.date(2027, 1, 15)
-            assert (policies / "demo.toml").read_text(encoding="utf-8") == demo_policy(page_url)  # untouched
+            assert (policies / "demo.toml").read_text(encoding="utf-8") == surcharge_policy(
+                page_url
+            )  # untouched
 
             server.message(ADMIN, "/stats", chat_type="private", language_code="en")
             await server.wait_for(lambda: len(server.sent_messages(ADMIN)) > 2, timeout=10)

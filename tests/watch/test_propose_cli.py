@@ -9,13 +9,12 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from support.pages import Page, served, surcharge_policy
 
 from bot.catalog import load_catalog
 
@@ -24,68 +23,10 @@ BEFORE = PAGE.format("15% of the fulfilment fee from April 17, 2026")
 AFTER = PAGE.format("17% of the fulfilment fee from 15 January 2027")
 
 
-class Page:
-    body = BEFORE
-
-
-class Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        data = Page.body.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def page_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    Page.body = BEFORE
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/fuel-surcharge"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def policy(url: str) -> str:
-    return f'''
-platform = "demo"
-name = {{ en = "Demo", zh = "演示" }}
-time_zone = "UTC"
-
-[[rules]]
-id = "demo-fuel-surcharge"
-marketplaces = ["US"]
-topic = "fees"
-title = {{ en = "Demo fuel surcharge", zh = "演示燃油附加费" }}
-summary = {{ en = "15% of the fulfilment fee from 2026-04-17.", zh = "自2026-04-17起按配送费的15%收取。" }}
-confidence = "high"
-reviewed = 2026-11-01
-
-[[rules.numbers]]
-id = "rate"
-value = "15"
-unit = "percent"
-label = {{ en = "Rate", zh = "费率" }}
-
-[[rules.events]]
-id = "effective"
-kind = "effective"
-date = 2026-04-17
-label = {{ en = "Surcharge starts", zh = "附加费开始" }}
-
-[[rules.sources]]
-url = "{url}"
-says = "15% from April 17, 2026"
-confidence = "high"
-'''
+def page() -> Iterator[Page]:
+    with served(Page(BEFORE), "/fuel-surcharge") as running:
+        yield running
 
 
 def run(*args: str, now: str) -> subprocess.CompletedProcess[str]:
@@ -100,10 +41,11 @@ def run(*args: str, now: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_changed_source_page_is_proposed_drafted_and_listed_as_stale(page_url: str, tmp_path: Path) -> None:
+def test_a_changed_source_page_is_proposed_drafted_and_listed_as_stale(page: Page, tmp_path: Path) -> None:
+    page_url = page.url
     policies = tmp_path / "policies"
     policies.mkdir()
-    (policies / "demo.toml").write_text(policy(page_url), encoding="utf-8")
+    (policies / "demo.toml").write_text(surcharge_policy(page_url, "2026-11-01"), encoding="utf-8")
     config = tmp_path / "config.toml"
     config.write_text(
         '[store]\npath = "bot.db"\n\n[policies]\ndir = "policies"\n\n'
@@ -116,7 +58,7 @@ def test_a_changed_source_page_is_proposed_drafted_and_listed_as_stale(page_url:
     assert first.returncode == 0, first.stderr
     assert "checked=1 changed=0" in first.stdout
 
-    Page.body = AFTER
+    page.body = AFTER
     second = run("watch", "--once", *common, now="2026-12-06T09:00:00+00:00")
     assert second.returncode == 0, second.stderr
     assert "checked=1 changed=1" in second.stdout
@@ -148,10 +90,11 @@ def test_a_changed_source_page_is_proposed_drafted_and_listed_as_stale(page_url:
     assert "page changed 2026-12-06 after review (2026-11-01)" in line
 
 
-def test_propose_names_what_it_cannot_draft(page_url: str, tmp_path: Path) -> None:
+def test_propose_names_what_it_cannot_draft(page: Page, tmp_path: Path) -> None:
+    page_url = page.url
     policies = tmp_path / "policies"
     policies.mkdir()
-    (policies / "demo.toml").write_text(policy(page_url), encoding="utf-8")
+    (policies / "demo.toml").write_text(surcharge_policy(page_url, "2026-11-01"), encoding="utf-8")
     config = tmp_path / "config.toml"
     config.write_text(
         '[store]\npath = "bot.db"\n\n[policies]\ndir = "policies"\n\n[watch]\nallow_hosts = ["127.0.0.1"]\n',
