@@ -8,17 +8,20 @@ Other packages import only the names in `__all__`, from the package itself (test
 """
 
 from bot.monitoring.backup import backup_database
+from bot.monitoring.database import DatabaseHealth, is_database_unavailable
 from bot.monitoring.doctor import check_installation
 from bot.monitoring.metrics import Metrics
 from bot.monitoring.server import HealthCheck, MonitoringServer, parse_listen
 from bot.monitoring.updates import UpdatesWatch
 
 __all__ = [
+    "DatabaseHealth",
     "HealthCheck",
     "Metrics",
     "MonitoringServer",
     "UpdatesWatch",
     "backup_database",
     "check_installation",
+    "is_database_unavailable",
     "parse_listen",
 ]

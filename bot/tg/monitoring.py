@@ -17,9 +17,18 @@ from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.config import TelegramConfig
-from bot.monitoring import HealthCheck, Metrics, MonitoringServer, UpdatesWatch, parse_listen
+from bot.monitoring import (
+    DatabaseHealth,
+    HealthCheck,
+    Metrics,
+    MonitoringServer,
+    UpdatesWatch,
+    is_database_unavailable,
+    parse_listen,
+)
 from bot.reminders import ArrivalWindow, ChatSpacing, GroupWindow
 from bot.store import Store
+from bot.tg.inbox import try_write
 from bot.tg.replies import ReplyLimiter
 from bot.tg.services import BotApplication, Context
 
@@ -104,9 +113,10 @@ def health_checks(
     application: BotApplication,
     store: Store,
     watch: UpdatesWatch,
+    health: DatabaseHealth,
 ) -> dict[str, HealthCheck]:
     """Receiving updates (a webhook set up, or getUpdates succeeding lately), the scheduler running, the
-    database answering."""
+    database answering and taking writes."""
 
     def updates() -> str | None:
         updater = application.updater
@@ -122,7 +132,17 @@ def health_checks(
 
     def database() -> str | None:
         store.db.execute("SELECT count(*) FROM chats").fetchone()
-        return None
+        # A small real write, waiting at most a moment for the lock: a lock held elsewhere or a full disk
+        # shows here even when no update or reminder has tried to write yet; its success ends an outage.
+        try:
+            try_write(store)
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
+            health.failed("the health check's write", error)
+        else:
+            health.succeeded()
+        return health.problem()
 
     return {"updates": updates, "scheduler": scheduler, "database": database}
 
@@ -134,7 +154,7 @@ async def start_monitoring(application: BotApplication) -> None:
     if config is None or not config.listen:
         return
     host, port = parse_listen(config.listen)
-    checks = health_checks(application, services.store, services.updates)
+    checks = health_checks(application, services.store, services.updates, services.database)
     server = MonitoringServer(host, port, checks, services.metrics)
     try:
         await server.start()

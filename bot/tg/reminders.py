@@ -17,6 +17,7 @@ from telegram.constants import ParseMode
 from bot.answers import MAX_COUNT, parse_count, parse_date
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
+from bot.monitoring import is_database_unavailable
 from bot.reminders import (
     Delivery,
     Dispatcher,
@@ -151,16 +152,42 @@ async def plan_job(context: Context) -> None:
 
 
 async def dispatch_job(context: Context) -> None:
-    """Send what is due, then sleep until the next due time (at most a minute, so nothing waits long)."""
+    """Send what is due, then sleep until the next due time (at most a minute, so nothing waits long).
+
+    Whatever the database does, the job comes back: a pass that cannot read the outbox tries again
+    within a minute, so a full disk or a lock held elsewhere delays reminders and loses none.
+    """
     svc = context.bot_data
+    delay = MAX_DISPATCH_SLEEP
     try:
-        await _dispatcher(context.application).dispatch_due()
+        async with svc.dispatch_lock:
+            _free_orphans(svc)
+            await _dispatcher(context.application).dispatch_due()
     finally:
-        next_due = Outbox(svc.store).next_due_at()
-        delay = MAX_DISPATCH_SLEEP
+        try:
+            next_due = Outbox(svc.store).next_due_at()
+        except Exception:
+            log.exception("cannot read the outbox; looking again in %s", MAX_DISPATCH_SLEEP)
+            next_due = None
         if next_due is not None:
             delay = min(delay, max(next_due - svc.clock.now(), dt.timedelta(0)))
         wake_dispatch(context.application, delay)
+
+
+def _free_orphans(svc: BotData) -> None:
+    """Between passes no row is being sent: one still 'sending' was left by a write that failed (a full
+    disk, a lock) after its claim. Pending again, it is sent (perhaps again) instead of never.
+    This write is also the database check of every pass: its outcome goes to /healthz."""
+    try:
+        freed = Outbox(svc.store).recover_in_flight()
+    except Exception as error:
+        if not is_database_unavailable(error):
+            raise
+        svc.database.failed("the dispatcher's write", error)
+        return
+    svc.database.succeeded()
+    if freed:
+        log.warning("%s deliveries left 'sending' by a failed write are pending again", freed)
 
 
 # --- commands ---

@@ -8,6 +8,7 @@ application, before any handler or job can run. Handlers are typed with `Context
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
@@ -18,9 +19,10 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.answers import ChatContext, LiveCatalog
 from bot.clock import Clock
 from bot.config import MonitoringConfig, TelegramConfig, WatchConfig
-from bot.monitoring import Metrics, MonitoringServer, UpdatesWatch
+from bot.monitoring import DatabaseHealth, Metrics, MonitoringServer, UpdatesWatch
 from bot.reminders import ArrivalWindow, ChatSpacing, Dispatcher, GroupWindow
 from bot.store import ANY, ChatSettings, Store
+from bot.tg.inbox import Inbox, InboxQueue
 from bot.tg.throttle import Throttle
 from bot.watch import Watcher
 
@@ -40,6 +42,10 @@ class BotData:
     chats: ChatSpacing
     updates: UpdatesWatch
     metrics: Metrics
+    # Every update is written here before Telegram is told it arrived (bot/tg/inbox.py).
+    inbox: Inbox
+    inbox_queue: InboxQueue
+    database: DatabaseHealth  # whether the database takes writes (a full disk, a lock held elsewhere)
 
     def __init__(self) -> None:
         self.watch_config: WatchConfig | None = None  # None: the page watcher is off (most tests)
@@ -49,6 +55,9 @@ class BotData:
         self.dispatcher: Dispatcher | None = None
         self.dispatch_bot: Bot | None = None
         self.monitoring_server: MonitoringServer | None = None
+        # One dispatch pass at a time (bot/tg/reminders.py's dispatch_job): between passes, a row still
+        # 'sending' is one a failed write left behind.
+        self.dispatch_lock = asyncio.Lock()
 
     def today(self, settings: ChatSettings) -> dt.date:
         return self.clock.today(ZoneInfo(settings.time_zone))
