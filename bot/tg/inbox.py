@@ -43,6 +43,9 @@ MAX_ATTEMPTS = 3
 _PRUNE_BATCH = 1000  # rows deleted per transaction, so pruning never holds the write lock for long
 _RECENT = 10_000  # ids remembered in memory, for updates received while the database refused writes
 _PROBE_ID = -1  # the row try_write writes and deletes; Telegram's update ids are positive
+# How long an inbox write waits for a lock held elsewhere (SQLite's default is 5 s, with the event loop
+# held): past it, the update is handled from memory, which is better than every chat waiting.
+_WAIT_MS = 1000
 
 
 class Inbox:
@@ -62,7 +65,7 @@ class Inbox:
         if not self.health.should_try():
             return True  # the database refuses writes: handle it from memory
         try:
-            with self.store.transaction():
+            with _busy_timeout(self.store, _WAIT_MS), self.store.transaction():
                 cursor = self.store.db.execute(
                     "INSERT OR IGNORE INTO update_inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
                     [update.update_id, json.dumps(update.to_dict(), ensure_ascii=False), self._now()],
@@ -80,7 +83,7 @@ class Inbox:
         if not self.health.should_try():
             return  # left unhandled in the table: the next start handles it again (a repeat, not a loss)
         try:
-            with self.store.transaction():
+            with _busy_timeout(self.store, _WAIT_MS), self.store.transaction():
                 self.store.db.execute(
                     "UPDATE update_inbox SET handled_at = ? WHERE update_id = ?", [self._now(), update_id]
                 )

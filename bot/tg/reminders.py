@@ -20,6 +20,7 @@ from bot.i18n import Html, join, t
 from bot.monitoring import is_database_unavailable
 from bot.reminders import (
     Delivery,
+    DeliveryStatus,
     Dispatcher,
     Keyboard,
     Limits,
@@ -40,6 +41,7 @@ from bot.skus import IMPACT_LINES
 from bot.store import ChatSettings
 from bot.tg.guard import admin_button
 from bot.tg.handlers import command, replies_to_input_errors
+from bot.tg.inbox import try_write
 from bot.tg.send import send_html
 from bot.tg.sender import TelegramSender
 from bot.tg.services import BotApplication, BotData, Context
@@ -49,6 +51,8 @@ log = logging.getLogger(__name__)
 PLAN_JOB, DISPATCH_JOB = "plan", "dispatch"
 # The dispatch job looks at the outbox at least this often, whatever it expects.
 MAX_DISPATCH_SLEEP = dt.timedelta(minutes=1)
+# While the database refuses writes, the dispatch job looks again this often.
+DATABASE_RETRY = dt.timedelta(seconds=10)
 REMINDER_BUTTON = re.compile(r"^rem:(?P<action>done|snooze):(?P<id>\d{1,12})$")
 DEFAULT_CHANGES_DAYS = 30
 
@@ -154,40 +158,53 @@ async def plan_job(context: Context) -> None:
 async def dispatch_job(context: Context) -> None:
     """Send what is due, then sleep until the next due time (at most a minute, so nothing waits long).
 
-    Whatever the database does, the job comes back: a pass that cannot read the outbox tries again
-    within a minute, so a full disk or a lock held elsewhere delays reminders and loses none.
+    Whatever the database does, the job comes back: while it refuses writes (a full disk, a lock held
+    elsewhere) no pass runs, since its sends could not be recorded, and the job looks again within
+    `DATABASE_RETRY`; so an outage delays reminders and loses none.
     """
     svc = context.bot_data
     delay = MAX_DISPATCH_SLEEP
     try:
         async with svc.dispatch_lock:
-            _free_orphans(svc)
-            await _dispatcher(context.application).dispatch_due()
+            if _database_ready(svc):
+                await _dispatcher(context.application).dispatch_due()
+            else:
+                delay = DATABASE_RETRY
     finally:
         try:
             next_due = Outbox(svc.store).next_due_at()
         except Exception:
-            log.exception("cannot read the outbox; looking again in %s", MAX_DISPATCH_SLEEP)
+            log.exception("cannot read the outbox; looking again in %s", delay)
             next_due = None
         if next_due is not None:
             delay = min(delay, max(next_due - svc.clock.now(), dt.timedelta(0)))
         wake_dispatch(context.application, delay)
 
 
-def _free_orphans(svc: BotData) -> None:
-    """Between passes no row is being sent: one still 'sending' was left by a write that failed (a full
-    disk, a lock) after its claim. Pending again, it is sent (perhaps again) instead of never.
-    This write is also the database check of every pass: its outcome goes to /healthz."""
+def _database_ready(svc: BotData) -> bool:
+    """Whether a dispatch pass may run: the database takes writes.
+
+    Checked with a real write when an outage is known, or when rows are still 'sending' between passes
+    (no row is being sent then: a failed write left them after their claim). Once it takes writes those
+    rows are pending again and sent (perhaps a second time) instead of never.
+    """
+    orphans = Outbox(svc.store).counts_by_status([DeliveryStatus.SENDING])[DeliveryStatus.SENDING]
+    if not svc.database.failing and not orphans:
+        return True
+    if not svc.database.should_try():
+        return False
     try:
-        freed = Outbox(svc.store).recover_in_flight()
+        try_write(svc.store)
+        freed = Outbox(svc.store).recover_in_flight() if orphans else 0
     except Exception as error:
         if not is_database_unavailable(error):
             raise
         svc.database.failed("the dispatcher's write", error)
-        return
+        return False
     svc.database.succeeded()
     if freed:
         log.warning("%s deliveries left 'sending' by a failed write are pending again", freed)
+    return True
 
 
 # --- commands ---
