@@ -34,7 +34,7 @@ from telegram import Bot, Update
 from bot.monitoring import DatabaseHealth, is_database_unavailable
 from bot.store import Store
 
-__all__ = ["MAX_ATTEMPTS", "Inbox", "InboxQueue", "prune_inbox", "try_write"]
+__all__ = ["MAX_ATTEMPTS", "Inbox", "InboxQueue", "prune_inbox", "try_lock", "try_write"]
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +191,12 @@ def try_write(store: Store, *, wait_ms: int = 200) -> None:
             [_PROBE_ID],
         )
         store.db.execute("DELETE FROM update_inbox WHERE update_id = ?", [_PROBE_ID])
+
+
+def try_lock(store: Store, *, wait_ms: int = 200) -> None:
+    """Raise the database's error unless its write lock can be had now (waiting at most `wait_ms`)."""
+    with _busy_timeout(store, wait_ms), store.transaction():
+        pass
 
 
 @contextmanager

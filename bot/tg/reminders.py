@@ -41,7 +41,7 @@ from bot.skus import IMPACT_LINES
 from bot.store import ChatSettings
 from bot.tg.guard import admin_button
 from bot.tg.handlers import command, replies_to_input_errors
-from bot.tg.inbox import try_write
+from bot.tg.inbox import try_lock, try_write
 from bot.tg.send import send_html
 from bot.tg.sender import TelegramSender
 from bot.tg.services import BotApplication, BotData, Context
@@ -145,7 +145,14 @@ def wake_dispatch(application: BotApplication, delay: dt.timedelta = dt.timedelt
         return
     for job in job_queue.get_jobs_by_name(DISPATCH_JOB):
         job.schedule_removal()
-    job_queue.run_once(dispatch_job, when=max(delay, dt.timedelta(0)), name=DISPATCH_JOB)
+    # However late (an event loop held by a slow write, say): a dispatch job that APScheduler skipped as
+    # missed would leave no next one, and reminders would wait for the daily planning.
+    job_queue.run_once(
+        dispatch_job,
+        when=max(delay, dt.timedelta(0)),
+        name=DISPATCH_JOB,
+        job_kwargs={"misfire_grace_time": None},
+    )
 
 
 async def plan_job(context: Context) -> None:
@@ -163,16 +170,16 @@ async def dispatch_job(context: Context) -> None:
     `DATABASE_RETRY`; so an outage delays reminders and loses none.
     """
     svc = context.bot_data
-    delay = MAX_DISPATCH_SLEEP
+    ready = False
     try:
         async with svc.dispatch_lock:
-            if _database_ready(svc):
+            ready = _database_ready(svc)
+            if ready:
                 await _dispatcher(context.application).dispatch_due()
-            else:
-                delay = DATABASE_RETRY
     finally:
+        delay = MAX_DISPATCH_SLEEP if ready else DATABASE_RETRY
         try:
-            next_due = Outbox(svc.store).next_due_at()
+            next_due = Outbox(svc.store).next_due_at() if ready else None
         except Exception:
             log.exception("cannot read the outbox; looking again in %s", delay)
             next_due = None
@@ -189,11 +196,14 @@ def _database_ready(svc: BotData) -> bool:
     rows are pending again and sent (perhaps a second time) instead of never.
     """
     orphans = Outbox(svc.store).counts_by_status([DeliveryStatus.SENDING])[DeliveryStatus.SENDING]
-    if not svc.database.failing and not orphans:
-        return True
     if not svc.database.should_try():
         return False
     try:
+        if not svc.database.failing and not orphans:
+            # The write lock only, waiting a moment: every worker of a pass would otherwise wait out
+            # SQLite's busy timeout on a lock held elsewhere, one after another, the event loop held.
+            try_lock(svc.store)
+            return True
         try_write(svc.store)
         freed = Outbox(svc.store).recover_in_flight() if orphans else 0
     except Exception as error:
