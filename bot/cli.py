@@ -351,6 +351,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     # Importing a package registers its tables: the doctor checks the schema of every one.
     import bot.reminders
     import bot.skus
+    import bot.tg
     import bot.watch  # noqa: F401
     from bot.monitoring import check_installation
     from bot.terminal import print_table

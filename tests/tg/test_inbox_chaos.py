@@ -21,6 +21,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -58,6 +59,10 @@ def confirmations(server: FakeBotAPI) -> Counter[int]:
         for m in server.sent_messages()
         if int(m["chat_id"]) in CHATS and CONFIRMED in str(m.get("text"))
     )
+
+
+def more_than(server: FakeBotAPI, confirmed: int) -> Callable[[], bool]:
+    return lambda: len(confirmations(server)) > confirmed
 
 
 def unhandled(db: Path) -> int:
@@ -101,8 +106,7 @@ def test_sigkill_at_random_moments_while_200_chats_subscribe_loses_no_reply(
                 time.sleep(rng.uniform(0.0, 0.15))
                 if index in kill_after:
                     # A bot at work: this run has answered a command already (not one still starting).
-                    answered = len(confirmations(server))
-                    server.wait_for_sync(lambda: len(confirmations(server)) > answered, timeout=60)
+                    server.wait_for_sync(more_than(server, len(confirmations(server))), timeout=60)
                     time.sleep(rng.uniform(0.0, 0.5))  # then a random moment amid the replies
                     process.send_signal(signal.SIGKILL)
                     process.wait(timeout=30)
