@@ -20,6 +20,7 @@ import pytest
 from conftest import POLICIES
 from fake_telegram import FakeBotAPI
 from support.processes import free_port
+from support.sku_files import SMALL, fee_preview, fee_preview_row
 from telegram import Update
 
 from bot.answers.live import LiveCatalog
@@ -27,7 +28,6 @@ from bot.clock import Clock
 from bot.config import TelegramConfig
 from bot.i18n import to_plain_text
 from bot.monitoring import DatabaseHealth
-from bot.reminders.outbox import Outbox
 from bot.store import Store, Subscription
 from bot.tg import prune_inbox
 from bot.tg.app import build_application
@@ -36,6 +36,7 @@ from bot.tg.services import BotApplication
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 ADMIN = 777
+SKUS = fee_preview([fee_preview_row(f"SKU-{n}", "Sundries", "12.00", SMALL, "2", "ounces") for n in range(3)])
 
 
 def update(update_id: int, text: str = "/fees apparel 18", chat_id: int = 501) -> Update:
@@ -210,7 +211,7 @@ async def test_commands_with_effects_handled_twice_change_things_once(
     fake_telegram: FakeBotAPI, tmp_path: Path
 ) -> None:
     """A crash after a command's effect and before its row was marked handled: the next start handles
-    it again. Subscribing, a setting and a broadcast stay as if handled once."""
+    it again. Subscribing, a setting, a broadcast and a SKU import stay as if handled once."""
     server, clock = fake_telegram, Clock(NOW)
     store = Store(tmp_path / "bot.db", clock=clock)
     start = server.message(ADMIN, "/start", chat_type="private", language_code="en")  # the operator's chat
@@ -220,6 +221,7 @@ async def test_commands_with_effects_handled_twice_change_things_once(
             server.message(701, "/subscribe amazon us fees", chat_type="private", language_code="en"),
             server.message(701, "/settings tz Shenzhen", chat_type="private", language_code="en"),
             server.message(ADMIN, "/broadcast Amazon's fee changes are in /changes", chat_type="private"),
+            server.document(701, SKUS, "Fee Preview.txt", mime_type="text/plain"),
         ]
         await bot.settle(*sent)
         for update_id in sent:  # handled a second time, from the stored payload, as a replay does
@@ -235,7 +237,9 @@ async def test_commands_with_effects_handled_twice_change_things_once(
             "SELECT chat_id, count(*) FROM deliveries WHERE kind = 'broadcast' GROUP BY chat_id"
         ).fetchall()
         assert sorted(broadcasts) == [(701, 1), (ADMIN, 1)]  # one row per chat, not two
-        assert Outbox(store).counts()  # (the outbox answers)
+        skus = store.db.execute("SELECT count(*) FROM seller_skus WHERE chat_id = 701").fetchone()[0]
+        assert skus == 3  # the file's SKUs replace the chat's: imported twice, still 3
+    assert sum("Imported 3 SKUs" in x for x in texts(server, 701)) == 2  # each handling replies
 
 
 async def test_webhook_the_update_is_stored_before_the_200_and_a_repeat_post_is_handled_once(
