@@ -61,8 +61,21 @@ def confirmations(server: FakeBotAPI) -> Counter[int]:
     )
 
 
-def more_than(server: FakeBotAPI, confirmed: int) -> Callable[[], bool]:
-    return lambda: len(confirmations(server)) > confirmed
+def at_work(server: FakeBotAPI, run_start: tuple[int, int], sent: int) -> Callable[[], bool]:
+    """The run begun at `run_start` (confirmations, getUpdates calls) has confirmed a command, or it polls
+    with every command sent so far confirmed."""
+    confirmed, polls = run_start
+
+    def check() -> bool:
+        now_confirmed = len(confirmations(server))
+        polling = len(server.calls_to("getUpdates")) > polls
+        return now_confirmed > confirmed or (polling and now_confirmed >= sent)
+
+    return check
+
+
+def run_start(server: FakeBotAPI) -> tuple[int, int]:
+    return len(confirmations(server)), len(server.calls_to("getUpdates"))
 
 
 def unhandled(db: Path) -> int:
@@ -98,7 +111,7 @@ def test_sigkill_at_random_moments_while_200_chats_subscribe_loses_no_reply(
                 server, tmp_path, now=now, monitoring=False, stdout=subprocess.DEVNULL, stderr=log
             )
 
-        process = start(log)
+        process, begun = start(log), run_start(server)
         try:
             server.wait_for_sync(lambda: server.calls_to("getUpdates"), timeout=30)
             for index, chat_id in enumerate(CHATS):
@@ -106,13 +119,13 @@ def test_sigkill_at_random_moments_while_200_chats_subscribe_loses_no_reply(
                 time.sleep(rng.uniform(0.0, 0.15))
                 if index in kill_after:
                     # A bot at work: this run has answered a command already (not one still starting).
-                    server.wait_for_sync(more_than(server, len(confirmations(server))), timeout=60)
+                    server.wait_for_sync(at_work(server, begun, index + 1), timeout=60)
                     time.sleep(rng.uniform(0.0, 0.5))  # then a random moment amid the replies
                     process.send_signal(signal.SIGKILL)
                     process.wait(timeout=30)
                     in_flight.append(unhandled(tmp_path / "bot.db"))
                     confirmed_at_kill.append(len(confirmations(server)))
-                    process = start(log)
+                    process, begun = start(log), run_start(server)
             server.wait_for_sync(lambda: len(confirmations(server)) == len(CHATS), timeout=180)
             all_confirmed_after = time.monotonic() - started
         finally:
