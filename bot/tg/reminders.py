@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import time
 
 from telegram import Bot, Update
 from telegram.constants import ParseMode
@@ -53,6 +54,8 @@ PLAN_JOB, DISPATCH_JOB = "plan", "dispatch"
 MAX_DISPATCH_SLEEP = dt.timedelta(minutes=1)
 # While the database refuses writes, the dispatch job looks again this often.
 DATABASE_RETRY = dt.timedelta(seconds=10)
+# How often a dispatch pass looks for rows a failed write left 'sending'.
+ORPHAN_CHECK_EVERY = dt.timedelta(seconds=10)
 REMINDER_BUTTON = re.compile(r"^rem:(?P<action>done|snooze):(?P<id>\d{1,12})$")
 DEFAULT_CHANGES_DAYS = 30
 
@@ -195,7 +198,11 @@ def _database_ready(svc: BotData) -> bool:
     (no row is being sent then: a failed write left them after their claim). Once it takes writes those
     rows are pending again and sent (perhaps a second time) instead of never.
     """
-    orphans = Outbox(svc.store).counts_by_status([DeliveryStatus.SENDING])[DeliveryStatus.SENDING]
+    orphans = 0
+    if time.monotonic() >= svc.orphans_checked_at + ORPHAN_CHECK_EVERY.total_seconds():
+        # Counting reads the outbox's status index: not at every pass of a busy dispatch.
+        svc.orphans_checked_at = time.monotonic()
+        orphans = Outbox(svc.store).counts_by_status([DeliveryStatus.SENDING])[DeliveryStatus.SENDING]
     if not svc.database.should_try():
         return False
     try:

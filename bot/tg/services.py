@@ -58,6 +58,7 @@ class BotData:
         # One dispatch pass at a time (bot/tg/reminders.py's dispatch_job): between passes, a row still
         # 'sending' is one a failed write left behind.
         self.dispatch_lock = asyncio.Lock()
+        self.orphans_checked_at = float("-inf")  # time.monotonic() of the last look for such rows
 
     def today(self, settings: ChatSettings) -> dt.date:
         return self.clock.today(ZoneInfo(settings.time_zone))
