@@ -770,6 +770,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     import bot.feed
     import bot.reminders
     import bot.skus
+    import bot.tg
     import bot.watch  # noqa: F401
     from bot.monitoring import check_installation
     from bot.terminal import print_table

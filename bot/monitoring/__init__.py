@@ -8,12 +8,14 @@ Other packages import only the names in `__all__`, from the package itself (test
 """
 
 from bot.monitoring.backup import backup_database
+from bot.monitoring.database import DatabaseHealth, is_database_unavailable
 from bot.monitoring.doctor import check_installation
 from bot.monitoring.metrics import Metrics
 from bot.monitoring.server import HealthCheck, MonitoringServer, Route, parse_listen
 from bot.monitoring.updates import UpdatesWatch
 
 __all__ = [
+    "DatabaseHealth",
     "HealthCheck",
     "Metrics",
     "MonitoringServer",
@@ -21,5 +23,6 @@ __all__ = [
     "UpdatesWatch",
     "backup_database",
     "check_installation",
+    "is_database_unavailable",
     "parse_listen",
 ]

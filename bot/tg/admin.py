@@ -81,17 +81,19 @@ async def cmd_broadcast(update: Update, context: Context, settings: ChatSettings
     user = update.effective_user
     svc.store.audit(user.id if user else None, update.effective_chat.id, "broadcast", body[:200])
     # Through the outbox, like reminders: paced with everything else, and a crash or restart resumes it.
-    key = queue_broadcast(svc.store, body)
+    # Keyed by the update: handled again after a crash (bot/tg/inbox.py), it queues nothing twice.
+    key = queue_broadcast(svc.store, body, key=f"broadcast:{message.date:%Y%m%dT%H%M%S}:{update.update_id}")
     wake_dispatch(context.application)
     context.application.create_task(
         _follow_broadcast(context, update.effective_chat.id, lang, key), update=update
     )
 
 
-def queue_broadcast(store: Store, body: str) -> str:
-    """One outbox row per active chat, all due now; returns the broadcast's key."""
+def queue_broadcast(store: Store, body: str, *, key: str | None = None) -> str:
+    """One outbox row per active chat, all due now; returns the broadcast's key (a chat already given a
+    row of that key gets no second one)."""
     now = store.clock.now()
-    key = f"broadcast:{now:%Y%m%dT%H%M%S}:{secrets.token_hex(3)}"
+    key = key or f"broadcast:{now:%Y%m%dT%H%M%S}:{secrets.token_hex(3)}"
     Outbox(store).enqueue(
         Planned(chat.chat_id, "broadcast", key, 0, now, None, {"text": body})
         for chat in store.chats(active_only=True)

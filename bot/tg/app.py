@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import logging
 import os
@@ -24,13 +25,14 @@ from bot.clock import Clock
 from bot.config import ChannelsConfig, MonitoringConfig, TelegramConfig, WatchConfig
 from bot.feed import feed_status
 from bot.i18n import LANGUAGES, t
-from bot.monitoring import Metrics, UpdatesWatch
+from bot.monitoring import DatabaseHealth, Metrics, UpdatesWatch, is_database_unavailable
 from bot.reminders import ArrivalWindow, ChatSpacing, GroupWindow, Outbox, catalog_version
 from bot.store import Store
 from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats
 from bot.tg.chat import answer_message, on_answer_button
 from bot.tg.connect import cmd_connect, cmd_connections, cmd_disconnect, start_channels, stop_channels
 from bot.tg.feed import start_feed
+from bot.tg.inbox import Inbox, InboxQueue, prune_inbox
 from bot.tg.monitoring import (
     WatchedUpdatesRequest,
     count_update,
@@ -52,6 +54,7 @@ from bot.tg.reminders import (
     start_reminders,
     stop_reminders,
 )
+from bot.tg.send import send_html
 from bot.tg.services import BotApplication, BotData, Context
 from bot.tg.settings import cmd_settings, on_settings_button
 from bot.tg.skus import cmd_impact, cmd_skus, on_document
@@ -66,6 +69,11 @@ from bot.tg.throttle import Throttle
 from bot.tg.watching import on_watch_button, start_watching, stop_watching
 
 log = logging.getLogger(__name__)
+
+# Inbox rows are kept this long by default: Telegram sends an unacknowledged update again for 24 hours,
+# and a row is what makes it count once. (Retention settings may prune sooner through prune_inbox.)
+INBOX_KEEP = dt.timedelta(days=7)
+PRUNE_INBOX_JOB = "prune-inbox"
 
 # The command menu, in the order users see it; each has a "menu_<name>" message in both languages.
 MENU = [
@@ -98,6 +106,9 @@ async def on_stale_button(update: Update, context: Context) -> None:
 async def on_error(update: object, context: Context) -> None:
     """Log the failure and tell the operators; a user never sees a traceback."""
     error = context.error
+    if error is not None and is_database_unavailable(error):
+        await on_database_unavailable(update, context, error)
+        return
     log.error("error while handling an update", exc_info=error)
     if error is None:
         return
@@ -116,6 +127,28 @@ async def on_error(update: object, context: Context) -> None:
             log.warning("could not report the error to operator %s", admin)
 
 
+async def on_database_unavailable(update: object, context: Context, error: Exception) -> None:
+    """A handler's write met a full disk or a locked database: /healthz and the log say so (once per
+    outage, not a traceback per update), and the user hears that it did not work, to try again later."""
+    svc = context.bot_data
+    svc.database.failed("a command's write", error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    settings = svc.store.chat(update.effective_chat.id)  # reads still work
+    lang = settings.language if settings is not None else "en"
+    try:
+        await send_html(context.bot, svc.store, update.effective_chat.id, t(lang, "tg_database_unavailable"))
+    except Exception:  # the error handler itself must never raise
+        log.warning("could not tell chat %s that its command was not saved", update.effective_chat.id)
+
+
+async def prune_inbox_job(context: Context) -> None:
+    svc = context.bot_data
+    pruned = prune_inbox(svc.store, svc.clock.now() - INBOX_KEEP)
+    if pruned:
+        log.info("pruned %s handled updates from the inbox", pruned)
+
+
 async def post_init(application: BotApplication) -> None:
     """Set the command menu in both languages, then start reminders (sync, plan, dispatch jobs)."""
     bot = application.bot
@@ -129,6 +162,12 @@ async def post_init(application: BotApplication) -> None:
         start_watching(application, watch)
     await start_monitoring(application)
     start_feed(application)
+    # Last, so that every service is up: what the last run received and did not handle goes first.
+    services = application.bot_data
+    services.inbox_queue.replay(application.bot)
+    job_queue = application.job_queue
+    assert job_queue is not None
+    job_queue.run_repeating(prune_inbox_job, interval=dt.timedelta(days=1), first=0, name=PRUNE_INBOX_JOB)
 
 
 async def post_shutdown(application: BotApplication) -> None:
@@ -159,6 +198,9 @@ def build_application(
     groups = GroupWindow()  # Telegram's 20 a minute per group, for replies and the dispatcher together
     chats = ChatSpacing()  # a reminder keeps a second away from a reply to the same chat
     updates = UpdatesWatch(monitoring.updates_stale_after if monitoring else 60.0)
+    database = DatabaseHealth()
+    inbox = Inbox(store, database)
+    inbox_queue = InboxQueue(inbox)
     metrics = Metrics(
         reminders=lambda: Outbox(store).counts_by_status().items(),
         late_reminders=lambda: Outbox(store).late_sent_count(),
@@ -175,8 +217,10 @@ def build_application(
         # Telegram's overall limit, shared with the dispatcher; 5xx, timeouts and 429s retried.
         .rate_limiter(reply_limiter(window, groups, chats, store, metrics, updates))
         .get_updates_request(WatchedUpdatesRequest(updates))  # /healthz knows whether polling works
+        # Each update is in SQLite before Telegram is told it arrived, and marked once handled.
+        .update_queue(inbox_queue)
         # Many chats at once (one slow answer holds up nobody else), each chat's updates in order.
-        .concurrent_updates(ChatOrderedUpdates())
+        .concurrent_updates(ChatOrderedUpdates(on_handled=inbox.handled))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -187,6 +231,7 @@ def build_application(
     services.window, services.groups, services.chats = window, groups, chats
     services.updates, services.metrics = updates, metrics
     metrics.catalog_feed = lambda: feed_status(store) if services.feed is not None else None
+    services.inbox, services.inbox_queue, services.database = inbox, inbox_queue, database
     live.on_bug = metrics.answer_errors.inc  # a bug in the answers core is counted, not only logged
     # The page watcher starts with the bot when enabled (None: not at all, as in most tests).
     services.watch_config = watch if watch is not None and watch.enabled else None

@@ -19,7 +19,16 @@ from telegram.request import HTTPXRequest
 
 from bot.config import TelegramConfig
 from bot.feed import feed_status
-from bot.monitoring import HealthCheck, Metrics, MonitoringServer, Route, UpdatesWatch, parse_listen
+from bot.monitoring import (
+    DatabaseHealth,
+    HealthCheck,
+    Metrics,
+    MonitoringServer,
+    Route,
+    UpdatesWatch,
+    is_database_unavailable,
+    parse_listen,
+)
 from bot.reminders import (
     FEED_PATHS,
     ArrivalWindow,
@@ -29,6 +38,7 @@ from bot.reminders import (
     changes_feed_answer,
 )
 from bot.store import Store
+from bot.tg.inbox import try_write
 from bot.tg.replies import ReplyLimiter
 from bot.tg.services import BotApplication, BotData, Context
 
@@ -113,9 +123,10 @@ def health_checks(
     application: BotApplication,
     store: Store,
     watch: UpdatesWatch,
+    health: DatabaseHealth,
 ) -> dict[str, HealthCheck]:
     """Receiving updates (a webhook set up, or getUpdates succeeding lately), the scheduler running, the
-    database answering."""
+    database answering and taking writes."""
 
     def updates() -> str | None:
         updater = application.updater
@@ -131,7 +142,17 @@ def health_checks(
 
     def database() -> str | None:
         store.db.execute("SELECT count(*) FROM chats").fetchone()
-        return None
+        # A small real write, waiting at most a moment for the lock: a lock held elsewhere or a full disk
+        # shows here even when no update or reminder has tried to write yet; its success ends an outage.
+        try:
+            try_write(store)
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
+            health.failed("the health check's write", error)
+        else:
+            health.succeeded()
+        return health.problem()
 
     def catalog() -> str | None:
         if application.bot_data.feed is None:
@@ -174,10 +195,9 @@ async def start_monitoring(application: BotApplication) -> None:
     if config is None or not config.listen:
         return
     host, port = parse_listen(config.listen)
-    checks = health_checks(application, services.store, services.updates)
-    server = MonitoringServer(
-        host, port, checks, services.metrics, public_routes(services, config.public_url)
-    )
+    checks = health_checks(application, services.store, services.updates, services.database)
+    routes = public_routes(services, config.public_url)
+    server = MonitoringServer(host, port, checks, services.metrics, routes)
     try:
         await server.start()
     except OSError as error:

@@ -11,7 +11,7 @@ synchronous calls, so concurrent handlers of different chats never interleave in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -23,12 +23,21 @@ __all__ = ["ChatOrderedUpdates"]
 class ChatOrderedUpdates(BaseUpdateProcessor):
     """Concurrent across chats, sequential within one (module docstring)."""
 
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+    def __init__(
+        self, max_concurrent_updates: int = 64, *, on_handled: Callable[[int], None] | None = None
+    ) -> None:
         super().__init__(max_concurrent_updates)
+        self.on_handled = on_handled  # told each update's id once its handlers returned (the inbox)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}  # updates holding or waiting for each chat's lock
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await self._in_chat_order(update, coroutine)
+        # Not reached when cancelled or on a crash: the update stays unhandled in the inbox.
+        if self.on_handled is not None and isinstance(update, Update):
+            self.on_handled(update.update_id)
+
+    async def _in_chat_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_of(update)
         if key is None:
             await coroutine

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import time
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, Update
@@ -18,8 +19,10 @@ from telegram.constants import ParseMode
 from bot.answers import MAX_COUNT, parse_count, parse_date
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
+from bot.monitoring import is_database_unavailable
 from bot.reminders import (
     Delivery,
+    DeliveryStatus,
     Dispatcher,
     Keyboard,
     Limits,
@@ -42,6 +45,7 @@ from bot.skus import IMPACT_LINES
 from bot.store import ChatSettings
 from bot.tg.guard import admin_button, is_chat_admin
 from bot.tg.handlers import command, replies_to_input_errors
+from bot.tg.inbox import try_lock, try_write
 from bot.tg.send import send_html
 from bot.tg.sender import TelegramSender
 from bot.tg.services import BotApplication, BotData, Context
@@ -51,6 +55,10 @@ log = logging.getLogger(__name__)
 PLAN_JOB, DISPATCH_JOB = "plan", "dispatch"
 # The dispatch job looks at the outbox at least this often, whatever it expects.
 MAX_DISPATCH_SLEEP = dt.timedelta(minutes=1)
+# While the database refuses writes, the dispatch job looks again this often.
+DATABASE_RETRY = dt.timedelta(seconds=10)
+# How often a dispatch pass looks for rows a failed write left 'sending'.
+ORPHAN_CHECK_EVERY = dt.timedelta(seconds=10)
 REMINDER_BUTTON = re.compile(r"^rem:(?P<action>done|snooze):(?P<id>\d{1,12})$")
 DEFAULT_CHANGES_DAYS = 30
 
@@ -143,7 +151,14 @@ def wake_dispatch(application: BotApplication, delay: dt.timedelta = dt.timedelt
         return
     for job in job_queue.get_jobs_by_name(DISPATCH_JOB):
         job.schedule_removal()
-    job_queue.run_once(dispatch_job, when=max(delay, dt.timedelta(0)), name=DISPATCH_JOB)
+    # However late (an event loop held by a slow write, say): a dispatch job that APScheduler skipped as
+    # missed would leave no next one, and reminders would wait for the daily planning.
+    job_queue.run_once(
+        dispatch_job,
+        when=max(delay, dt.timedelta(0)),
+        name=DISPATCH_JOB,
+        job_kwargs={"misfire_grace_time": None},
+    )
 
 
 async def plan_job(context: Context) -> None:
@@ -154,16 +169,62 @@ async def plan_job(context: Context) -> None:
 
 
 async def dispatch_job(context: Context) -> None:
-    """Send what is due, then sleep until the next due time (at most a minute, so nothing waits long)."""
+    """Send what is due, then sleep until the next due time (at most a minute, so nothing waits long).
+
+    Whatever the database does, the job comes back: while it refuses writes (a full disk, a lock held
+    elsewhere) no pass runs, since its sends could not be recorded, and the job looks again within
+    `DATABASE_RETRY`; so an outage delays reminders and loses none.
+    """
     svc = context.bot_data
+    ready = False
     try:
-        await _dispatcher(context.application).dispatch_due()
+        async with svc.dispatch_lock:
+            ready = _database_ready(svc)
+            if ready:
+                await _dispatcher(context.application).dispatch_due()
     finally:
-        next_due = Outbox(svc.store).next_due_at()
-        delay = MAX_DISPATCH_SLEEP
+        delay = MAX_DISPATCH_SLEEP if ready else DATABASE_RETRY
+        try:
+            next_due = Outbox(svc.store).next_due_at() if ready else None
+        except Exception:
+            log.exception("cannot read the outbox; looking again in %s", delay)
+            next_due = None
         if next_due is not None:
             delay = min(delay, max(next_due - svc.clock.now(), dt.timedelta(0)))
         wake_dispatch(context.application, delay)
+
+
+def _database_ready(svc: BotData) -> bool:
+    """Whether a dispatch pass may run: the database takes writes.
+
+    Checked with a real write when an outage is known, or when rows are still 'sending' between passes
+    (no row is being sent then: a failed write left them after their claim). Once it takes writes those
+    rows are pending again and sent (perhaps a second time) instead of never.
+    """
+    orphans = 0
+    if time.monotonic() >= svc.orphans_checked_at + ORPHAN_CHECK_EVERY.total_seconds():
+        # Counting reads the outbox's status index: not at every pass of a busy dispatch.
+        svc.orphans_checked_at = time.monotonic()
+        orphans = Outbox(svc.store).counts_by_status([DeliveryStatus.SENDING])[DeliveryStatus.SENDING]
+    if not svc.database.should_try():
+        return False
+    try:
+        if not svc.database.failing and not orphans:
+            # The write lock only, waiting a moment: every worker of a pass would otherwise wait out
+            # SQLite's busy timeout on a lock held elsewhere, one after another, the event loop held.
+            try_lock(svc.store)
+            return True
+        try_write(svc.store)
+        freed = Outbox(svc.store).recover_in_flight() if orphans else 0
+    except Exception as error:
+        if not is_database_unavailable(error):
+            raise
+        svc.database.failed("the dispatcher's write", error)
+        return False
+    svc.database.succeeded()
+    if freed:
+        log.warning("%s deliveries left 'sending' by a failed write are pending again", freed)
+    return True
 
 
 # --- commands ---

@@ -8,6 +8,7 @@ application, before any handler or job can run. Handlers are typed with `Context
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
@@ -20,9 +21,10 @@ from bot.channels import ChannelSender
 from bot.clock import Clock
 from bot.config import ChannelsConfig, MonitoringConfig, TelegramConfig, WatchConfig
 from bot.feed import Feed
-from bot.monitoring import Metrics, MonitoringServer, UpdatesWatch
+from bot.monitoring import DatabaseHealth, Metrics, MonitoringServer, UpdatesWatch
 from bot.reminders import ArrivalWindow, ChatSpacing, Dispatcher, GroupWindow
 from bot.store import ANY, ChatSettings, Store
+from bot.tg.inbox import Inbox, InboxQueue
 from bot.tg.throttle import Throttle
 from bot.watch import Watcher
 
@@ -42,6 +44,10 @@ class BotData:
     chats: ChatSpacing
     updates: UpdatesWatch
     metrics: Metrics
+    # Every update is written here before Telegram is told it arrived (bot/tg/inbox.py).
+    inbox: Inbox
+    inbox_queue: InboxQueue
+    database: DatabaseHealth  # whether the database takes writes (a full disk, a lock held elsewhere)
 
     def __init__(self) -> None:
         self.watch_config: WatchConfig | None = None  # None: the page watcher is off (most tests)
@@ -56,6 +62,10 @@ class BotData:
         # Destinations beside Telegram (#20, bot/tg/connect.py): settings, and the sender once started.
         self.channels_config = ChannelsConfig()
         self.channels: ChannelSender | None = None
+        # One dispatch pass at a time (bot/tg/reminders.py's dispatch_job): between passes, a row still
+        # 'sending' is one a failed write left behind.
+        self.dispatch_lock = asyncio.Lock()
+        self.orphans_checked_at = float("-inf")  # time.monotonic() of the last look for such rows
 
     def today(self, settings: ChatSettings) -> dt.date:
         return self.clock.today(ZoneInfo(settings.time_zone))

@@ -17,6 +17,7 @@ from fake_telegram import FakeBotAPI
 # Importing a package registers its tables: the stores made here have every owner's, as the bot's do.
 import bot.reminders
 import bot.skus
+import bot.tg
 import bot.watch  # noqa: F401
 from bot.clock import Clock
 from bot.store import Store, registered
