@@ -767,6 +767,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Check the installation; print what is wrong and how to fix it; exit 1 when something is."""
     # Importing a package registers its tables: the doctor checks the schema of every one.
+    import bot.channels
     import bot.feed
     import bot.reminders
     import bot.skus

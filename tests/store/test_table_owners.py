@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
+import bot.channels
+import bot.feed
 import bot.reminders
 import bot.skus
+import bot.tg
 import bot.watch
 from bot.reminders.tables import REMINDER_MIGRATIONS
 from bot.skus.tables import SKU_MIGRATIONS
@@ -36,8 +39,19 @@ OWNED: dict[str, set[str]] = {
     },
     "watch": {"page_sources", "page_snapshots"},
     "skus": {"seller_skus", "seller_sku_imports"},
+    "channels": {"destinations", "destination_failures"},
+    "feed": {"feed_catalogs", "feed_state", "feed_failures"},
+    "tg": {"update_inbox"},
 }
-OWNER_OF = {"store": "store.py", "reminders": "reminders", "watch": "watch", "skus": "skus"}
+OWNER_OF = {
+    "store": "store.py",
+    "reminders": "reminders",
+    "watch": "watch",
+    "skus": "skus",
+    "channels": "channels",
+    "feed": "feed",
+    "tg": "tg",
+}
 
 
 def sql_on(table: str, text: str) -> bool:
