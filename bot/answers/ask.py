@@ -17,7 +17,7 @@ import base64
 import datetime as dt
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.answers.calculators import answer_coupon, answer_inform, answer_lowinv, answer_temuprice
 from bot.answers.cards import (
@@ -55,6 +55,9 @@ PLATFORM_SHARE = 0.5
 MAX_BUTTONS = 3
 # How much more a rule written for the marketplace asked about (or the chat's own) weighs in the ranking.
 MARKET_BOOST = 1.25
+# How much more a rule about goods from where the seller ships weighs (a Chinese seller asking about US de
+# minimis needs the China/Hong Kong end first), and a lawmaker's own rule when no platform is named.
+PREFERRED_BOOST = 1.25
 LOW_CONFIDENCE_WEIGHT = 0.9
 # Asked about dates or exemptions, a category names what the rule is about, not a fee to work out.
 OTHER_THAN_FEE = frozenset({Intent.WHEN, Intent.EXEMPT, Intent.UPCOMING, Intent.CHANGES})
@@ -94,9 +97,32 @@ class QuestionAnswers:
         self._schedules = {button_key(s.id): s for s in catalog.fee_schedules.values()}
         # (platform, marketplace) -> the ids of the rules that fit them, worked out on first use.
         self._allowed: dict[tuple[str | None, str | None], frozenset[str]] = {}
+        vocabulary = catalog.vocabulary
+        # Where sellers ship from -> the rules that name it among their keywords.
+        self._rules_from: dict[str, frozenset[str]] = {}
+        for rule in catalog.rules.values():
+            for origin in {vocabulary.origins.get(keyword) for keyword in rule.keywords} - {None}:
+                assert origin is not None
+                self._rules_from[origin] = self._rules_from.get(origin, frozenset()) | {rule.id}
+        self._authority_rules = frozenset(
+            rule.id
+            for rule in catalog.rules.values()
+            if catalog.rule_platform[rule.id] in vocabulary.authorities
+        )
 
     def answer(self, text: str, ctx: ChatContext) -> Answered:
         question = self.understanding.read(text, ctx.today)
+        if question.unlisted_platform is not None:
+            if question.platform is None:
+                return Answered(Reply(self._unlisted(question.unlisted_platform, ctx)), (), question)
+            # "shopify or amazon fees": say what is missing, then answer for the platform on record.
+            answered = self._answer(text, question, ctx)
+            note = t(ctx.lang, "understand_unlisted_too", platform=question.unlisted_platform)
+            reply = replace(answered.reply, html=join([note, Html(""), answered.reply.html]))
+            return replace(answered, reply=reply)
+        return self._answer(text, question, ctx)
+
+    def _answer(self, text: str, question: Question, ctx: ChatContext) -> Answered:
         if looks_like_fba_question(text):
             return self._fba(text, question, ctx)
         intents = question.intents
@@ -107,7 +133,8 @@ class QuestionAnswers:
         if question.category is not None and asks_fee and fee_for_price and not intents & OTHER_THAN_FEE:
             return self._fee(question, ctx)
         hits, elsewhere = self._ranked(question)
-        hits = _prefer_markets(hits, (question.marketplace,) if question.marketplace else _home_markets(ctx))
+        markets = (question.marketplace,) if question.marketplace else _home_markets(ctx)
+        hits = _prefer_markets(hits, markets, *self._preferred(question, ctx))
         calculated = self._calculator(question, hits, ctx)
         if calculated is not None:
             return calculated
@@ -400,7 +427,25 @@ class QuestionAnswers:
             return rule_dates(rule, self.catalog, ctx) or [t(ctx.lang, "ask_no_dates")]
         return rule_figures(rule, self.catalog, ctx)
 
+    def _unlisted(self, platform: str, ctx: ChatContext) -> Html:
+        """A platform the catalog holds nothing for: said plainly, with the platforms it does hold."""
+        authorities = self.catalog.vocabulary.authorities
+        held = [p.info.name.get(ctx.lang) for p in self.catalog.platforms.values() if p.id not in authorities]
+        return t(ctx.lang, "understand_unlisted", platform=platform, platforms=", ".join(held))
+
     # Ranking and filtering
+
+    def _preferred(self, question: Question, ctx: ChatContext) -> tuple[frozenset[str], frozenset[str]]:
+        """The rules that answer first between close matches: those about goods from where the seller
+        ships, and, with no platform named, a lawmaker's own rules (the PPWR before Amazon's PPWR rule)."""
+        # A question naming China is about goods from China. A date is asked of the seller's own case
+        # (美国小额豁免什么时候取消: for a Chinese chat, the China/Hong Kong end); whether something still
+        # holds (还有吗) is answered by the rule that holds for everyone.
+        origin = question.origin
+        if origin is None and Intent.WHEN in question.intents:
+            origin = self.catalog.vocabulary.origin_of_lang.get(ctx.lang)
+        from_origin = self._rules_from.get(origin or "", frozenset())
+        return from_origin, self._authority_rules if question.platform is None else frozenset()
 
     def _fits(self, rule: Rule, question: Question) -> bool:
         if question.platform is not None and self.catalog.rule_platform[rule.id] != question.platform:
@@ -487,15 +532,24 @@ def _home_markets(ctx: ChatContext) -> tuple[str, ...]:
     return ctx.marketplaces or (DEFAULT_MARKETPLACE,)
 
 
-def _prefer_markets(hits: list[SearchHit], markets: tuple[str, ...]) -> list[SearchHit]:
+def _prefer_markets(
+    hits: list[SearchHit],
+    markets: tuple[str, ...],
+    from_origin: frozenset[str] = frozenset(),
+    lawmakers: frozenset[str] = frozenset(),
+) -> list[SearchHit]:
     """Rules written for one of `markets` before rules that only reach it (Italy's fee before the EU's;
-    Amazon US's referral fees before Mexico's when no marketplace is named), and sure ones first."""
+    Amazon US's referral fees before Mexico's when no marketplace is named), sure ones first, and
+    between close matches those about the seller's origin and the lawmakers' own."""
 
     def weight(hit: SearchHit) -> float:
         own = any(market in hit.rule.marketplaces for market in markets)
         # Between close matches, the better-sourced rule answers first.
         sure = LOW_CONFIDENCE_WEIGHT if hit.rule.low_confidence() else 1.0
-        return hit.score * (MARKET_BOOST if own else 1.0) * sure
+        boost = (PREFERRED_BOOST if hit.rule.id in from_origin else 1.0) * (
+            PREFERRED_BOOST if hit.rule.id in lawmakers else 1.0
+        )
+        return hit.score * (MARKET_BOOST if own else 1.0) * sure * boost
 
     return sorted(hits, key=lambda hit: (-weight(hit), hit.rule.id))
 

@@ -92,6 +92,10 @@ class Question:
     topic_text: str = ""
     # The words that named the platform ("de minimis" names US customs and is also what it is about).
     platform_words: str = ""
+    # A platform the catalog holds nothing for ("Shopify"), as the words file names it.
+    unlisted_platform: str | None = None
+    # Where the question says the goods come from ("中国", "china": CN), if it says.
+    origin: str | None = None
 
 
 class Understanding:
@@ -177,7 +181,10 @@ class Understanding:
         topic_terms += self._spelling_fixes(unnamed)
         search_text = " ".join([_blank(text, tokens, taken), *topic_terms])
         asked = {i for hit in intent_hits for i in range(hit.start, hit.end)} - topic_spans
-        topic_text = " ".join([_blank(text, tokens, taken | asked), *topic_terms])
+        # "amazon sellers": who asks is not what about.
+        askers = {i for hit in self.vocabulary.askers.find(tokens) for i in range(hit.start, hit.end)}
+        topic_text = " ".join([_blank(text, tokens, taken | asked | askers), *topic_terms])
+        origins = self.vocabulary.origins.find(tokens)
         return Question(
             text=text,
             platform=platform,
@@ -193,7 +200,18 @@ class Understanding:
             search_text=search_text,
             topic_text=_topic(topic_text, folded),
             platform_words=" ".join(hit.phrase for hit in platform_hits),
+            unlisted_platform=self._unlisted_platform(tokens),
+            origin=origins[0].value if origins else None,
         )
+
+    def _unlisted_platform(self, tokens: Sequence[Token]) -> str | None:
+        """The first platform named that the catalog holds nothing for; a name written with capitals in
+        the words file ("Wish") counts only where the question does not write it all in lower case."""
+        for hit in self.vocabulary.unlisted_platforms.find(tokens):
+            written = " ".join(token.original for token in tokens[hit.start : hit.end])
+            if hit.phrase.islower() or not written.islower():
+                return hit.value
+        return None
 
     def _inside_a_word(self, span: Sequence[Token], text: str) -> bool:
         """A one-character Chinese name that is part of a word the rules use names nothing: 书 in 证书
