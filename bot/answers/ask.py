@@ -130,11 +130,14 @@ class QuestionAnswers:
         # A platform's catch-all category stands in only for a fee asked at a price.
         asks_fee = question.price is not None or (named_category and intents & {Intent.FEE, Intent.AMOUNT})
         fee_for_price = named_category or (question.price is not None and Intent.FEE in intents)
+        # "软垫家具 明年涨到多少": a span without a price asks what changes then, not today's fee.
+        spans_days = question.period is not None and question.period[0] != question.period[1]
+        asks_fee = asks_fee and not (spans_days and question.price is None)
         if question.category is not None and asks_fee and fee_for_price and not intents & OTHER_THAN_FEE:
             return self._fee(question, ctx)
         hits, elsewhere = self._ranked(question)
         markets = (question.marketplace,) if question.marketplace else _home_markets(ctx)
-        hits = _prefer_markets(hits, markets, *self._preferred(question, ctx))
+        hits = _successors_first(_prefer_markets(hits, markets, *self._preferred(question, ctx)))
         calculated = self._calculator(question, hits, ctx)
         if calculated is not None:
             return calculated
@@ -308,7 +311,7 @@ class QuestionAnswers:
             for o in self.catalog.occurrences(start, end, question.platform)
             if self._fits(o.rule, question)
             and (not topical or o.rule.id in topical_ids)
-            and (topical or Intent.FEE not in question.intents or o.rule.topic == "fees")
+            and (topical or Intent.FEE not in question.intents or _fee_rule(o.rule, question))
         ]
         # A named year asks what changes then; dates that come round every year are not changes.
         whole_year = question.year is not None and (start, end) == _year_span(question.year)
@@ -354,7 +357,7 @@ class QuestionAnswers:
         # A cancelled or replaced rule changed nothing: it is no "latest change".
         rules = [rule for rule in rules if self._fits(rule, question) and not rule.withdrawn]
         if Intent.FEE in question.intents:
-            rules = [rule for rule in rules if rule.topic == "fees"] or rules
+            rules = [rule for rule in rules if _fee_rule(rule, question)] or rules
         found = [
             Occurrence(rule, self.catalog.rule_platform[rule.id], event, day)
             for rule in rules
@@ -552,6 +555,26 @@ def _prefer_markets(
         return hit.score * (MARKET_BOOST if own else 1.0) * sure * boost
 
     return sorted(hits, key=lambda hit: (-weight(hit), hit.rule.id))
+
+
+def _fee_rule(rule: Rule, question: Question) -> bool:
+    """Whether a rule is about the fee asked: any fee, or, asked about the commission (佣金, referral fee),
+    a commission schedule (a surcharge is no commission)."""
+    return rule.topic == "fees" and (not question.commission or bool(rule.fee_schedules))
+
+
+def _successors_first(hits: list[SearchHit]) -> list[SearchHit]:
+    """A rule replaced by another among the hits gives its place to that one ("italy 2 euro parcel fee
+    start date": the postponed fee, not the plan it replaced); the replaced rule follows it."""
+    ids = {hit.rule.id for hit in hits}
+    ordered: list[SearchHit] = []
+    for hit in hits:
+        successor = hit.rule.superseded_by
+        if successor in ids and all(done.rule.id != successor for done in ordered):
+            ordered.append(next(other for other in hits if other.rule.id == successor))
+        if hit not in ordered:
+            ordered.append(hit)
+    return ordered
 
 
 def _year_span(year: int) -> tuple[dt.date, dt.date]:

@@ -44,7 +44,9 @@ CURRENCIES = {
 }  # fmt: skip
 _CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 # A number that names a law ("section 232", "第122条", "§ 321") or a share ("9%") is no price.
-_SECTION = re.compile(r"(?:section|sec\.|§|第)\s?(?P<n>[0-9]+)")
+_SECTION = re.compile(
+    r"(?:section|sec\.|§|第)\s?(?P<n>[0-9]+)|(?<![0-9.])(?P<law>[0-9]{3})\s?(?:关税|条款|tariffs?|duties|duty)"
+)
 _PERCENT = re.compile(rf"(?P<n>{_NUMBER})\s?[%％]")
 # A number in scientific notation ("1e309") is meant as a price but is none: it is passed on as written,
 # so the seller hears why it cannot be used.
@@ -96,6 +98,8 @@ class Question:
     unlisted_platform: str | None = None
     # Where the question says the goods come from ("中国", "china": CN), if it says.
     origin: str | None = None
+    # Whether the fee asked is the commission (佣金, referral fee), not any fee.
+    commission: bool = False
 
 
 class Understanding:
@@ -202,6 +206,7 @@ class Understanding:
             platform_words=" ".join(hit.phrase for hit in platform_hits),
             unlisted_platform=self._unlisted_platform(tokens),
             origin=origins[0].value if origins else None,
+            commission=bool(self.vocabulary.commission_words.find(tokens)),
         )
 
     def _unlisted_platform(self, tokens: Sequence[Token]) -> str | None:
@@ -394,7 +399,8 @@ def _numbers(folded: str) -> tuple[str | None, str | None, list[str]]:
             unit = match.groupdict().get("unit") or "" if is_price else None
             found.append((start, match.group("n"), unit))
     dates = [m.span() for m in (*_ISO_DATE.finditer(folded), *_MONTH_DAY.finditer(folded))]
-    dates += [m.span("n") for m in _SECTION.finditer(folded)]  # (law numbers are left out the same way)
+    # (law numbers are left out the same way: "section 232", "232关税")
+    dates += [m.span("n") if m.group("n") else m.span("law") for m in _SECTION.finditer(folded)]
     years = [m.span(1) for m in _YEAR.finditer(folded)]
     kept = [
         (start, number, unit)

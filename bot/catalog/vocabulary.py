@@ -80,6 +80,8 @@ class WordsFile(Strict):
     origins: dict[str, Origin] = Field(default_factory=dict)
     # Words that say who asks ("sellers", "卖家"), not what about.
     askers: list[str] = Field(default_factory=list)
+    # Fee words that name the commission (a percentage of the price), not any fee.
+    commission_words: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -253,6 +255,7 @@ class Vocabulary:
     origins: PhraseIndex[str] = field(default_factory=lambda: PhraseIndex([]))
     origin_of_lang: dict[str, str] = field(default_factory=dict)
     askers: PhraseIndex[str] = field(default_factory=lambda: PhraseIndex([]))
+    commission_words: PhraseIndex[str] = field(default_factory=lambda: PhraseIndex([]))
 
 
 def build_vocabulary(words: WordsFile | None, platforms: Sequence[PolicyFile]) -> Vocabulary:
@@ -296,6 +299,7 @@ def build_vocabulary(words: WordsFile | None, platforms: Sequence[PolicyFile]) -
         origins=PhraseIndex((word, code) for code, origin in words.origins.items() for word in origin.words),
         origin_of_lang={origin.lang: code for code, origin in words.origins.items() if origin.lang},
         askers=PhraseIndex((word, word) for word in words.askers),
+        commission_words=PhraseIndex((word, word) for word in words.commission_words),
     )
 
 
