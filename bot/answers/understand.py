@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.answers.parsing import find_marketplace
+from bot.answers.parsing import find_marketplace, written_date
 from bot.answers.search import STOP_WORDS, tokenize
 from bot.catalog import Catalog, CategoryMatch, Found, Intent, PhraseIndex, Token, find_categories, tokens_of
 from bot.markets import reached_markets, reaches
@@ -334,13 +334,9 @@ def _blank(text: str, tokens: Sequence[Token], taken: set[int]) -> str:
 
 def _when(folded: str, today: dt.date) -> tuple[int | None, tuple[dt.date, dt.date] | None]:
     """The year and the span of days the question is about, if it names one."""
-    iso = _ISO_DATE.search(folded)
-    if iso:
-        try:
-            day = dt.date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
-            return day.year, (day, day)
-        except ValueError:
-            pass
+    written = written_date(folded)  # 2025-06-01, 2025年6月1日, June 1 2025
+    if written is not None:
+        return written[0].year, (written[0], written[0])
     prices = [m.span("n") for pattern in (_PRICE_BEFORE, _PRICE_AFTER) for m in pattern.finditer(folded)]
     # "2000日元" is a price, not the year 2000.
     year_match = next(
@@ -399,6 +395,8 @@ def _numbers(folded: str) -> tuple[str | None, str | None, list[str]]:
             unit = match.groupdict().get("unit") or "" if is_price else None
             found.append((start, match.group("n"), unit))
     dates = [m.span() for m in (*_ISO_DATE.finditer(folded), *_MONTH_DAY.finditer(folded))]
+    written = written_date(folded)
+    dates += [written[1]] if written is not None else []
     # (law numbers are left out the same way: "section 232", "232关税")
     dates += [m.span("n") if m.group("n") else m.span("law") for m in _SECTION.finditer(folded)]
     years = [m.span(1) for m in _YEAR.finditer(folded)]
