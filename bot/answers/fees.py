@@ -162,12 +162,14 @@ def _schedule_for(
 
 
 def _suggest(catalog: Catalog, wanted: str, lang: str) -> str:
-    """Close category names, as ids in English and as the category's own name in other languages (a
-    Chinese chat reads 鞋类, which /fees takes as well as "footwear")."""
+    """Close category names, in the words the seller typed them: ids for a Latin word ("aparel":
+    apparel), the category's own name in the chat's language for a Chinese one (鞋履: 鞋类, which /fees
+    takes as well as "footwear")."""
+    in_latin = lang == "en" or wanted.isascii()
     names: dict[str, str] = {}
     for platform in catalog.platforms.values():
         for category in platform.categories:
-            shown = category.id if lang == "en" else category.name.get(lang)
+            shown = category.id if in_latin else category.name.get(lang)
             for name in _category_names(category):
                 names.setdefault(name.casefold(), shown)
     close = difflib.get_close_matches(wanted, list(names), n=6, cutoff=0.5)
