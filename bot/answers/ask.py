@@ -56,8 +56,11 @@ MAX_BUTTONS = 3
 # How much more a rule written for the marketplace asked about (or the chat's own) weighs in the ranking.
 MARKET_BOOST = 1.25
 # How much more a rule about goods from where the seller ships weighs (a Chinese seller asking about US de
-# minimis needs the China/Hong Kong end first), and a lawmaker's own rule when no platform is named.
+# minimis needs the China/Hong Kong end first).
 PREFERRED_BOOST = 1.25
+# With no platform named, a lawmaker's own rule scoring this share of the best answers before a platform's
+# rule about it (欧盟包装法规: the PPWR itself before Amazon's PPWR marking rule, whose title quotes it).
+LAWMAKER_SHARE = 0.6
 LOW_CONFIDENCE_WEIGHT = 0.9
 # Asked about dates or exemptions, a category names what the rule is about, not a fee to work out.
 OTHER_THAN_FEE = frozenset({Intent.WHEN, Intent.EXEMPT, Intent.UPCOMING, Intent.CHANGES})
@@ -549,12 +552,17 @@ def _prefer_markets(
         own = any(market in hit.rule.marketplaces for market in markets)
         # Between close matches, the better-sourced rule answers first.
         sure = LOW_CONFIDENCE_WEIGHT if hit.rule.low_confidence() else 1.0
-        boost = (PREFERRED_BOOST if hit.rule.id in from_origin else 1.0) * (
-            PREFERRED_BOOST if hit.rule.id in lawmakers else 1.0
-        )
+        boost = PREFERRED_BOOST if hit.rule.id in from_origin else 1.0
         return hit.score * (MARKET_BOOST if own else 1.0) * sure * boost
 
-    return sorted(hits, key=lambda hit: (-weight(hit), hit.rule.id))
+    ranked = sorted(hits, key=lambda hit: (-weight(hit), hit.rule.id))
+    if not ranked or ranked[0].rule.id in lawmakers:
+        return ranked
+    best = weight(ranked[0])
+    own = next(
+        (hit for hit in ranked if hit.rule.id in lawmakers and weight(hit) >= LAWMAKER_SHARE * best), None
+    )
+    return ranked if own is None else [own, *(hit for hit in ranked if hit is not own)]
 
 
 def _fee_rule(rule: Rule, question: Question) -> bool:
