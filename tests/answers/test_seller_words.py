@@ -4,13 +4,16 @@ nothing for, what is coming, and which rule answers first."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 
 import pytest
-from conftest import context
+from conftest import POLICIES, context
 
 from bot.answers.core import Answers
 from bot.answers.fba import parse_fba_request
 from bot.answers.parsing import written_date
+from bot.catalog.load import CatalogError, load_catalog
 from bot.errors import UserInputError
 
 TODAY = dt.date(2026, 12, 1)
@@ -248,3 +251,37 @@ def test_a_date_written_out_in_a_fee_question_is_that_days_fee(answers: Answers)
     assert "Fee on 2023-06-01: $3.06 (17%)" in before
     after = answers.reply("服装 18美元 佣金 2025年6月1日", context("zh", today=TODAY)).plain
     assert "2025-06-01 的佣金：$1.80（10%）" in after
+
+
+# --- the words file's new parts are checked when the catalog loads ---------------------------------------
+
+
+def _policies_with_words(tmp_path: Path, words: str) -> Path:
+    folder = tmp_path / "policies"
+    shutil.copytree(POLICIES, folder)
+    (folder / "words.toml").write_text(words, encoding="utf-8")
+    return folder
+
+
+def test_an_unlisted_platform_the_catalog_holds_is_a_problem(tmp_path: Path) -> None:
+    folder = _policies_with_words(
+        tmp_path, '[unlisted_platforms]\nShopify = ["shopify"]\nWalmart = ["沃尔玛"]\n'
+    )
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(folder)
+    message = str(caught.value)
+    assert "unlisted_platforms.Walmart: 'Walmart' names 'walmart', which the catalog holds" in message
+    assert "Shopify" not in message
+
+
+def test_an_unknown_authority_is_a_problem(tmp_path: Path) -> None:
+    folder = _policies_with_words(tmp_path, 'authorities = ["eu", "wto"]\n')
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(folder)
+    assert "words.toml field authorities: unknown platform 'wto'" in str(caught.value)
+
+
+def test_a_catalog_without_the_new_word_lists_still_answers(tmp_path: Path) -> None:
+    catalog = load_catalog(_policies_with_words(tmp_path, "[products]\n"))
+    answered = Answers(catalog).ask("shopify fees", context("en", today=TODAY))
+    assert answered.question.unlisted_platform is None
