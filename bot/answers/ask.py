@@ -400,7 +400,7 @@ class QuestionAnswers:
                 _elsewhere(where, ctx),
             ]
         top = hits[0].rule
-        rest = [hit.rule for hit in hits[1:RESULTS]]
+        rest = self._next_to(top, hits, question)
         focus = ""
         if Intent.EXEMPT in question.intents:
             focus = "x"
@@ -422,8 +422,17 @@ class QuestionAnswers:
                 lines += [Html("")] if index or not elsewhere else []
                 lines.append(short_card(self.catalog, rule, ctx))
         buttons = self._buttons(top, focus, ctx)
-        rules = tuple(hit.rule for hit in hits[:RESULTS])
+        rules = (top, *rest)
         return Answered(Reply(join(lines), buttons=buttons), rules, question)
+
+    def _next_to(self, top: Rule, hits: list[SearchHit], question: Question) -> list[Rule]:
+        """The rules shown after the best one: those it names as related (what replaced it, what applies
+        instead: "比利时 荷兰 还收2欧元包裹费吗" -> the EU's €3 duty) that fit the question, then the next
+        hits."""
+        related = [self.catalog.rules[rule_id] for rule_id in top.related if rule_id in self.catalog.rules]
+        related = [rule for rule in related if self._fits(rule, question)]
+        others = [hit.rule for hit in hits[1:] if hit.rule not in related]
+        return [*related, *others][: RESULTS - 1]
 
     def _focus(self, rule: Rule, focus: str, ctx: ChatContext) -> list[Html]:
         """The part of a rule a question asks for: x exemptions, d dates, f figures and fee tables."""

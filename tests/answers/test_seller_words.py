@@ -285,3 +285,14 @@ def test_a_catalog_without_the_new_word_lists_still_answers(tmp_path: Path) -> N
     catalog = load_catalog(_policies_with_words(tmp_path, "[products]\n"))
     answered = Answers(catalog).ask("shopify fees", context("en", today=TODAY))
     assert answered.question.unlisted_platform is None
+
+
+def test_the_rules_a_rule_names_as_related_follow_it(answers: Answers) -> None:
+    # Belgium and the Netherlands dropped their €2 fees: the EU's €3 duty from 2026-07-01 applies instead,
+    # and the rule says so in `related`; Italy's and France's own fees, also related, concern other stores.
+    answered = answers.ask("比利时 荷兰 还收2欧元包裹费吗", context("zh", today=TODAY))
+    ids = [rule.id for rule in answered.rules]
+    assert ids[:2] == ["eu-be-nl-national-parcel-fees-dropped-2026", "eu-eu-low-value-parcel-flat-duty-2026"]
+    assert "eu-fr-small-parcel-tax-2026" not in ids
+    reply = answered.reply.plain
+    assert "2026-07-01" in reply and "燃油" not in reply
