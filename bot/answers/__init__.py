@@ -12,6 +12,7 @@ from bot.answers.core import Answers, Reply
 from bot.answers.live import LiveCatalog
 from bot.answers.parsing import MAX_COUNT, find_marketplace, find_platform, is_date, parse_count, parse_date
 from bot.answers.reply import Button
+from bot.answers.search import rules_named
 
 __all__ = [
     "MAX_COUNT",
@@ -34,4 +35,5 @@ __all__ = [
     "parse_date",
     "relative_days",
     "rule_caveats",
+    "rules_named",
 ]

@@ -17,7 +17,7 @@ import base64
 import datetime as dt
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.answers.calculators import answer_coupon, answer_inform, answer_lowinv, answer_temuprice
 from bot.answers.cards import (
@@ -62,6 +62,12 @@ PLATFORM_SHARE = 0.5
 MAX_BUTTONS = 3
 # How much more a rule written for the marketplace asked about (or the chat's own) weighs in the ranking.
 MARKET_BOOST = 1.25
+# How much more a rule about goods from where the seller ships weighs (a Chinese seller asking about US de
+# minimis needs the China/Hong Kong end first).
+PREFERRED_BOOST = 1.25
+# With no platform named, a lawmaker's own rule scoring this share of the best answers before a platform's
+# rule about it (欧盟包装法规: the PPWR itself before Amazon's PPWR marking rule, whose title quotes it).
+LAWMAKER_SHARE = 0.6
 LOW_CONFIDENCE_WEIGHT = 0.9
 # Asked about dates or exemptions, a category names what the rule is about, not a fee to work out.
 OTHER_THAN_FEE = frozenset({Intent.WHEN, Intent.EXEMPT, Intent.UPCOMING, Intent.CHANGES})
@@ -101,9 +107,32 @@ class QuestionAnswers:
         self._schedules = {button_key(s.id): s for s in catalog.fee_schedules.values()}
         # (platform, marketplace) -> the ids of the rules that fit them, worked out on first use.
         self._allowed: dict[tuple[str | None, str | None], frozenset[str]] = {}
+        vocabulary = catalog.vocabulary
+        # Where sellers ship from -> the rules that name it among their keywords.
+        self._rules_from: dict[str, frozenset[str]] = {}
+        for rule in catalog.rules.values():
+            for origin in {vocabulary.origins.get(keyword) for keyword in rule.keywords} - {None}:
+                assert origin is not None
+                self._rules_from[origin] = self._rules_from.get(origin, frozenset()) | {rule.id}
+        self._authority_rules = frozenset(
+            rule.id
+            for rule in catalog.rules.values()
+            if catalog.rule_platform[rule.id] in vocabulary.authorities
+        )
 
     def answer(self, text: str, ctx: ChatContext) -> Answered:
         question = self.understanding.read(text, ctx.today)
+        if question.unlisted_platform is not None:
+            if question.platform is None:
+                return Answered(Reply(self._unlisted(question.unlisted_platform, ctx)), (), question)
+            # "shopify or amazon fees": say what is missing, then answer for the platform on record.
+            answered = self._answer(text, question, ctx)
+            note = t(ctx.lang, "understand_unlisted_too", platform=question.unlisted_platform)
+            reply = replace(answered.reply, html=join([note, Html(""), answered.reply.html]))
+            return replace(answered, reply=reply)
+        return self._answer(text, question, ctx)
+
+    def _answer(self, text: str, question: Question, ctx: ChatContext) -> Answered:
         if looks_like_fba_question(text):
             return self._fba(text, question, ctx)
         intents = question.intents
@@ -111,10 +140,14 @@ class QuestionAnswers:
         # A platform's catch-all category stands in only for a fee asked at a price.
         asks_fee = question.price is not None or (named_category and intents & {Intent.FEE, Intent.AMOUNT})
         fee_for_price = named_category or (question.price is not None and Intent.FEE in intents)
+        # "软垫家具 明年涨到多少": a span without a price asks what changes then, not today's fee.
+        spans_days = question.period is not None and question.period[0] != question.period[1]
+        asks_fee = asks_fee and not (spans_days and question.price is None)
         if question.category is not None and asks_fee and fee_for_price and not intents & OTHER_THAN_FEE:
             return self._fee(question, ctx)
         hits, elsewhere = self._ranked(question)
-        hits = _prefer_markets(hits, (question.marketplace,) if question.marketplace else _home_markets(ctx))
+        markets = (question.marketplace,) if question.marketplace else _home_markets(ctx)
+        hits = _successors_first(_prefer_markets(hits, markets, *self._preferred(question, ctx)))
         calculated = self._calculator(question, hits, ctx)
         if calculated is not None:
             return calculated
@@ -280,7 +313,7 @@ class QuestionAnswers:
             for o in self.catalog.occurrences(start, end, question.platform)
             if self._fits(o.rule, question)
             and (not topical or o.rule.id in topical_ids)
-            and (topical or Intent.FEE not in question.intents or o.rule.topic == "fees")
+            and (topical or Intent.FEE not in question.intents or _fee_rule(o.rule, question))
         ]
         # A named year asks what changes then; dates that come round every year are not changes.
         whole_year = question.year is not None and (start, end) == _year_span(question.year)
@@ -326,7 +359,7 @@ class QuestionAnswers:
         # A cancelled or replaced rule changed nothing: it is no "latest change".
         rules = [rule for rule in rules if self._fits(rule, question) and not rule.withdrawn]
         if Intent.FEE in question.intents:
-            rules = [rule for rule in rules if rule.topic == "fees"] or rules
+            rules = [rule for rule in rules if _fee_rule(rule, question)] or rules
         found = [
             Occurrence(rule, self.catalog.rule_platform[rule.id], event, day)
             for rule in rules
@@ -366,7 +399,7 @@ class QuestionAnswers:
                 _elsewhere(where, ctx),
             ]
         top = hits[0].rule
-        rest = [hit.rule for hit in hits[1:RESULTS]]
+        rest = self._next_to(top, hits, question)
         focus = ""
         if Intent.EXEMPT in question.intents:
             focus = "x"
@@ -388,8 +421,17 @@ class QuestionAnswers:
                 lines += [Html("")] if index or not elsewhere else []
                 lines.append(short_card(self.catalog, rule, ctx))
         buttons = self._buttons(top, focus, ctx)
-        rules = tuple(hit.rule for hit in hits[:RESULTS])
+        rules = (top, *rest)
         return Answered(Reply(join(lines), buttons=buttons), rules, question)
+
+    def _next_to(self, top: Rule, hits: list[SearchHit], question: Question) -> list[Rule]:
+        """The rules shown after the best one: those it names as related (what replaced it, what applies
+        instead: "比利时 荷兰 还收2欧元包裹费吗" -> the EU's €3 duty) that fit the question, then the next
+        hits."""
+        related = [self.catalog.rules[rule_id] for rule_id in top.related if rule_id in self.catalog.rules]
+        related = [rule for rule in related if self._fits(rule, question)]
+        others = [hit.rule for hit in hits[1:] if hit.rule not in related]
+        return [*related, *others][: RESULTS - 1]
 
     def _focus(self, rule: Rule, focus: str, ctx: ChatContext) -> list[Html]:
         """The part of a rule a question asks for: x exemptions, d dates, f figures and fee tables."""
@@ -399,7 +441,25 @@ class QuestionAnswers:
             return rule_dates(rule, self.catalog, ctx) or [t(ctx.lang, "ask_no_dates")]
         return rule_figures(rule, self.catalog, ctx)
 
+    def _unlisted(self, platform: str, ctx: ChatContext) -> Html:
+        """A platform the catalog holds nothing for: said plainly, with the platforms it does hold."""
+        authorities = self.catalog.vocabulary.authorities
+        held = [p.info.name.get(ctx.lang) for p in self.catalog.platforms.values() if p.id not in authorities]
+        return t(ctx.lang, "understand_unlisted", platform=platform, platforms=", ".join(held))
+
     # Ranking and filtering
+
+    def _preferred(self, question: Question, ctx: ChatContext) -> tuple[frozenset[str], frozenset[str]]:
+        """The rules that answer first between close matches: those about goods from where the seller
+        ships, and, with no platform named, a lawmaker's own rules (the PPWR before Amazon's PPWR rule)."""
+        # A question naming China is about goods from China. A date is asked of the seller's own case
+        # (美国小额豁免什么时候取消: for a Chinese chat, the China/Hong Kong end); whether something still
+        # holds (还有吗) is answered by the rule that holds for everyone.
+        origin = question.origin
+        if origin is None and Intent.WHEN in question.intents:
+            origin = self.catalog.vocabulary.origin_of_lang.get(ctx.lang)
+        from_origin = self._rules_from.get(origin or "", frozenset())
+        return from_origin, self._authority_rules if question.platform is None else frozenset()
 
     def _fits(self, rule: Rule, question: Question) -> bool:
         if question.platform is not None and self.catalog.rule_platform[rule.id] != question.platform:
@@ -486,17 +546,51 @@ def _home_markets(ctx: ChatContext) -> tuple[str, ...]:
     return ctx.marketplaces or (DEFAULT_MARKETPLACE,)
 
 
-def _prefer_markets(hits: list[SearchHit], markets: tuple[str, ...]) -> list[SearchHit]:
+def _prefer_markets(
+    hits: list[SearchHit],
+    markets: tuple[str, ...],
+    from_origin: frozenset[str] = frozenset(),
+    lawmakers: frozenset[str] = frozenset(),
+) -> list[SearchHit]:
     """Rules written for one of `markets` before rules that only reach it (Italy's fee before the EU's;
-    Amazon US's referral fees before Mexico's when no marketplace is named), and sure ones first."""
+    Amazon US's referral fees before Mexico's when no marketplace is named), sure ones first, and
+    between close matches those about the seller's origin and the lawmakers' own."""
 
     def weight(hit: SearchHit) -> float:
         own = any(market in hit.rule.marketplaces for market in markets)
         # Between close matches, the better-sourced rule answers first.
         sure = LOW_CONFIDENCE_WEIGHT if hit.rule.low_confidence() else 1.0
-        return hit.score * (MARKET_BOOST if own else 1.0) * sure
+        boost = PREFERRED_BOOST if hit.rule.id in from_origin else 1.0
+        return hit.score * (MARKET_BOOST if own else 1.0) * sure * boost
 
-    return sorted(hits, key=lambda hit: (-weight(hit), hit.rule.id))
+    ranked = sorted(hits, key=lambda hit: (-weight(hit), hit.rule.id))
+    if not ranked or ranked[0].rule.id in lawmakers:
+        return ranked
+    best = weight(ranked[0])
+    own = next(
+        (hit for hit in ranked if hit.rule.id in lawmakers and weight(hit) >= LAWMAKER_SHARE * best), None
+    )
+    return ranked if own is None else [own, *(hit for hit in ranked if hit is not own)]
+
+
+def _fee_rule(rule: Rule, question: Question) -> bool:
+    """Whether a rule is about the fee asked: any fee, or, asked about the commission (佣金, referral fee),
+    a commission schedule (a surcharge is no commission)."""
+    return rule.topic == "fees" and (not question.commission or bool(rule.fee_schedules))
+
+
+def _successors_first(hits: list[SearchHit]) -> list[SearchHit]:
+    """A rule replaced by another among the hits gives its place to that one ("italy 2 euro parcel fee
+    start date": the postponed fee, not the plan it replaced); the replaced rule follows it."""
+    ids = {hit.rule.id for hit in hits}
+    ordered: list[SearchHit] = []
+    for hit in hits:
+        successor = hit.rule.superseded_by
+        if successor in ids and all(done.rule.id != successor for done in ordered):
+            ordered.append(next(other for other in hits if other.rule.id == successor))
+        if hit not in ordered:
+            ordered.append(hit)
+    return ordered
 
 
 def _year_span(year: int) -> tuple[dt.date, dt.date]:

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from bot.answers.cards import ChatContext
 from bot.answers.fees import split_currency
-from bot.answers.parsing import find_marketplace, looks_like_number, parse_date, parse_price
+from bot.answers.parsing import find_marketplace, looks_like_number, parse_date, parse_price, seller_fba_words
 from bot.catalog import (
     Catalog,
     FbaFee,
@@ -58,6 +58,7 @@ FILLER_WORDS = {
     "sale", "selling", "weight", "weighs", "size", "item", "product", "费", "费用", "多少", "是", "售价",
     "价格", "重量", "尺寸", "商品", "产品", "的", "费多少", "多少钱", "要多少", "收多少", "是多少",
     "费用多少", "cost", "costs", "fulfillment", "fulfilment", "?", "？",
+    "on", "amazon", "亚马逊", "配送费", "配送费多少", "运费", "运费多少",
 }  # fmt: skip
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _DIMS = re.compile(rf"{_NUMBER}\s*[x×*]\s*{_NUMBER}\s*[x×*]\s*{_NUMBER}\s*([a-z\"\u4e00-\u9fff]*)", re.I)
@@ -86,13 +87,13 @@ class FbaRequest:
 
 def looks_like_fba_question(text: str) -> bool:
     """Free text that asks for an FBA fee: it says "FBA" (or 配送费) and gives three dimensions."""
-    return bool(_TRIGGER.search(text)) and bool(_DIMS.search(text))
+    return bool(_TRIGGER.search(text)) and bool(_DIMS.search(seller_fba_words(text)))
 
 
 def parse_fba_request(catalog: Catalog, text: str) -> FbaRequest:
     """Read dimensions, weight, price, an optional date and marketplace from the words, in any order."""
     rest = re.sub(r"^\s*/fba(?:@\w+)?\s*", "", text, flags=re.I)
-    rest = _TRIGGER.sub(" ", rest, count=1)
+    rest = _TRIGGER.sub(" ", seller_fba_words(rest), count=1)
     dims = _DIMS.search(rest)
     if dims is None:
         raise UserInputError("fba_usage")
@@ -125,13 +126,16 @@ def parse_fba_request(catalog: Catalog, text: str) -> FbaRequest:
     category: str | None = None
     words = []
     for word in re.split(r"[\s,，:：?？]+", rest):
+        # A filler word is never a marketplace code ("selling at $15" is not Austria).
+        if not word or word.casefold().strip("?？.。") in FILLER_WORDS:
+            continue
         market = find_marketplace(catalog, word)
         amazon_category = dict(catalog.category_index.get(word.casefold(), ())).get(PLATFORM)
         if market:
             named_market = market
         elif amazon_category is not None and category is None:
             category = amazon_category
-        elif word and word.casefold().strip("?？.。") not in FILLER_WORDS:
+        else:
             words.append(word)
     prices = [word for word in words if looks_like_number(split_currency(catalog, word)[0])]
     if not prices:

@@ -165,7 +165,8 @@ def find_schedule(
     """The schedule the request means: its marketplace, else a subscribed one, else US, else any."""
     wanted = request.category_words.casefold().strip()
     platforms = [request.platform] if request.platform else _platform_order(catalog)
-    named = dict(catalog.category_index.get(wanted, ()))  # platform id -> category id
+    # platform id -> category id; a seller's product word (鞋靴, 连衣裙) names its category too.
+    named = dict(catalog.category_index.get(wanted) or catalog.vocabulary.categories.get(wanted) or ())
     for platform_id in platforms:
         if platform_id not in named:
             continue
@@ -191,7 +192,7 @@ def find_schedule(
             markets=", ".join(_markets_of(catalog, wanted)) or "—",
         )
     raise UserInputError(
-        "fees_unknown_category", category=request.category_words, suggestions=_suggest(catalog, wanted)
+        "fees_unknown_category", category=request.category_words, suggestions=_suggest(catalog, wanted, lang)
     )
 
 
@@ -234,12 +235,17 @@ def _schedule_for(
     return (catalog.fee_schedules[(platform, markets[0], category.id)], markets[0]) if markets else None
 
 
-def _suggest(catalog: Catalog, wanted: str) -> str:
+def _suggest(catalog: Catalog, wanted: str, lang: str) -> str:
+    """Close category names, in the words the seller typed them: ids for a Latin word ("aparel":
+    apparel), the category's own name in the chat's language for a Chinese one (鞋履: 鞋类, which /fees
+    takes as well as "footwear")."""
+    in_latin = lang == "en" or wanted.isascii()
     names: dict[str, str] = {}
     for platform in catalog.platforms.values():
         for category in platform.categories:
+            shown = category.id if in_latin else category.name.get(lang)
             for name in _category_names(category):
-                names.setdefault(name.casefold(), category.id)
+                names.setdefault(name.casefold(), shown)
     close = difflib.get_close_matches(wanted, list(names), n=6, cutoff=0.5)
     if not close:
         # Chinese names are short: a shared character is a better hint than edit distance.

@@ -118,3 +118,77 @@ def find_marketplace(catalog: Catalog, word: str) -> str | None:
     The words are data (policies/marketplaces.toml); any code the catalog's rules use counts too.
     """
     return catalog.marketplace_words.get(word.strip().casefold())
+
+
+# Dates as people write them: 2025-06-01, 2025/6/1, 2025年6月1日, June 1 2025, 1 June 2025 (an "on" or 在
+# before one is part of it). Month names are full or three letters; "may" stands only as part of a date.
+MONTHS = {
+    name: number
+    for number, full in enumerate(
+        ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+         "november", "december"),
+        start=1,
+    )
+    for name in (full, full[:3], "sept" if number == 9 else full)
+}  # fmt: skip
+_MONTH_NAME = "|".join(sorted(MONTHS, key=len, reverse=True))
+_WRITTEN_DATES = (
+    re.compile(r"(?P<y>\d{4})\s?[-/.]\s?(?P<m>\d{1,2})\s?[-/.]\s?(?P<d>\d{1,2})(?!\d)"),
+    re.compile(r"(?P<y>\d{4})\s?年\s?(?P<m>\d{1,2})\s?月\s?(?P<d>\d{1,2})\s?[日号]?"),
+    re.compile(rf"\b(?P<mn>{_MONTH_NAME})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b", re.I),
+    re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mn>{_MONTH_NAME})\.?,?\s+(?P<y>\d{{4}})\b", re.I),
+)
+_BEFORE_DATE = re.compile(r"(?:\b(?:on|from|as of)\s+|在|于)$", re.I)
+
+
+def written_date(text: str) -> tuple[dt.date, tuple[int, int]] | None:
+    """The first date written in the text and where it stands (with an "on" before it), if any; a day
+    that does not exist (2025-02-30) is no date."""
+    found = []
+    for pattern in _WRITTEN_DATES:
+        for match in pattern.finditer(text):
+            month = MONTHS[match["mn"].casefold()] if "mn" in match.groupdict() else int(match["m"])
+            try:
+                day = dt.date(int(match["y"]), month, int(match["d"]))
+            except ValueError:
+                continue
+            before = _BEFORE_DATE.search(text[: match.start()])
+            found.append((before.start() if before else match.start(), match.end(), day))
+    if not found:
+        return None
+    start, end, day = min(found)
+    return day, (start, end)
+
+
+# FBA figures in a seller's words -> the form /fba reads ("12x9x2 in 1.2 lb 25usd 2025-06-01").
+_LABELLED_SIDES = re.compile(
+    r"长\s*(?P<l>\d+(?:\.\d+)?)\s*(?P<u1>[a-z\u4e00-\u9fff]*)[\s,，、]*"
+    r"宽\s*(?P<w>\d+(?:\.\d+)?)\s*(?P<u2>[a-z\u4e00-\u9fff]*)[\s,，、]*"
+    r"高\s*(?P<h>\d+(?:\.\d+)?)\s*(?P<u3>[a-z\u4e00-\u9fff]*)",
+    re.I,
+)
+# Words that label the number after them (售价25美元, 重200克): the number says what it is by its unit.
+FIGURE_LABELS = ("售价", "价格", "卖价", "卖", "重量", "重", "单价")
+_LABEL_BEFORE_NUMBER = re.compile(rf"(?:{'|'.join(FIGURE_LABELS)})\s*(?=[$¥￥]?\d)")
+# A dollar word after a number, spaced or not ("25 美元", "25 dollars", "25刀"), is written as /fba reads it.
+_SPACED_CURRENCY = re.compile(
+    r"(?<![\d.])(\d[\d,]*(?:\.\d+)?)\s*(美元|美金|刀|usd|dollars?|bucks)(?![a-z])", re.I
+)
+_GLUED_CJK_NUMBER = re.compile(r"(?<=[\u4e00-\u9fff])(?=[$\d])")
+
+
+def seller_fba_words(text: str) -> str:
+    """An FBA question as sellers write it, put in the words /fba reads: Chinese labels and units spaced
+    from their numbers, "长30厘米 宽20厘米 高2厘米" as 30x20x2厘米, "25 美元" as 25usd, and a written date
+    (2025年6月1日, on June 1 2025) as 2025-06-01."""
+    found = written_date(text)
+    if found is not None:
+        day, (start, end) = found
+        text = f"{text[:start]} {day.isoformat()} {text[end:]}"
+    sides = _LABELLED_SIDES.search(text)
+    if sides is not None:
+        unit = sides["u3"] or sides["u2"] or sides["u1"]
+        text = f"{text[: sides.start()]} {sides['l']}x{sides['w']}x{sides['h']}{unit} {text[sides.end() :]}"
+    text = _LABEL_BEFORE_NUMBER.sub(" ", text)
+    text = _SPACED_CURRENCY.sub(r"\1usd", text)
+    return _GLUED_CJK_NUMBER.sub(" ", text)

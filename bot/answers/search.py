@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 
 from bot.catalog import FUZZY_CUTOFF, FUZZY_MIN_LENGTH, Catalog, PhraseIndex, Rule, tokens_of
 
-__all__ = ["Scores", "SearchHit", "SearchIndex", "tokenize"]
+__all__ = ["Scores", "SearchHit", "SearchIndex", "rules_named", "tokenize"]
 
 _WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -237,3 +237,22 @@ def _fields(catalog: Catalog, rule: Rule) -> list[tuple[str, str]]:
         ("summary", rule.summary.en + " " + rule.summary.zh),
         ("detail", " ".join(detail)),
     ]
+
+
+# The index of the catalog `rules_named` last searched (a catalog is immutable; a reload makes a new one).
+_LAST_INDEX: list[tuple[Catalog, SearchIndex]] = []
+
+
+def rules_named(catalog: Catalog, text: str, among: Collection[str]) -> list[Rule]:
+    """The rules among `among` (ids) that a seller's words name, best first: "燃油附加费" or "fuel
+    surcharge" names the fuel surcharge rules, as their titles and keywords say (the words file's topic
+    phrases count: 燃油费 is the fuel surcharge). Rules far below the best rule anywhere are left out: words
+    that name another rule best ("inbound placement") name none of these."""
+    if not _LAST_INDEX or _LAST_INDEX[0][0] is not catalog:
+        _LAST_INDEX[:] = [(catalog, SearchIndex(catalog))]
+    index = _LAST_INDEX[0][1]
+    topics = [found.value for found in catalog.vocabulary.topics.find(tokens_of(text))]
+    scores = index.scores(" ".join([text, *topics]))
+    best = index.best(scores, limit=1)
+    hits = index.best(scores, limit=10, keep=among)
+    return [hit.rule for hit in hits if hit.score >= 0.5 * best[0].score]

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.answers.parsing import find_marketplace
+from bot.answers.parsing import find_marketplace, written_date
 from bot.answers.search import STOP_WORDS, tokenize
 from bot.catalog import Catalog, CategoryMatch, Found, Intent, PhraseIndex, Token, find_categories, tokens_of
 from bot.markets import reached_markets, reaches
@@ -44,7 +44,9 @@ CURRENCIES = {
 }  # fmt: skip
 _CJK_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
 # A number that names a law ("section 232", "第122条", "§ 321") or a share ("9%") is no price.
-_SECTION = re.compile(r"(?:section|sec\.|§|第)\s?(?P<n>[0-9]+)")
+_SECTION = re.compile(
+    r"(?:section|sec\.|§|第)\s?(?P<n>[0-9]+)|(?<![0-9.])(?P<law>[0-9]{3})\s?(?:关税|条款|tariffs?|duties|duty)"
+)
 _PERCENT = re.compile(rf"(?P<n>{_NUMBER})\s?[%％]")
 # A number in scientific notation ("1e309") is meant as a price but is none: it is passed on as written,
 # so the seller hears why it cannot be used.
@@ -92,6 +94,12 @@ class Question:
     topic_text: str = ""
     # The words that named the platform ("de minimis" names US customs and is also what it is about).
     platform_words: str = ""
+    # A platform the catalog holds nothing for ("Shopify"), as the words file names it.
+    unlisted_platform: str | None = None
+    # Where the question says the goods come from ("中国", "china": CN), if it says.
+    origin: str | None = None
+    # Whether the fee asked is the commission (佣金, referral fee), not any fee.
+    commission: bool = False
 
 
 class Understanding:
@@ -177,7 +185,10 @@ class Understanding:
         topic_terms += self._spelling_fixes(unnamed)
         search_text = " ".join([_blank(text, tokens, taken), *topic_terms])
         asked = {i for hit in intent_hits for i in range(hit.start, hit.end)} - topic_spans
-        topic_text = " ".join([_blank(text, tokens, taken | asked), *topic_terms])
+        # "amazon sellers": who asks is not what about.
+        askers = {i for hit in self.vocabulary.askers.find(tokens) for i in range(hit.start, hit.end)}
+        topic_text = " ".join([_blank(text, tokens, taken | asked | askers), *topic_terms])
+        origins = self.vocabulary.origins.find(tokens)
         return Question(
             text=text,
             platform=platform,
@@ -193,7 +204,19 @@ class Understanding:
             search_text=search_text,
             topic_text=_topic(topic_text, folded),
             platform_words=" ".join(hit.phrase for hit in platform_hits),
+            unlisted_platform=self._unlisted_platform(tokens),
+            origin=origins[0].value if origins else None,
+            commission=bool(self.vocabulary.commission_words.find(tokens)),
         )
+
+    def _unlisted_platform(self, tokens: Sequence[Token]) -> str | None:
+        """The first platform named that the catalog holds nothing for; a name written with capitals in
+        the words file ("Wish") counts only where the question does not write it all in lower case."""
+        for hit in self.vocabulary.unlisted_platforms.find(tokens):
+            written = " ".join(token.original for token in tokens[hit.start : hit.end])
+            if hit.phrase.islower() or not written.islower():
+                return hit.value
+        return None
 
     def _inside_a_word(self, span: Sequence[Token], text: str) -> bool:
         """A one-character Chinese name that is part of a word the rules use names nothing: 书 in 证书
@@ -311,13 +334,9 @@ def _blank(text: str, tokens: Sequence[Token], taken: set[int]) -> str:
 
 def _when(folded: str, today: dt.date) -> tuple[int | None, tuple[dt.date, dt.date] | None]:
     """The year and the span of days the question is about, if it names one."""
-    iso = _ISO_DATE.search(folded)
-    if iso:
-        try:
-            day = dt.date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
-            return day.year, (day, day)
-        except ValueError:
-            pass
+    written = written_date(folded)  # 2025-06-01, 2025年6月1日, June 1 2025
+    if written is not None:
+        return written[0].year, (written[0], written[0])
     prices = [m.span("n") for pattern in (_PRICE_BEFORE, _PRICE_AFTER) for m in pattern.finditer(folded)]
     # "2000日元" is a price, not the year 2000.
     year_match = next(
@@ -376,7 +395,10 @@ def _numbers(folded: str) -> tuple[str | None, str | None, list[str]]:
             unit = match.groupdict().get("unit") or "" if is_price else None
             found.append((start, match.group("n"), unit))
     dates = [m.span() for m in (*_ISO_DATE.finditer(folded), *_MONTH_DAY.finditer(folded))]
-    dates += [m.span("n") for m in _SECTION.finditer(folded)]  # (law numbers are left out the same way)
+    written = written_date(folded)
+    dates += [written[1]] if written is not None else []
+    # (law numbers are left out the same way: "section 232", "232关税")
+    dates += [m.span("n") if m.group("n") else m.span("law") for m in _SECTION.finditer(folded)]
     years = [m.span(1) for m in _YEAR.finditer(folded)]
     kept = [
         (start, number, unit)

@@ -355,6 +355,23 @@ def _load_words(path: Path, catalog: Catalog | None, problems: list[PolicyProble
                 problems.append(
                     PolicyProblem(path.name, None, where, f"{word!r} is a name of category {owner!r}")
                 )
+    # (#17) Lawmakers are policy files of this catalog; a platform "we hold nothing for" is none of them.
+    for platform_id in words.authorities:
+        if platform_id not in catalog.platforms:
+            problems.append(
+                PolicyProblem(path.name, None, "authorities", f"unknown platform {platform_id!r}")
+            )
+    held = {
+        name.casefold(): platform.id
+        for platform in catalog.platforms.values()
+        for name in (platform.id, platform.info.name.en, platform.info.name.zh, *platform.info.aliases)
+    }
+    for name, platform_words in words.unlisted_platforms.items():
+        for word in (name, *platform_words):
+            if word.casefold() in held:
+                where = f"unlisted_platforms.{name}"
+                message = f"{word!r} names {held[word.casefold()]!r}, which the catalog holds"
+                problems.append(PolicyProblem(path.name, None, where, message))
     return words
 
 

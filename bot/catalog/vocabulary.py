@@ -26,6 +26,7 @@ __all__ = [
     "CategoryMatch",
     "Found",
     "Intent",
+    "Origin",
     "PhraseIndex",
     "Token",
     "Vocabulary",
@@ -58,12 +59,29 @@ class Intent(StrEnum):
     CHANGES = "changes"
 
 
+class Origin(Strict):
+    """Where a seller ships from: the words that name it, and the chat language that implies it."""
+
+    words: list[str]
+    lang: str | None = None
+
+
 class WordsFile(Strict):
     """The shape of policies/words.toml."""
 
     products: dict[Identifier, list[str]] = Field(default_factory=dict)
     intents: dict[Intent, list[str]] = Field(default_factory=dict)
     topics: dict[str, list[str]] = Field(default_factory=dict)
+    # Platforms sellers name that the catalog holds nothing for: name -> the words that name it.
+    unlisted_platforms: dict[str, list[str]] = Field(default_factory=dict)
+    # The policy files of lawmakers and customs (platform ids), whose own rule comes first.
+    authorities: list[Identifier] = Field(default_factory=list)
+    # Where sellers ship from: a code -> the words that name it and the chat language taken to mean it.
+    origins: dict[str, Origin] = Field(default_factory=dict)
+    # Words that say who asks ("sellers", "卖家"), not what about.
+    askers: list[str] = Field(default_factory=list)
+    # Fee words that name the commission (a percentage of the price), not any fee.
+    commission_words: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -230,6 +248,14 @@ class Vocabulary:
     # The catch-all category of each platform that has one.
     catch_all: dict[str, str] = field(default_factory=dict)
     product_words: int = 0
+    # words -> the name of a platform the catalog holds nothing for ("shopify" -> "Shopify")
+    unlisted_platforms: PhraseIndex[str] = field(default_factory=lambda: PhraseIndex([]))
+    authorities: frozenset[str] = frozenset()
+    # words -> where a seller ships from ("中国" -> "CN"), and a chat language -> the same
+    origins: PhraseIndex[str] = field(default_factory=lambda: PhraseIndex([]))
+    origin_of_lang: dict[str, str] = field(default_factory=dict)
+    askers: PhraseIndex[str] = field(default_factory=lambda: PhraseIndex([]))
+    commission_words: PhraseIndex[str] = field(default_factory=lambda: PhraseIndex([]))
 
 
 def build_vocabulary(words: WordsFile | None, platforms: Sequence[PolicyFile]) -> Vocabulary:
@@ -258,12 +284,22 @@ def build_vocabulary(words: WordsFile | None, platforms: Sequence[PolicyFile]) -
                 by_name[key].append(owner)
     intents = [(word, intent) for intent, items in (words.intents if words else {}).items() for word in items]
     topics = [(phrase, topic) for topic, items in (words.topics if words else {}).items() for phrase in items]
+    if words is None:
+        words = WordsFile()
     return Vocabulary(
         categories=PhraseIndex((key, tuple(owner)) for key, owner in by_name.items()),
         intents=PhraseIndex(intents),
         topics=PhraseIndex(topics),
         catch_all=catch_all,
         product_words=product_words,
+        unlisted_platforms=PhraseIndex(
+            (word, name) for name, items in words.unlisted_platforms.items() for word in [*items, name]
+        ),
+        authorities=frozenset(words.authorities),
+        origins=PhraseIndex((word, code) for code, origin in words.origins.items() for word in origin.words),
+        origin_of_lang={origin.lang: code for code, origin in words.origins.items() if origin.lang},
+        askers=PhraseIndex((word, word) for word in words.askers),
+        commission_words=PhraseIndex((word, word) for word in words.commission_words),
     )
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from bot.answers import ChatContext, is_date, parse_date
+from bot.answers import ChatContext, is_date, parse_date, rules_named
 from bot.catalog import REF_PATTERN, Catalog
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
@@ -79,7 +79,7 @@ def _listed(rows: Sequence[SkuRow], limit: int = UNMAPPED_SHOWN) -> str:
 
 def choose_change(catalog: Catalog, words: list[str], today: dt.date) -> FeeChange:
     """The change a user names: a date on which fees change (all its rules), a rule id or a reference such
-    as R-A1 (that rule's change alone, in its marketplaces)."""
+    as R-A1 (that rule's change alone, in its marketplaces), or its name in the seller's words."""
     changes = fee_changes(catalog)
     query = " ".join(words).strip()
     if is_date(query):
@@ -92,6 +92,11 @@ def choose_change(catalog: Catalog, words: list[str], today: dt.date) -> FeeChan
     if re.fullmatch(REF_PATTERN, query.upper()):
         rule_ids |= {rule.id for rule in catalog.by_ref(query)}
     matching = [change for change in changes if rule_ids & {rule.id for rule in change.rules}]
+    if not matching:
+        # A change's name in the seller's words ("燃油附加费", "fuel surcharge"): the rules it names (#17).
+        changing = {rule.id for change in changes for rule in change.rules}
+        named = {rule.id for rule in rules_named(catalog, query, changing)}
+        matching = [change for change in changes if named & {rule.id for rule in change.rules}]
     if not matching:
         raise UserInputError("impact_unknown_change", query=query[:60], dates=_nearby(changes, today))
     coming = [change for change in matching if change.day >= today]
