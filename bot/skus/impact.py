@@ -106,6 +106,20 @@ class FeeChange:
         markets_of_rule = frozenset(rule.marketplaces)
         return FeeChange(self.day, (rule,), components, ((rule_id, components),), markets_of_rule)
 
+    def of_rules(self, rule_ids: set[str]) -> FeeChange:
+        """The change as several of its rules make it together (the US and the EU fuel surcharge, named
+        "燃油附加费"), each in its own marketplaces."""
+        parts = [self.of_rule(rule.id) for rule in self.rules if rule.id in rule_ids]
+        if len(parts) == 1:
+            return parts[0]
+        return FeeChange(
+            self.day,
+            tuple(part.rules[0] for part in parts),
+            frozenset().union(*(part.components for part in parts)),
+            tuple(pair for part in parts for pair in part.by_rule),
+            frozenset().union(*(part.marketplaces or frozenset() for part in parts)),
+        )
+
     def covers(self, sku: SkuRow) -> bool:
         if self.marketplaces is None:
             return True

@@ -95,15 +95,15 @@ def choose_change(catalog: Catalog, words: list[str], today: dt.date) -> FeeChan
     if not matching:
         # A change's name in the seller's words ("燃油附加费", "fuel surcharge"): the rules it names (#17).
         changing = {rule.id for change in changes for rule in change.rules}
-        named = {rule.id for rule in rules_named(catalog, query, changing)}
-        matching = [change for change in changes if named & {rule.id for rule in change.rules}]
+        rule_ids = {rule.id for rule in rules_named(catalog, query, changing)}
+        matching = [change for change in changes if rule_ids & {rule.id for rule in change.rules}]
     if not matching:
         raise UserInputError("impact_unknown_change", query=query[:60], dates=_nearby(changes, today))
     coming = [change for change in matching if change.day >= today]
     chosen = coming[0] if coming else matching[-1]
-    # A rule names its own change: R-A1's US and Canadian surcharge, not R-A2's European one that day.
-    rule_id = next(rule.id for rule in chosen.rules if rule.id in rule_ids)
-    return chosen.of_rule(rule_id)
+    # A rule names its own change: R-A1's US and Canadian surcharge, not R-A2's European one that day;
+    # a name may name several ("fuel surcharge": both), each in its own marketplaces.
+    return chosen.of_rules(rule_ids)
 
 
 def _nearby(changes: list[FeeChange], day: dt.date) -> str:

@@ -15,12 +15,18 @@ FUEL = {"amazon-us-fuel-surcharge-2026", "amazon-eu-fuel-surcharge-2026"}
 
 
 @pytest.mark.parametrize(
-    "words", ["燃油附加费", "燃油费", "fuel surcharge", "FBA fuel and logistics surcharge", "R-A1"]
+    "words", ["燃油附加费", "燃油费", "fuel surcharge", "FBA fuel and logistics surcharge"]
 )
 def test_the_fuel_surcharge_by_any_of_its_names(catalog: Catalog, words: str) -> None:
     change = choose_change(catalog, words.split(), TODAY)
     assert change.day == dt.date(2026, 4, 17)
     assert {rule.id for rule in change.rules} == FUEL
+
+
+def test_a_reference_names_its_own_rule_alone(catalog: Catalog) -> None:
+    """R-A1 is the US/CA surcharge only (#16: impact per rule and marketplace), not R-A2's EU one."""
+    change = choose_change(catalog, ["R-A1"], TODAY)
+    assert [rule.id for rule in change.rules] == ["amazon-us-fuel-surcharge-2026"]
 
 
 def test_the_low_inventory_fee_by_its_name_is_the_2026_01_15_change(catalog: Catalog) -> None:
