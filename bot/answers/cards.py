@@ -27,6 +27,7 @@ from bot.catalog import (
 )
 from bot.i18n import Html, escape, join, messages, t
 from bot.money import format_money, format_number, format_rate
+from bot.zones import zone_label
 
 __all__ = [
     "ChatContext",
@@ -40,8 +41,10 @@ __all__ = [
     "rule_figures",
     "rule_heading",
     "rule_line",
+    "rule_name",
     "rule_status",
     "schedule_versions",
+    "source_line",
 ]
 
 STARTS = {EventKind.EFFECTIVE, EventKind.LAUNCH, EventKind.START}
@@ -81,9 +84,9 @@ def _event_moment(occurrence: Occurrence, ctx: ChatContext) -> Html:
             "event_time",
             date=occurrence.date.isoformat(),
             time=event.time,
-            zone=event.time_zone,
+            zone=zone_label(event.time_zone, ctx.lang),
             local=local.strftime("%Y-%m-%d %H:%M"),
-            local_zone=str(ctx.zone),
+            local_zone=zone_label(ctx.zone, ctx.lang),
         )
     if event.approximate:
         text = Html(text + t(ctx.lang, "approximate"))
@@ -103,7 +106,7 @@ def rule_caveats(rule: Rule, ctx: ChatContext) -> Html:
     return Html("".join(marks))
 
 
-def event_line(occurrence: Occurrence, catalog: Catalog, ctx: ChatContext, *, with_rule: bool = True) -> Html:
+def event_line(occurrence: Occurrence, catalog: Catalog, ctx: ChatContext) -> Html:
     platform = catalog.platforms[occurrence.platform].info.name.get(ctx.lang)
     if occurrence.event.marketplace:
         platform = f"{platform} {occurrence.event.marketplace}"
@@ -116,8 +119,6 @@ def event_line(occurrence: Occurrence, catalog: Catalog, ctx: ChatContext, *, wi
         label=occurrence.event.label.get(ctx.lang),
     )
     line = Html(line + rule_caveats(occurrence.rule, ctx))
-    if with_rule:
-        line = Html(line + t(ctx.lang, "event_rule_ref", rule_id=occurrence.rule.id))
     return line
 
 
@@ -187,6 +188,7 @@ def rule_line(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
     return t(
         ctx.lang,
         "rule_line",
+        "rule_name",
         title=rule.title.get(ctx.lang),
         rule_id=rule.id,
         markets="/".join(rule.marketplaces),
@@ -259,13 +261,26 @@ def _bullets(title_key: str, items: list[Html], lang: str, *, bullet: str = "•
     return [Html(""), t(lang, title_key), *(Html(f"{bullet}{item}") for item in items)]
 
 
-def _source_line(url: str, says: str, confidence: str, lang: str) -> Html:
+def rule_name(catalog: Catalog, rule_id: str, lang: str) -> str:
+    """How a seller reads a rule: its title in their language. Ids are for operators and /rule lookups;
+    a rule the catalog no longer holds reads as such."""
+    rule = catalog.rules.get(rule_id)
+    return rule.title.get(lang) if rule is not None else str(t(lang, "seller_rule_gone"))
+
+
+def source_line(url: str, says: str, confidence: str, lang: str) -> Html:
+    """A source as a seller sees it: who published it, with its link, and how sure it is. The note on
+    what it says is English; a Chinese chat sees the publisher and the link alone."""
     if url.startswith("report:"):
-        where = t(lang, "source_report")
+        key = f"seller_source_{url.removeprefix('report:')}"
+        where = t(lang, key) if key in messages("en") else t(lang, "source_report")
     else:
         host = urlsplit(url).hostname or url
-        where = Html(f'<a href="{escape(url)}">{escape(host)}</a>')
-    return t(lang, "source_line", says=says, where=where, confidence=t(lang, f"confidence_{confidence}"))
+        where = Html(f'<a href="{escape(url)}">{escape(host.removeprefix("www."))}</a>')
+    sureness = t(lang, f"confidence_{confidence}")
+    if lang == "zh":
+        return t(lang, "seller_source_line", where=where, confidence=sureness)
+    return t(lang, "source_line", says=says, where=where, confidence=sureness)
 
 
 def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
@@ -295,7 +310,7 @@ def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
             _card_event(event, rule, catalog, ctx) for event in sorted(dated, key=lambda e: e.date)
         ]
         # The zone the dates are meant in, as the sources give it (US customs: US Eastern).
-        zones = ", ".join(catalog.rule_zones(rule))
+        zones = t(lang, "list_separator").join(zone_label(z, lang) for z in catalog.rule_zones(rule))
         lines += [
             Html(""),
             t(lang, "card_dates_zone", zones=zones),
@@ -312,7 +327,7 @@ def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
     lines += _bullets("card_surcharges", [_surcharge_line(s, lang) for s in rule.surcharges], lang)
     lines += _bullets("card_fba_cards", [_fba_card_line(c, lang) for c in rule.fba_rate_cards], lang)
     lines += _bullets("card_notes", [escape(item.get(lang)) for item in rule.notes], lang)
-    sources = [_source_line(s.url, s.says, s.confidence, lang) for s in rule.sources]
+    sources = [source_line(s.url, s.says, s.confidence, lang) for s in rule.sources]
     lines += _bullets("card_sources", sources, lang)
     if rule.related:
         related = [rule_line(catalog.rules[r], catalog, ctx) for r in rule.related if r in catalog.rules]
@@ -461,7 +476,7 @@ def rule_dates(rule: Rule, catalog: Catalog, ctx: ChatContext) -> list[Html]:
     events = sorted(rule.events, key=lambda event: (distance(event), event.date))
     if not events:
         return []
-    zones = ", ".join(catalog.rule_zones(rule))
+    zones = t(ctx.lang, "list_separator").join(zone_label(z, ctx.lang) for z in catalog.rule_zones(rule))
     heading = t(ctx.lang, "card_dates_zone", zones=zones)
     return [Html(""), heading, *(Html(f"• {_card_event(event, rule, catalog, ctx)}") for event in events)]
 

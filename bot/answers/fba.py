@@ -226,8 +226,6 @@ def _fee_lines(result: FbaQuote, price: Decimal, lang: str) -> list[Html]:
                 "fba_surcharge",
                 rate=format_rate(surcharge.rate),
                 amount=format_money(surcharge.amount, money),
-                rule_id=surcharge.rule.id,
-                ref=surcharge.rule.ref or "",
             )
         )
     if result.surcharges:
@@ -273,7 +271,6 @@ def _surcharges_not_applied(catalog: Catalog, marketplace: str, day: dt.date, la
             rate=format_rate(surcharge.rate),
             date=surcharge.effective_from.isoformat(),
             confidence=t(lang, f"confidence_{rule.confidence.value}"),
-            ref=rule.ref or rule.id,
         )
         for rule in catalog.rules.values()
         for surcharge in rule.surcharges

@@ -14,7 +14,7 @@ import re
 from telegram import Bot, Update
 from telegram.constants import ParseMode
 
-from bot.answers import MAX_COUNT, parse_count, parse_date
+from bot.answers import MAX_COUNT, parse_count, parse_date, rule_name
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
 from bot.reminders import (
@@ -42,6 +42,7 @@ from bot.tg.handlers import command, replies_to_input_errors
 from bot.tg.send import send_html
 from bot.tg.sender import TelegramSender
 from bot.tg.services import BotApplication, BotData, Context
+from bot.zones import local_time
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +192,11 @@ async def cmd_track(update: Update, context: Context, settings: ChatSettings) ->
     )
     replan_chat(context.application, settings.chat_id)
     text = t(
-        lang, "track_added", deadline=track.deadline.isoformat(), track_id=track.id, rule_id=track.rule_id
+        lang,
+        "track_added",
+        deadline=track.deadline.isoformat(),
+        track_id=track.id,
+        title=rule_name(svc.live.catalog, track.rule_id, lang),
     )
     await send_html(context.bot, svc.store, settings.chat_id, text)
 
@@ -210,7 +215,7 @@ async def cmd_tracks(update: Update, context: Context, settings: ChatSettings) -
             lang,
             "tracks_line",
             track_id=track.id,
-            rule_id=track.rule_id,
+            title=rule_name(svc.live.catalog, track.rule_id, lang),
             start=track.start_date.isoformat(),
             deadline=track.deadline.isoformat(),
             days=(track.deadline - today).days,
@@ -251,8 +256,13 @@ async def cmd_calendar(update: Update, context: Context, settings: ChatSettings)
     if not subscriptions:
         await send_html(context.bot, svc.store, settings.chat_id, t(lang, "tg_no_subs"))
         return
+    catalog = svc.live.catalog
     tracks = [
-        (str(t(lang, "calendar_track", rule_id=track.rule_id)), track.rule_id, track.deadline)
+        (
+            str(t(lang, "calendar_track", title=rule_name(catalog, track.rule_id, lang))),
+            track.rule_id,
+            track.deadline,
+        )
         for track in list_tracks(svc.store, settings.chat_id)
     ]
     data = calendar_ics(svc.live.catalog, subscriptions, lang, svc.clock.now(), tracks=tracks)
@@ -278,13 +288,13 @@ async def cmd_upcoming(update: Update, context: Context, settings: ChatSettings)
     if pending:
         lines.append(t(lang, "upcoming_reminders_title"))
         for delivery in pending:
-            local = delivery.due_at.astimezone(svc.chat_context(settings).zone)
+            rule_id = str(delivery.payload.get("rule_id", ""))
             lines.append(
                 t(
                     lang,
                     "upcoming_reminder_line",
-                    when=local.strftime("%Y-%m-%d %H:%M"),
-                    key=delivery.payload.get("rule_id", delivery.key),
+                    when=local_time(delivery.due_at, settings.time_zone, lang),
+                    title=rule_name(svc.live.catalog, rule_id, lang),
                     date=delivery.event_date.isoformat() if delivery.event_date else "",
                 )
             )
