@@ -184,11 +184,10 @@ def next_occurrence(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Occurrenc
 
 
 def rule_line(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
-    """One line for lists: title, id, marketplaces and status."""
+    """One line for lists: title, marketplaces and status."""
     return t(
         ctx.lang,
         "rule_line",
-        "rule_name",
         title=rule.title.get(ctx.lang),
         rule_id=rule.id,
         markets="/".join(rule.marketplaces),
