@@ -1,7 +1,7 @@
 """policybot: answers about cross-border platform rules, from the command line.
 
 policybot check [DIR]            validate the policy files
-policybot ask [--lang zh|en] [--today YYYY-MM-DD] "TEXT"
+policybot ask [--json] [--lang zh|en] [--today YYYY-MM-DD] "TEXT"
 policybot chat [--lang zh|en] [--today YYYY-MM-DD]
 policybot skus import FILE --chat ID     store a chat's SKUs (Fee Preview report, CSV or .xlsx)
 policybot impact FILE [--date YYYY-MM-DD | --rule ID]   what the fee changes cost those SKUs
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -112,7 +113,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
     zone = _zone(args.tz) or config.defaults.time_zone
     ctx = make_context(lang, zone, _today(args.today), clock_from_env(os.environ))
     answers = Answers(_catalog(args.policies or config.policies.dir))
-    print(answers.reply(text, ctx).plain)
+    reply = answers.reply(text, ctx)
+    if args.json:
+        # For tools and tests: the reply as a seller sees it, and the rule ids it rests on (#17).
+        buttons = [{"label": button.label, "data": button.data} for button in reply.buttons]
+        found = {"text": reply.plain, "rules": list(reply.rules), "buttons": buttons}
+        print(json.dumps(found, ensure_ascii=False))
+        return 0
+    print(reply.plain)
     return 0
 
 
@@ -402,6 +410,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=cmd_check)
     ask = commands.add_parser("ask", help="print the bot's reply to one message")
     _answer_options(ask)
+    ask.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: text, rules (ids in reply order), buttons",
+    )
     ask.add_argument("text", nargs="+", help='the message, e.g. "/fees apparel 18" or a question')
     ask.set_defaults(handler=cmd_ask)
     console = commands.add_parser("chat", help="talk to the bot in this terminal")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -33,6 +34,7 @@ __all__ = [
     "ChatContext",
     "describe_tiers",
     "event_line",
+    "markets_text",
     "relative_days",
     "rule_card",
     "rule_caveats",
@@ -44,6 +46,7 @@ __all__ = [
     "rule_name",
     "rule_status",
     "schedule_versions",
+    "seller_words",
     "source_line",
 ]
 
@@ -60,6 +63,11 @@ class ChatContext:
     today: dt.date
     # Marketplace codes of the chat's subscriptions ("*" left out): /fees uses them when none is named.
     marketplaces: tuple[str, ...] = ()
+
+
+def markets_text(marketplaces: Sequence[str], lang: str, separator: str = ", ") -> str:
+    """Marketplace codes as a seller reads them: US, UK ... are names; "ALL" is a word, translated."""
+    return separator.join(str(t(lang, "seller_all_markets")) if m == "ALL" else m for m in marketplaces)
 
 
 def relative_days(day: dt.date, ctx: ChatContext) -> Html:
@@ -190,7 +198,7 @@ def rule_line(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
         "rule_line",
         title=rule.title.get(ctx.lang),
         rule_id=rule.id,
-        markets="/".join(rule.marketplaces),
+        markets=markets_text(rule.marketplaces, ctx.lang, "/"),
         status=rule_status(rule, ctx),
     )
 
@@ -267,6 +275,25 @@ def rule_name(catalog: Catalog, rule_id: str, lang: str) -> str:
     return rule.title.get(lang) if rule is not None else str(t(lang, "seller_rule_gone"))
 
 
+# A rule id as policy texts cite it ("see amazon-us-low-inventory-fee-2026"), and a research item in
+# brackets ("(R-A11)"): both are for the maintainers.
+_RULE_ID = re.compile(r"(?<![A-Za-z0-9-])[a-z][a-z0-9]*(?:-[a-z0-9]+){2,}(?![A-Za-z0-9-])")
+_RESEARCH_ITEM = re.compile(r"\s*[(（](?:R-[A-Z]+\d+|N-\d+)[)）]")
+
+
+def seller_words(text: str, catalog: Catalog, lang: str) -> str:
+    """A policy text as a seller reads it: a rule it cites by id is named by its title, and research
+    items in brackets go."""
+
+    def name(match: re.Match[str]) -> str:
+        rule = catalog.rules.get(match.group(0))
+        if rule is None:
+            return match.group(0)
+        return f"“{rule.title.get(lang)}”" if lang == "en" else f"「{rule.title.get(lang)}」"
+
+    return _RESEARCH_ITEM.sub("", _RULE_ID.sub(name, text))
+
+
 def source_line(url: str, says: str, confidence: str, lang: str) -> Html:
     """A source as a seller sees it: who published it, with its link, and how sure it is. The note on
     what it says is English; a Chinese chat sees the publisher and the link alone."""
@@ -292,7 +319,7 @@ def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
             lang,
             "card_header",
             platform=platform.name.get(lang),
-            markets=", ".join(rule.marketplaces),
+            markets=markets_text(rule.marketplaces, lang),
             topic=t(lang, f"topic_{rule.topic}"),
             rule_id=rule.id,
         ),
@@ -302,7 +329,7 @@ def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
         lines.append(t(lang, "card_low_confidence"))
     if rule.status_confirmed_until is not None and rule.status_unconfirmed(ctx.today):
         lines.append(t(lang, "card_unconfirmed", date=rule.status_confirmed_until.isoformat()))
-    lines += [Html(""), escape(rule.summary.get(lang))]
+    lines += [Html(""), escape(seller_words(rule.summary.get(lang), catalog, lang))]
     dated = [event for event in rule.events]
     if dated:
         event_lines = [
@@ -315,7 +342,8 @@ def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
             t(lang, "card_dates_zone", zones=zones),
             *(Html(f"• {line}") for line in event_lines),
         ]
-    lines += _bullets("card_conditions", [escape(item.get(lang)) for item in rule.conditions], lang)
+    conditions = [escape(seller_words(item.get(lang), catalog, lang)) for item in rule.conditions]
+    lines += _bullets("card_conditions", conditions, lang)
     lines += _bullets("card_exemptions", [escape(item.get(lang)) for item in rule.exemptions], lang)
     figures = [_figure(number, lang) for number in rule.numbers]
     lines += _bullets("card_figures", figures, lang)
@@ -325,7 +353,8 @@ def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
     lines += _bullets("card_tables", tables, lang)
     lines += _bullets("card_surcharges", [_surcharge_line(s, lang) for s in rule.surcharges], lang)
     lines += _bullets("card_fba_cards", [_fba_card_line(c, lang) for c in rule.fba_rate_cards], lang)
-    lines += _bullets("card_notes", [escape(item.get(lang)) for item in rule.notes], lang)
+    notes = [escape(seller_words(item.get(lang), catalog, lang)) for item in rule.notes]
+    lines += _bullets("card_notes", notes, lang)
     sources = [source_line(s.url, s.says, s.confidence, lang) for s in rule.sources]
     lines += _bullets("card_sources", sources, lang)
     if rule.related:
@@ -355,7 +384,7 @@ def _surcharge_line(surcharge: Surcharge, lang: str) -> Html:
         label=surcharge.label.get(lang),
         rate=format_rate(surcharge.rate),
         base=t(lang, f"surcharge_base_{surcharge.applies_to.value}"),
-        markets=", ".join(surcharge.marketplaces),
+        markets=markets_text(surcharge.marketplaces, lang),
         since=surcharge.effective_from.isoformat(),
         until=until,
     )
@@ -449,7 +478,7 @@ def rule_heading(rule: Rule, catalog: Catalog, ctx: ChatContext) -> list[Html]:
             ctx.lang,
             "card_header",
             platform=platform.name.get(ctx.lang),
-            markets=", ".join(rule.marketplaces),
+            markets=markets_text(rule.marketplaces, ctx.lang),
             topic=t(ctx.lang, f"topic_{rule.topic}"),
             rule_id=rule.id,
         ),
