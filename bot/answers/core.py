@@ -57,8 +57,19 @@ class Command:
     listed: bool = True
 
 
-def _start(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
-    return join([t(ctx.lang, "start"), Html(""), _help(answers, words, ctx)])
+# The first steps /start offers as buttons; "start:sub" opens the subscription menu in Telegram, the others
+# are answered here (Answers.press), so the console can follow them too.
+START_STEPS = (
+    ("seller_start_subscribe", "start:sub"),
+    ("seller_start_fee", "start:fee"),
+    ("seller_start_skus", "start:skus"),
+)
+
+
+def _start(answers: Answers, words: list[str], ctx: ChatContext) -> Reply:
+    """A short greeting and three first steps; /help keeps the full list."""
+    buttons = tuple(Button(str(t(ctx.lang, label)), data) for label, data in START_STEPS)
+    return Reply(join([t(ctx.lang, "start"), Html(""), t(ctx.lang, "seller_start_steps")]), buttons=buttons)
 
 
 def _help(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
@@ -266,6 +277,8 @@ class Answers:
 
     def press(self, data: str, ctx: ChatContext) -> Reply:
         """The reply to a button under an answer; an old or forged button gets a short note."""
+        if data in {"start:fee", "start:skus"}:
+            return Reply(t(ctx.lang, f"seller_{data.replace(':', '_')}_how"))
         try:
             return self.questions.press(data, ctx)
         except UserInputError as error:

@@ -19,6 +19,7 @@ from bot.money import format_money
 from bot.skus.impact import ChangeImpact, FeeChange, FeeModel, computes_fees, fee_changes, impact_of
 from bot.skus.read import SkuFile, SkuRow
 from bot.skus.records import ImportInfo
+from bot.zones import local_time
 
 __all__ = [
     "RECENT_DAYS",
@@ -207,8 +208,8 @@ def import_summary(file: SkuFile, file_name: str, model: FeeModel, lang: str) ->
     return join(lines)
 
 
-def skus_status(info: ImportInfo | None, lang: str) -> Html:
-    """/skus: what is stored, or how to send a file."""
+def skus_status(info: ImportInfo | None, lang: str, zone: str = "UTC") -> Html:
+    """/skus: what is stored, or how to send a file; the import time in the chat's zone."""
     if info is None:
         return t(lang, "skus_none")
     return t(
@@ -217,5 +218,5 @@ def skus_status(info: ImportInfo | None, lang: str) -> Html:
         count=info.rows,
         name=info.file_name,
         kind=info.kind,
-        when=info.imported_at.strftime("%Y-%m-%d %H:%M UTC"),
+        when=local_time(info.imported_at, zone, lang),
     )

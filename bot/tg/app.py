@@ -52,6 +52,7 @@ from bot.tg.reminders import (
 from bot.tg.services import BotApplication, BotData, Context
 from bot.tg.settings import cmd_settings, on_settings_button
 from bot.tg.skus import cmd_impact, cmd_skus, on_document
+from bot.tg.start import on_start_button
 from bot.tg.subscribe import (
     cmd_mysubs,
     cmd_subscribe,
@@ -210,6 +211,7 @@ def build_application(
     application.add_handler(CallbackQueryHandler(on_reminder_button, pattern=r"^rem:"))
     application.add_handler(CallbackQueryHandler(on_watch_button, pattern=r"^watch:"))
     application.add_handler(CallbackQueryHandler(on_answer_button, pattern=r"^ask:"))
+    application.add_handler(CallbackQueryHandler(on_start_button, pattern=r"^start:"))
     application.add_handler(CallbackQueryHandler(on_stale_button))
     # A file sent to the bot is a seller's SKU list (Fee Preview report, CSV, .xlsx).
     application.add_handler(MessageHandler(filters.Document.ALL & ~filters.UpdateType.EDITED, on_document))

@@ -11,8 +11,9 @@ import datetime as dt
 import logging
 import re
 
-from telegram import Bot, Update
-from telegram.constants import ParseMode
+from telegram import Bot, CallbackQuery, Message, Update
+from telegram.constants import MessageLimit, ParseMode
+from telegram.error import BadRequest
 
 from bot.answers import MAX_COUNT, parse_count, parse_date, rule_name
 from bot.errors import UserInputError
@@ -45,6 +46,7 @@ from bot.tg.services import BotApplication, BotData, Context
 from bot.zones import local_time
 
 log = logging.getLogger(__name__)
+MESSAGE_LIMIT = MessageLimit.MAX_TEXT_LENGTH
 
 PLAN_JOB, DISPATCH_JOB = "plan", "dispatch"
 # The dispatch job looks at the outbox at least this often, whatever it expects.
@@ -303,6 +305,21 @@ async def cmd_upcoming(update: Update, context: Context, settings: ChatSettings)
     await send_html(context.bot, svc.store, settings.chat_id, join(lines))
 
 
+async def _mark_reminder(query: CallbackQuery, note: Html) -> None:
+    """The reminder says what was done with it (done, or when it comes back), and its spent buttons go."""
+    message = query.message
+    if not isinstance(message, Message) or message.text is None:
+        return  # too old for Telegram to show us: the toast has said it
+    text = Html(f"{message.text_html}\n\n{note}")
+    try:
+        if len(message.text) + len(note) + 2 <= MESSAGE_LIMIT:
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
+        else:  # no room for the note: at least the buttons go
+            await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest as error:  # e.g. the message was deleted meanwhile; the press itself counted
+        log.info("could not mark reminder message %s: %s", message.message_id, error)
+
+
 @replies_to_input_errors
 async def on_reminder_button(update: Update, context: Context) -> None:
     """ "Done": no more reminders for that event in this chat. "Snooze": the same reminder in a day."""
@@ -319,10 +336,14 @@ async def on_reminder_button(update: Update, context: Context) -> None:
     if match["action"] == "done":
         outbox.dismiss(settings.chat_id, delivery.key)
         await query.answer(t(lang, "reminder_done"))
+        note = t(lang, "seller_reminder_done_note")
     else:
-        outbox.snooze(delivery.id, settings.chat_id, svc.clock.now() + dt.timedelta(days=1))
+        back_at = svc.clock.now() + dt.timedelta(days=1)
+        outbox.snooze(delivery.id, settings.chat_id, back_at)
         await query.answer(t(lang, "reminder_snoozed"))
         wake_dispatch(context.application)
+        note = t(lang, "seller_reminder_snoozed_note", when=local_time(back_at, settings.time_zone, lang))
+    await _mark_reminder(query, note)
     user = update.effective_user
     svc.store.audit(user.id if user else None, settings.chat_id, f"reminder-{match['action']}", delivery.key)
 
