@@ -26,7 +26,7 @@ from bot.i18n import LANGUAGES, t
 from bot.monitoring import Metrics, UpdatesWatch
 from bot.reminders import ArrivalWindow, ChatSpacing, GroupWindow, Outbox, catalog_version
 from bot.store import Store
-from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats
+from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats, on_broadcast_button
 from bot.tg.chat import answer_message, on_answer_button
 from bot.tg.monitoring import (
     WatchedUpdatesRequest,
@@ -212,6 +212,7 @@ def build_application(
     application.add_handler(CallbackQueryHandler(on_watch_button, pattern=r"^watch:"))
     application.add_handler(CallbackQueryHandler(on_answer_button, pattern=r"^ask:"))
     application.add_handler(CallbackQueryHandler(on_start_button, pattern=r"^start:"))
+    application.add_handler(CallbackQueryHandler(on_broadcast_button, pattern=r"^bc:"))
     application.add_handler(CallbackQueryHandler(on_stale_button))
     # A file sent to the bot is a seller's SKU list (Fee Preview report, CSV, .xlsx).
     application.add_handler(MessageHandler(filters.Document.ALL & ~filters.UpdateType.EDITED, on_document))
