@@ -308,8 +308,8 @@ async def cmd_upcoming(update: Update, context: Context, settings: ChatSettings)
 async def _mark_reminder(query: CallbackQuery, note: Html) -> None:
     """The reminder says what was done with it (done, or when it comes back), and its spent buttons go."""
     message = query.message
-    if not isinstance(message, Message) or message.text is None:
-        return  # too old for Telegram to show us: the toast has said it
+    if not isinstance(message, Message) or message.text is None or message.reply_markup is None:
+        return  # too old for Telegram to show us, or marked already (a forged press): the toast has said it
     text = Html(f"{message.text_html}\n\n{note}")
     try:
         if len(message.text) + len(note) + 2 <= MESSAGE_LIMIT:
