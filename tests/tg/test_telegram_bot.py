@@ -276,6 +276,8 @@ async def test_admin_commands_from_an_admin_and_a_stranger(bot: Bot) -> None:
     stats = await bot.say(ADMIN, "/stats", language_code="en", chat_type="private")
     assert "Chats: 2" in stats[0]
     await bot.say(ADMIN, "/broadcast Amazon <b>fee</b> update tonight")
+    preview = bot.server.sent_messages(ADMIN)[-1]["reply_markup"]["inline_keyboard"][0][0]
+    await bot.press(ADMIN, ADMIN, preview["callback_data"])  # sent on Confirm only (#17)
     finished = "Broadcast finished: 2 sent, 0 failed, of 2 chats."
     await bot.server.wait_for(lambda: finished in bot.edited_texts(ADMIN), timeout=10)
     assert "Amazon &lt;b&gt;fee&lt;/b&gt; update tonight" in bot.server.sent_messages(EN_USER)[-1]["text"]
