@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from bot.answers import ChatContext, is_date, parse_date
-from bot.catalog import REF_PATTERN, Catalog
+from bot.catalog import REF_PATTERN, Catalog, Rule
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
 from bot.money import format_money
@@ -112,7 +112,7 @@ def impact_detail(result: ChangeImpact, ctx: ChatContext) -> Html:
     change = result.change
     lines = [
         t(lang, "impact_detail_title", date=change.day.isoformat(), title=_change_title(change, lang)),
-        t(lang, "impact_rules", rules=", ".join(rule.id for rule in change.rules)),
+        t(lang, "impact_rules", rules=_rule_names(change.rules, lang)),
         t(
             lang,
             "impact_totals",
@@ -163,7 +163,7 @@ def impact_detail(result: ChangeImpact, ctx: ChatContext) -> Html:
     ]
     not_computed = [rule for rule in change.rules if not computes_fees(rule)]
     if not_computed:
-        missing.append(t(lang, "impact_rules_not_computed", rules=", ".join(r.id for r in not_computed)))
+        missing.append(t(lang, "impact_rules_not_computed", rules=_rule_names(not_computed, lang)))
     if result.unmapped:
         missing.append(
             t(lang, "impact_unmapped", count=len(result.unmapped), skus=_unmapped(result.unmapped))
@@ -220,3 +220,8 @@ def skus_status(info: ImportInfo | None, lang: str, zone: str = "UTC") -> Html:
         kind=info.kind,
         when=local_time(info.imported_at, zone, lang),
     )
+
+
+def _rule_names(rules: Sequence[Rule], lang: str) -> str:
+    """Rules as a seller reads them: by title, not id (#17)."""
+    return str(t(lang, "list_separator")).join(rule.title.get(lang) for rule in rules)
