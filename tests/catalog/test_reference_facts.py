@@ -170,12 +170,12 @@ def test_an_unconfirmed_status_is_said_only_after_the_sources_stop(
 
 def test_the_card_shows_the_zone_of_the_dates_as_the_sources_give_it(answers: Answers) -> None:
     # Amazon US dates are US Eastern (policy-facts-2025-2026.md), US customs too, Japan's Tokyo time.
-    assert "Dates (time zone: America/New_York)" in plain(answers, "/rule amazon-us-fba-fee-update-2026")
-    assert "Dates (time zone: America/New_York)" in plain(answers, "/rule R-O10")
-    assert "Dates (time zone: Asia/Tokyo)" in plain(answers, "/rule R-A7")
-    assert "日期（时区：America/New_York）" in plain(answers, "/rule R-O10", lang="zh")
+    assert "Dates (time zone: US Eastern time)" in plain(answers, "/rule amazon-us-fba-fee-update-2026")
+    assert "Dates (time zone: US Eastern time)" in plain(answers, "/rule R-O10")
+    assert "Dates (time zone: Asia/Tokyo)" in plain(answers, "/rule R-A7")  # no common English name: IANA
+    assert "日期（时区：美国东部时间）" in plain(answers, "/rule R-O10", lang="zh")  # by name (#17)
     # A time the source gives is shown in its own zone and the chat's.
-    assert "2026-04-20 08:00 America/New_York (= 2026-04-20 12:00 UTC)" in plain(answers, "/rule R-O2")
+    assert "2026-04-20 08:00 US Eastern time (= 2026-04-20 12:00 UTC)" in plain(answers, "/rule R-O2")
 
 
 # --- cancelled measures ------------------------------------------------------------------------------

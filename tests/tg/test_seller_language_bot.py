@@ -221,3 +221,10 @@ def test_audit_details_read_as_words_and_cut_at_a_word() -> None:
     )
     broken = {"at": "yesterday", "actor_id": 1, "chat_id": 5, "action": "x", "detail": ""}
     assert audit_line(broken, "UTC", "en").startswith("yesterday · user 1")
+
+
+async def test_settings_name_the_chats_zone(bot: Bot) -> None:
+    await bot.say(ZH_USER, "/start", language_code="zh-hans", chat_type="private")
+    assert "时区：北京时间" in (await bot.say(ZH_USER, "/settings"))[0]
+    await bot.say(ZH_USER, "/settings tz Asia/Kolkata")
+    assert "时区：Asia/Kolkata" in (await bot.say(ZH_USER, "/settings"))[0]  # no common name on file: IANA
