@@ -433,7 +433,9 @@ async def test_a_due_reminder_arrives_with_done_and_snooze(bot: Bot) -> None:
     assert "days" in to_plain_text(reminder["text"]) or "today" in to_plain_text(reminder["text"])
     await bot.press(EN_USER, EN_USER, f"rem:snooze:{first.id}")
     assert any(d.kind == "snooze" for d in outbox.pending_for_chat(EN_USER, limit=200))
-    await bot.press(EN_USER, EN_USER, f"rem:done:{first.id}")
+    # Snooze marked the message and took its buttons (#17); an old client can still send Done.
+    bot.server.callback(EN_USER, EN_USER, f"rem:done:{first.id}", check_button=False)
+    await bot.settle()
     assert not any(d.key == first.key for d in outbox.pending_for_chat(EN_USER, limit=200))
 
 
