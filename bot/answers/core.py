@@ -26,12 +26,12 @@ from bot.answers.cards import (
     rule_card,
     rule_line,
 )
-from bot.answers.fba import answer_fba
+from bot.answers.fba import answer_fba, parse_fba_request
 from bot.answers.fees import answer_fees
 from bot.answers.parsing import MAX_DAYS, find_platform, parse_count
 from bot.answers.reply import Button, Chart, Reply
 from bot.answers.search import SearchIndex
-from bot.catalog import REF_PATTERN, Calculator, Catalog, Rule
+from bot.catalog import REF_PATTERN, Calculator, Catalog, Rule, SurchargeBase, card_on, cards_of
 from bot.errors import UserInputError
 from bot.i18n import LANGUAGES, Html, join, normalize_language, t
 
@@ -94,10 +94,28 @@ def _fees(answers: Answers, words: list[str], ctx: ChatContext) -> Reply:
     return Reply(answer.html, chart=chart, rules=answer.rules)
 
 
-def _fba(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
+def _fba(answers: Answers, words: list[str], ctx: ChatContext) -> Reply:
     if not words:
         raise UserInputError("fba_usage")
-    return answer_fba(answers.catalog, " ".join(words), ctx)
+    text, catalog = " ".join(words), answers.catalog
+    html = answer_fba(catalog, text, ctx)
+    # The rules it rests on, as the reply uses them: the rate card's, then the surcharges' on the fee.
+    request = parse_fba_request(catalog, text)
+    day = request.day or ctx.today
+    on_day = [
+        rule
+        for rule, card in cards_of(catalog, request.marketplace)
+        if card is card_on(catalog, request.marketplace, day)
+    ]
+    surcharges = [
+        rule
+        for rule in catalog.rules.values()
+        for surcharge in rule.surcharges
+        if surcharge.applies_to is SurchargeBase.FBA_FULFILLMENT
+        and request.marketplace in surcharge.marketplaces
+        and surcharge.in_force(day)
+    ]
+    return Reply(html, rules=_ids([*on_day, *surcharges]))
 
 
 def _platform_arg(answers: Answers, words: list[str], usage: str) -> str | None:

@@ -138,6 +138,10 @@ def test_replies_list_the_rules_they_rest_on_in_order(answers: Answers) -> None:
     assert answers.reply("/inform 250 8000", EN).rules == ("amazon-us-inform-consumers-act",)
     assert answers.reply("temu 卖家保证金", ZH).rules[:1] == ("tiktok-shop-us-deposit-1500-2025",)
     assert answers.reply("/fees", EN).rules == ()
+    fba = answers.reply("/fba 10x8x1 in 6 oz 18", EN)  # on 2026-11-25: the 2026 card and R-A1's 3.5%
+    assert fba.rules == ("amazon-us-fba-fulfillment-fees", "amazon-us-fuel-surcharge-2026")
+    before_surcharge = answers.reply("/fba 10x8x1 in 6 oz 18 2026-03-01", EN)
+    assert before_surcharge.rules == ("amazon-us-fba-fulfillment-fees",)
 
 
 def test_the_sentence_detector_can_fail() -> None:
