@@ -1,7 +1,7 @@
 """policybot: answers about cross-border platform rules, from the command line.
 
 policybot check [DIR]            validate the policy files
-policybot ask [--lang zh|en] [--today YYYY-MM-DD] "TEXT"
+policybot ask [--json] [--lang zh|en] [--today YYYY-MM-DD] "TEXT"
 policybot chat [--lang zh|en] [--today YYYY-MM-DD]
 policybot skus import FILE --chat ID     store a chat's SKUs (Fee Preview report, CSV or .xlsx)
 policybot impact FILE [--date YYYY-MM-DD | --rule ID]   what the fee changes cost those SKUs
@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -245,7 +246,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
     # --market US --market UK: answer as a chat that follows these marketplaces would be answered.
     ctx = dataclasses.replace(ctx, marketplaces=tuple(code.upper() for code in args.market or ()))
     answers = Answers(_catalog(args.policies or config.policies.dir))
-    print(answers.reply(text, ctx).plain)
+    reply = answers.reply(text, ctx)
+    if args.json:
+        # For tools and tests: the reply as a seller sees it, and the rule ids it rests on (#17).
+        buttons = [{"label": button.label, "data": button.data} for button in reply.buttons]
+        found = {"text": reply.plain, "rules": list(reply.rules), "buttons": buttons}
+        print(json.dumps(found, ensure_ascii=False))
+        return 0
+    print(reply.plain)
     return 0
 
 
@@ -837,6 +845,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=cmd_check)
     ask = commands.add_parser("ask", help="print the bot's reply to one message")
     _answer_options(ask)
+    ask.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: text, rules (ids in reply order), buttons",
+    )
     ask.add_argument("text", nargs="+", help='the message, e.g. "/fees apparel 18" or a question')
     ask.add_argument(
         "--market",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 # Cities where sellers and their teams work, and the marketplaces they sell to.
@@ -58,3 +59,54 @@ def resolve_zone(text: str) -> str | None:
     # "Los_Angeles" or "Berlin" alone: the zone whose last part matches.
     endings = [name for folded, name in names.items() if folded.rsplit("/", 1)[-1] == candidate]
     return endings[0] if len(endings) == 1 else None
+
+
+# Zones with a name sellers use; any other zone reads as its IANA name (a proper name in both languages).
+ZONE_NAMES = {
+    "en": {
+        "Asia/Shanghai": "Beijing time",
+        "Asia/Hong_Kong": "Hong Kong time",
+        "Asia/Tokyo": "Japan time",
+        "America/New_York": "US Eastern time",
+        "America/Chicago": "US Central time",
+        "America/Los_Angeles": "US Pacific time",
+        "Europe/London": "UK time",
+        "UTC": "UTC",
+    },
+    "zh": {
+        "Asia/Shanghai": "北京时间",
+        "Asia/Hong_Kong": "香港时间",
+        "Asia/Taipei": "台北时间",
+        "Asia/Singapore": "新加坡时间",
+        "Asia/Tokyo": "日本时间",
+        "America/New_York": "美国东部时间",
+        "America/Chicago": "美国中部时间",
+        "America/Los_Angeles": "美国太平洋时间",
+        "America/Toronto": "加拿大东部时间",
+        "America/Mexico_City": "墨西哥城时间",
+        "Europe/London": "英国时间",
+        "Europe/Brussels": "欧洲中部时间",
+        "Europe/Berlin": "德国时间",
+        "Europe/Paris": "法国时间",
+        "Europe/Rome": "意大利时间",
+        "Europe/Madrid": "西班牙时间",
+        "Australia/Sydney": "悉尼时间",
+        "UTC": "协调世界时（UTC）",
+    },
+}
+
+
+def zone_label(zone: ZoneInfo | str, lang: str) -> str:
+    """How a reader names a zone: "北京时间" for Asia/Shanghai in Chinese; the IANA name where no common
+    name exists."""
+    name = str(zone)
+    return ZONE_NAMES.get(lang, ZONE_NAMES["en"]).get(name, name)
+
+
+def local_time(moment: dt.datetime, zone: ZoneInfo | str, lang: str) -> str:
+    """A moment as a reader in `zone` sees it: "2026-12-06 17:30 北京时间". The one place the bot
+    writes a time of day for a chat (reminder lists, SKU imports, the audit log)."""
+    tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+    if moment.tzinfo is None:  # stored moments without a zone are UTC
+        moment = moment.replace(tzinfo=dt.UTC)
+    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M} {zone_label(tz, lang)}"

@@ -5,7 +5,7 @@ No Telegram types and no store. It imports the catalog and the shared base only.
 Other packages import only the names in `__all__`, from the package itself (tests/test_layout.py).
 """
 
-from bot.answers.cards import ChatContext, describe_tiers, relative_days, rule_caveats
+from bot.answers.cards import ChatContext, describe_tiers, relative_days, rule_caveats, rule_name
 from bot.answers.chart import chart_fonts, fee_chart_caption, fee_chart_png
 from bot.answers.console import chat, guess_language, make_context
 from bot.answers.core import Answers, Reply
@@ -35,5 +35,6 @@ __all__ = [
     "parse_date",
     "relative_days",
     "rule_caveats",
+    "rule_name",
     "rules_named",
 ]

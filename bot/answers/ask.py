@@ -23,6 +23,7 @@ from bot.answers.calculators import answer_coupon, answer_inform, answer_lowinv,
 from bot.answers.cards import (
     ChatContext,
     event_line,
+    markets_text,
     next_occurrence,
     relative_days,
     rule_card,
@@ -411,9 +412,7 @@ class QuestionAnswers:
             lines += rule_heading(top, self.catalog, ctx) + self._focus(top, focus, ctx)
             if rest:
                 lines += [Html(""), t(ctx.lang, "ask_also")]
-                lines += [
-                    Html(f"• {escape(r.title.get(ctx.lang))} (<code>{escape(r.id)}</code>)") for r in rest
-                ]
+                lines += [Html(f"• {escape(r.title.get(ctx.lang))}") for r in rest]
         else:
             if not elsewhere:
                 lines.append(t(ctx.lang, "search_title", query=_echo(question.text)))
@@ -642,7 +641,7 @@ def short_card(catalog: Catalog, rule: Rule, ctx: ChatContext) -> Html:
             ctx.lang,
             "short_card_header",
             platform=platform,
-            markets=", ".join(rule.marketplaces),
+            markets=markets_text(rule.marketplaces, ctx.lang),
             rule_id=rule.id,
         ),
         Html(rule_status(rule, ctx) + rule_caveats(rule, ctx)),

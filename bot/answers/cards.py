@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -27,11 +28,13 @@ from bot.catalog import (
 )
 from bot.i18n import Html, escape, join, messages, t
 from bot.money import format_money, format_number, format_rate
+from bot.zones import zone_label
 
 __all__ = [
     "ChatContext",
     "describe_tiers",
     "event_line",
+    "markets_text",
     "relative_days",
     "rule_card",
     "rule_caveats",
@@ -40,8 +43,11 @@ __all__ = [
     "rule_figures",
     "rule_heading",
     "rule_line",
+    "rule_name",
     "rule_status",
     "schedule_versions",
+    "seller_words",
+    "source_line",
 ]
 
 STARTS = {EventKind.EFFECTIVE, EventKind.LAUNCH, EventKind.START}
@@ -57,6 +63,11 @@ class ChatContext:
     today: dt.date
     # Marketplace codes of the chat's subscriptions ("*" left out): /fees uses them when none is named.
     marketplaces: tuple[str, ...] = ()
+
+
+def markets_text(marketplaces: Sequence[str], lang: str, separator: str = ", ") -> str:
+    """Marketplace codes as a seller reads them: US, UK ... are names; "ALL" is a word, translated."""
+    return separator.join(str(t(lang, "seller_all_markets")) if m == "ALL" else m for m in marketplaces)
 
 
 def relative_days(day: dt.date, ctx: ChatContext) -> Html:
@@ -81,9 +92,9 @@ def _event_moment(occurrence: Occurrence, ctx: ChatContext) -> Html:
             "event_time",
             date=occurrence.date.isoformat(),
             time=event.time,
-            zone=event.time_zone,
+            zone=zone_label(event.time_zone, ctx.lang),
             local=local.strftime("%Y-%m-%d %H:%M"),
-            local_zone=str(ctx.zone),
+            local_zone=zone_label(ctx.zone, ctx.lang),
         )
     if event.approximate:
         text = Html(text + t(ctx.lang, "approximate"))
@@ -103,7 +114,7 @@ def rule_caveats(rule: Rule, ctx: ChatContext) -> Html:
     return Html("".join(marks))
 
 
-def event_line(occurrence: Occurrence, catalog: Catalog, ctx: ChatContext, *, with_rule: bool = True) -> Html:
+def event_line(occurrence: Occurrence, catalog: Catalog, ctx: ChatContext) -> Html:
     platform = catalog.platforms[occurrence.platform].info.name.get(ctx.lang)
     if occurrence.event.marketplace:
         platform = f"{platform} {occurrence.event.marketplace}"
@@ -116,8 +127,6 @@ def event_line(occurrence: Occurrence, catalog: Catalog, ctx: ChatContext, *, wi
         label=occurrence.event.label.get(ctx.lang),
     )
     line = Html(line + rule_caveats(occurrence.rule, ctx))
-    if with_rule:
-        line = Html(line + t(ctx.lang, "event_rule_ref", rule_id=occurrence.rule.id))
     return line
 
 
@@ -183,13 +192,13 @@ def next_occurrence(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Occurrenc
 
 
 def rule_line(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
-    """One line for lists: title, id, marketplaces and status."""
+    """One line for lists: title, marketplaces and status."""
     return t(
         ctx.lang,
         "rule_line",
         title=rule.title.get(ctx.lang),
         rule_id=rule.id,
-        markets="/".join(rule.marketplaces),
+        markets=markets_text(rule.marketplaces, ctx.lang, "/"),
         status=rule_status(rule, ctx),
     )
 
@@ -259,13 +268,45 @@ def _bullets(title_key: str, items: list[Html], lang: str, *, bullet: str = "•
     return [Html(""), t(lang, title_key), *(Html(f"{bullet}{item}") for item in items)]
 
 
-def _source_line(url: str, says: str, confidence: str, lang: str) -> Html:
+def rule_name(catalog: Catalog, rule_id: str, lang: str) -> str:
+    """How a seller reads a rule: its title in their language. Ids are for operators and /rule lookups;
+    a rule the catalog no longer holds reads as such."""
+    rule = catalog.rules.get(rule_id)
+    return rule.title.get(lang) if rule is not None else str(t(lang, "seller_rule_gone"))
+
+
+# A rule id as policy texts cite it ("see amazon-us-low-inventory-fee-2026"), and a research item in
+# brackets ("(R-A11)"): both are for the maintainers.
+_RULE_ID = re.compile(r"(?<![A-Za-z0-9-])[a-z][a-z0-9]*(?:-[a-z0-9]+){2,}(?![A-Za-z0-9-])")
+_RESEARCH_ITEM = re.compile(r"\s*[(（](?:R-[A-Z]+\d+|N-\d+)[)）]")
+
+
+def seller_words(text: str, catalog: Catalog, lang: str) -> str:
+    """A policy text as a seller reads it: a rule it cites by id is named by its title, and research
+    items in brackets go."""
+
+    def name(match: re.Match[str]) -> str:
+        rule = catalog.rules.get(match.group(0))
+        if rule is None:
+            return match.group(0)
+        return f"“{rule.title.get(lang)}”" if lang == "en" else f"「{rule.title.get(lang)}」"
+
+    return _RESEARCH_ITEM.sub("", _RULE_ID.sub(name, text))
+
+
+def source_line(url: str, says: str, confidence: str, lang: str) -> Html:
+    """A source as a seller sees it: who published it, with its link, and how sure it is. The note on
+    what it says is English; a Chinese chat sees the publisher and the link alone."""
     if url.startswith("report:"):
-        where = t(lang, "source_report")
+        key = f"seller_source_{url.removeprefix('report:')}"
+        where = t(lang, key) if key in messages("en") else t(lang, "source_report")
     else:
         host = urlsplit(url).hostname or url
-        where = Html(f'<a href="{escape(url)}">{escape(host)}</a>')
-    return t(lang, "source_line", says=says, where=where, confidence=t(lang, f"confidence_{confidence}"))
+        where = Html(f'<a href="{escape(url)}">{escape(host.removeprefix("www."))}</a>')
+    sureness = t(lang, f"confidence_{confidence}")
+    if lang == "zh":
+        return t(lang, "seller_source_line", where=where, confidence=sureness)
+    return t(lang, "source_line", says=says, where=where, confidence=sureness)
 
 
 def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
@@ -278,7 +319,7 @@ def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
             lang,
             "card_header",
             platform=platform.name.get(lang),
-            markets=", ".join(rule.marketplaces),
+            markets=markets_text(rule.marketplaces, lang),
             topic=t(lang, f"topic_{rule.topic}"),
             rule_id=rule.id,
         ),
@@ -288,20 +329,21 @@ def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
         lines.append(t(lang, "card_low_confidence"))
     if rule.status_confirmed_until is not None and rule.status_unconfirmed(ctx.today):
         lines.append(t(lang, "card_unconfirmed", date=rule.status_confirmed_until.isoformat()))
-    lines += [Html(""), escape(rule.summary.get(lang))]
+    lines += [Html(""), escape(seller_words(rule.summary.get(lang), catalog, lang))]
     dated = [event for event in rule.events]
     if dated:
         event_lines = [
             _card_event(event, rule, catalog, ctx) for event in sorted(dated, key=lambda e: e.date)
         ]
         # The zone the dates are meant in, as the sources give it (US customs: US Eastern).
-        zones = ", ".join(catalog.rule_zones(rule))
+        zones = t(lang, "list_separator").join(zone_label(z, lang) for z in catalog.rule_zones(rule))
         lines += [
             Html(""),
             t(lang, "card_dates_zone", zones=zones),
             *(Html(f"• {line}") for line in event_lines),
         ]
-    lines += _bullets("card_conditions", [escape(item.get(lang)) for item in rule.conditions], lang)
+    conditions = [escape(seller_words(item.get(lang), catalog, lang)) for item in rule.conditions]
+    lines += _bullets("card_conditions", conditions, lang)
     lines += _bullets("card_exemptions", [escape(item.get(lang)) for item in rule.exemptions], lang)
     figures = [_figure(number, lang) for number in rule.numbers]
     lines += _bullets("card_figures", figures, lang)
@@ -311,8 +353,9 @@ def rule_card(rule: Rule, catalog: Catalog, ctx: ChatContext) -> Html:
     lines += _bullets("card_tables", tables, lang)
     lines += _bullets("card_surcharges", [_surcharge_line(s, lang) for s in rule.surcharges], lang)
     lines += _bullets("card_fba_cards", [_fba_card_line(c, lang) for c in rule.fba_rate_cards], lang)
-    lines += _bullets("card_notes", [escape(item.get(lang)) for item in rule.notes], lang)
-    sources = [_source_line(s.url, s.says, s.confidence, lang) for s in rule.sources]
+    notes = [escape(seller_words(item.get(lang), catalog, lang)) for item in rule.notes]
+    lines += _bullets("card_notes", notes, lang)
+    sources = [source_line(s.url, s.says, s.confidence, lang) for s in rule.sources]
     lines += _bullets("card_sources", sources, lang)
     if rule.related:
         related = [rule_line(catalog.rules[r], catalog, ctx) for r in rule.related if r in catalog.rules]
@@ -341,7 +384,7 @@ def _surcharge_line(surcharge: Surcharge, lang: str) -> Html:
         label=surcharge.label.get(lang),
         rate=format_rate(surcharge.rate),
         base=t(lang, f"surcharge_base_{surcharge.applies_to.value}"),
-        markets=", ".join(surcharge.marketplaces),
+        markets=markets_text(surcharge.marketplaces, lang),
         since=surcharge.effective_from.isoformat(),
         until=until,
     )
@@ -435,7 +478,7 @@ def rule_heading(rule: Rule, catalog: Catalog, ctx: ChatContext) -> list[Html]:
             ctx.lang,
             "card_header",
             platform=platform.name.get(ctx.lang),
-            markets=", ".join(rule.marketplaces),
+            markets=markets_text(rule.marketplaces, ctx.lang),
             topic=t(ctx.lang, f"topic_{rule.topic}"),
             rule_id=rule.id,
         ),
@@ -461,7 +504,7 @@ def rule_dates(rule: Rule, catalog: Catalog, ctx: ChatContext) -> list[Html]:
     events = sorted(rule.events, key=lambda event: (distance(event), event.date))
     if not events:
         return []
-    zones = ", ".join(catalog.rule_zones(rule))
+    zones = t(ctx.lang, "list_separator").join(zone_label(z, ctx.lang) for z in catalog.rule_zones(rule))
     heading = t(ctx.lang, "card_dates_zone", zones=zones)
     return [Html(""), heading, *(Html(f"• {_card_event(event, rule, catalog, ctx)}") for event in events)]
 

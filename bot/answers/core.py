@@ -9,23 +9,29 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from bot.answers.ask import Answered, QuestionAnswers, short_card
-from bot.answers.calculators import answer_coupon, answer_inform, answer_lowinv, answer_temuprice
+from bot.answers.calculators import (
+    answer_coupon,
+    answer_inform,
+    answer_lowinv,
+    answer_temuprice,
+    calculator_rule,
+)
 from bot.answers.cards import (
     ChatContext,
     event_line,
     rule_card,
     rule_line,
 )
-from bot.answers.fba import answer_fba
+from bot.answers.fba import answer_fba, parse_fba_request
 from bot.answers.fees import answer_fees
 from bot.answers.parsing import MAX_DAYS, find_platform, parse_count
 from bot.answers.reply import Button, Chart, Reply
 from bot.answers.search import SearchIndex
-from bot.catalog import REF_PATTERN, Catalog
+from bot.catalog import REF_PATTERN, Calculator, Catalog, Rule, SurchargeBase, card_on, cards_of
 from bot.errors import UserInputError
 from bot.i18n import LANGUAGES, Html, join, normalize_language, t
 
@@ -51,8 +57,19 @@ class Command:
     listed: bool = True
 
 
-def _start(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
-    return join([t(ctx.lang, "start"), Html(""), _help(answers, words, ctx)])
+# The first steps /start offers as buttons; "start:sub" opens the subscription menu in Telegram, the others
+# are answered here (Answers.press), so the console can follow them too.
+START_STEPS = (
+    ("seller_start_subscribe", "start:sub"),
+    ("seller_start_fee", "start:fee"),
+    ("seller_start_skus", "start:skus"),
+)
+
+
+def _start(answers: Answers, words: list[str], ctx: ChatContext) -> Reply:
+    """A short greeting and three first steps; /help keeps the full list."""
+    buttons = tuple(Button(str(t(ctx.lang, label)), data) for label, data in START_STEPS)
+    return Reply(join([t(ctx.lang, "start"), Html(""), t(ctx.lang, "seller_start_steps")]), buttons=buttons)
 
 
 def _help(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
@@ -74,13 +91,31 @@ def _lang(answers: Answers, words: list[str], ctx: ChatContext) -> Reply:
 def _fees(answers: Answers, words: list[str], ctx: ChatContext) -> Reply:
     answer = answer_fees(answers.catalog, words, ctx)
     chart = Chart(answer.chart_schedule, answer.chart_title) if answer.chart_schedule else None
-    return Reply(answer.html, chart=chart)
+    return Reply(answer.html, chart=chart, rules=answer.rules)
 
 
-def _fba(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
+def _fba(answers: Answers, words: list[str], ctx: ChatContext) -> Reply:
     if not words:
         raise UserInputError("fba_usage")
-    return answer_fba(answers.catalog, " ".join(words), ctx)
+    text, catalog = " ".join(words), answers.catalog
+    html = answer_fba(catalog, text, ctx)
+    # The rules it rests on, as the reply uses them: the rate card's, then the surcharges' on the fee.
+    request = parse_fba_request(catalog, text)
+    day = request.day or ctx.today
+    on_day = [
+        rule
+        for rule, card in cards_of(catalog, request.marketplace)
+        if card is card_on(catalog, request.marketplace, day)
+    ]
+    surcharges = [
+        rule
+        for rule in catalog.rules.values()
+        for surcharge in rule.surcharges
+        if surcharge.applies_to is SurchargeBase.FBA_FULFILLMENT
+        and request.marketplace in surcharge.marketplaces
+        and surcharge.in_force(day)
+    ]
+    return Reply(html, rules=_ids([*on_day, *surcharges]))
 
 
 def _platform_arg(answers: Answers, words: list[str], usage: str) -> str | None:
@@ -92,10 +127,11 @@ def _platform_arg(answers: Answers, words: list[str], usage: str) -> str | None:
     return platform
 
 
-def _rules(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
+def _rules(answers: Answers, words: list[str], ctx: ChatContext) -> Reply:
     platform = _platform_arg(answers, words, "usage_rules")
     catalog = answers.catalog
     lines: list[Html] = []
+    listed: list[str] = []
     for platform_id in sorted(catalog.platforms) if platform is None else [platform]:
         rules = catalog.rules_of(platform_id)
         if not rules:
@@ -103,11 +139,12 @@ def _rules(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
         name = catalog.platforms[platform_id].info.name.get(ctx.lang)
         lines += [Html(""), t(ctx.lang, "rules_heading", platform=name, count=len(rules))]
         lines += [rule_line(rule, catalog, ctx) for rule in rules]
+        listed += [rule.id for rule in rules]
     lines += [Html(""), t(ctx.lang, "rules_more")]
-    return join(lines[1:])
+    return Reply(join(lines[1:]), rules=tuple(listed))
 
 
-def _rule(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
+def _rule(answers: Answers, words: list[str], ctx: ChatContext) -> Reply:
     if not words:
         raise UserInputError("usage_rule")
     catalog = answers.catalog
@@ -119,13 +156,18 @@ def _rule(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
             rule = by_ref[0]
         elif by_ref:
             lines = [t(ctx.lang, "rule_several", ref=query.upper())]
-            return join(lines + [rule_line(r, catalog, ctx) for r in by_ref])
+            return Reply(join(lines + [rule_line(r, catalog, ctx) for r in by_ref]), rules=_ids(by_ref))
     if rule is None:
         hits = answers.index.search(query, limit=1)
         if not hits:
             raise UserInputError("rule_not_found", query=query)
         rule = hits[0].rule
-    return rule_card(rule, catalog, ctx)
+    return Reply(rule_card(rule, catalog, ctx), rules=(rule.id,))
+
+
+def _ids(rules: Iterable[Rule]) -> tuple[str, ...]:
+    """Rule ids in the order a reply uses them, each once."""
+    return tuple(dict.fromkeys(rule.id for rule in rules))
 
 
 def _days_arg(words: list[str], ctx: ChatContext, usage: str) -> int:
@@ -136,7 +178,7 @@ def _days_arg(words: list[str], ctx: ChatContext, usage: str) -> int:
     return parse_count(words[0], t(ctx.lang, "what_days"), allow_zero=False, limit=MAX_DAYS)
 
 
-def _upcoming(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
+def _upcoming(answers: Answers, words: list[str], ctx: ChatContext) -> Reply | Html:
     # "/upcoming 90" or "/upcoming amazon" or "/upcoming amazon 90", in either order.
     platform = None
     numbers = []
@@ -155,10 +197,10 @@ def _upcoming(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
     lines += [event_line(o, answers.catalog, ctx) for o in occurrences[:LIST_LIMIT]]
     if len(occurrences) > LIST_LIMIT:
         lines.append(t(ctx.lang, "list_more", count=len(occurrences) - LIST_LIMIT))
-    return join(lines)
+    return Reply(join(lines), rules=_ids(o.rule for o in occurrences[:LIST_LIMIT]))
 
 
-def _history(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
+def _history(answers: Answers, words: list[str], ctx: ChatContext) -> Reply | Html:
     platform = _platform_arg(answers, words, "usage_history")
     start = dt.date(2000, 1, 1)
     past = answers.catalog.occurrences(start, ctx.today - dt.timedelta(days=1), platform)
@@ -169,18 +211,19 @@ def _history(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
     lines += [event_line(o, answers.catalog, ctx) for o in past[:HISTORY_LIMIT]]
     if len(past) > HISTORY_LIMIT:
         lines.append(t(ctx.lang, "list_more", count=len(past) - HISTORY_LIMIT))
-    return join(lines)
+    return Reply(join(lines), rules=_ids(o.rule for o in past[:HISTORY_LIMIT]))
 
 
-def _search(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
+def _search(answers: Answers, words: list[str], ctx: ChatContext) -> Reply:
     if not words:
         raise UserInputError("usage_search")
     return answers.search_reply(" ".join(words), ctx)
 
 
-def _calculator(function: Callable[[Catalog, list[str], ChatContext], Html]) -> Handler:
-    def handler(answers: Answers, words: list[str], ctx: ChatContext) -> Html:
-        return function(answers.catalog, words, ctx)
+def _calculator(function: Callable[[Catalog, list[str], ChatContext], Html], kind: Calculator) -> Handler:
+    def handler(answers: Answers, words: list[str], ctx: ChatContext) -> Reply:
+        html = function(answers.catalog, words, ctx)
+        return Reply(html, rules=(calculator_rule(answers.catalog, kind).id,))
 
     return handler
 
@@ -197,10 +240,10 @@ COMMANDS: dict[str, Command] = {
         Command("upcoming", _upcoming),
         Command("history", _history),
         Command("search", _search),
-        Command("coupon", _calculator(answer_coupon)),
-        Command("lowinv", _calculator(answer_lowinv)),
-        Command("inform", _calculator(answer_inform)),
-        Command("temuprice", _calculator(answer_temuprice)),
+        Command("coupon", _calculator(answer_coupon, Calculator.COUPON)),
+        Command("lowinv", _calculator(answer_lowinv, Calculator.LOW_INVENTORY)),
+        Command("inform", _calculator(answer_inform, Calculator.INFORM)),
+        Command("temuprice", _calculator(answer_temuprice, Calculator.TEMU_PRICE)),
         Command("lang", _lang),
     )
 }
@@ -252,6 +295,8 @@ class Answers:
 
     def press(self, data: str, ctx: ChatContext) -> Reply:
         """The reply to a button under an answer; an old or forged button gets a short note."""
+        if data in {"start:fee", "start:skus"}:
+            return Reply(t(ctx.lang, f"seller_{data.replace(':', '_')}_how"))
         try:
             return self.questions.press(data, ctx)
         except UserInputError as error:
@@ -268,7 +313,8 @@ class Answers:
         if match is None:
             if text.startswith("/"):
                 raise UserInputError("unknown_command", command=text.split()[0][:40])
-            return self.questions.answer(text, ctx).reply
+            answered = self.questions.answer(text, ctx)
+            return replace(answered.reply, rules=answered.reply.rules or _ids(answered.rules))
         name, rest = match.group(1).casefold(), match.group(2)
         command = COMMANDS.get(name)
         if command is None and name in CHAT_COMMANDS:
@@ -277,12 +323,12 @@ class Answers:
             raise UserInputError("unknown_command", command="/" + name)
         return command.handler(self, rest.split(), ctx)
 
-    def search_reply(self, query: str, ctx: ChatContext) -> Html:
+    def search_reply(self, query: str, ctx: ChatContext) -> Reply:
         hits = self.index.search(query, limit=SEARCH_RESULTS)
         if not hits:
-            return join([t(ctx.lang, "search_nothing", query=query), t(ctx.lang, "search_suggest")])
+            return Reply(join([t(ctx.lang, "search_nothing", query=query), t(ctx.lang, "search_suggest")]))
         lines = [t(ctx.lang, "search_title", query=query)]
         for hit in hits:
             lines += [Html(""), short_card(self.catalog, hit.rule, ctx)]
         lines += [Html(""), t(ctx.lang, "search_more")]
-        return join(lines)
+        return Reply(join(lines), rules=_ids(hit.rule for hit in hits))

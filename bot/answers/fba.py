@@ -271,8 +271,6 @@ def _fee_lines(result: FbaQuote, price: Money, lang: str) -> list[Html]:
                 date=surcharge.since.isoformat() if surcharge.since else "—",
                 rate=format_rate(surcharge.rate),
                 amount=format_money(surcharge.amount, money),
-                rule_id=surcharge.rule.id,
-                ref=surcharge.rule.ref or "",
             )
         )
     if result.surcharges:
@@ -383,7 +381,6 @@ def _surcharges_not_applied(catalog: Catalog, marketplace: str, day: dt.date, la
             rate=format_rate(surcharge.rate),
             date=surcharge.effective_from.isoformat(),
             confidence=t(lang, f"confidence_{rule.confidence.value}"),
-            ref=rule.ref or rule.id,
         )
         for rule in catalog.rules.values()
         for surcharge in rule.surcharges

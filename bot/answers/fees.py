@@ -318,6 +318,8 @@ class FeeAnswer:
     # Set when the question named a category without a price: a chart of fee against price fits best.
     chart_schedule: FeeSchedule | None = None
     chart_title: str = ""
+    # The rule the answer rests on (for `policybot ask --json`).
+    rules: tuple[str, ...] = ()
 
 
 def market_for_currency(
@@ -397,12 +399,14 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
     if request.currency is not None and request.marketplace is None:
         lines.append(t(lang, "fees_market_by_currency", currency=request.currency, market=found.market))
     elif request.marketplace is None:
-        lines += _market_hint(catalog, found, ctx)
+        lines += _market_hint(catalog, found, ctx, _as_typed(request, found.category.id))
     if request.price is None:
         lines += schedule_versions(schedule, lang, "• ")
-        lines += [Html(""), t(lang, "fees_add_price", category=category.id)]
+        lines += [Html(""), t(lang, "fees_add_price", category=_as_typed(request, category.id))]
         title = f"{platform.name.get(lang)} {market} · {category.name.get(lang)}"
-        return FeeAnswer(join(lines + _rule_footer(rule.id, rule.confidence, lang)), schedule, title)
+        return FeeAnswer(
+            join(lines + _rule_footer(rule.id, rule.confidence, lang)), schedule, title, (rule.id,)
+        )
     # The price with its currency from here on: the one it was written in, else its marketplace's.
     price = Money(request.price, request.currency or currency)
     comparison = referral_fee(schedule, price, day, prime=request.prime is True)
@@ -412,7 +416,7 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
         lines.append(t(lang, "fees_no_version", date=day.isoformat()))
         if comparison.upcoming is not None:
             lines.append(_upcoming_line(comparison.upcoming, currency, None, ctx))
-        return FeeAnswer(join(lines + _rule_footer(rule.id, rule.confidence, lang)))
+        return FeeAnswer(join(lines + _rule_footer(rule.id, rule.confidence, lang)), rules=(rule.id,))
     lines.append(
         t(
             lang,
@@ -460,7 +464,7 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
         lines.append(_upcoming_line(comparison.upcoming, currency, current, ctx))
     if current.version.note:
         lines.append(escape(current.version.note.get(lang)))
-    return FeeAnswer(join(lines + _rule_footer(rule.id, rule.confidence, lang)))
+    return FeeAnswer(join(lines + _rule_footer(rule.id, rule.confidence, lang)), rules=(rule.id,))
 
 
 def _schedule_in_currency(
@@ -494,7 +498,14 @@ def _market_label(market: str, schedule: FeeSchedule) -> str:
     return market if market == schedule.marketplace else f"{market} ({schedule.marketplace})"
 
 
-def _market_hint(catalog: Catalog, found: FoundSchedule, ctx: ChatContext) -> list[Html]:
+def _as_typed(request: FeeRequest, category_id: str) -> str:
+    """The category as the seller wrote it ("服装"), for the example commands we suggest; the category's
+    id when they wrote several words, which would not fit in one command argument."""
+    words = request.category_words.split()
+    return words[0] if len(words) == 1 else category_id
+
+
+def _market_hint(catalog: Catalog, found: FoundSchedule, ctx: ChatContext, typed: str) -> list[Html]:
     """Say which marketplace was assumed, and which others have this category."""
     platform_id = catalog.rule_platform[catalog.schedule_rule[found.schedule.id].id]
     # Shared schedules count once, by their own marketplace (EU, not DE, FR, IT and ES).
@@ -504,7 +515,7 @@ def _market_hint(catalog: Catalog, found: FoundSchedule, ctx: ChatContext) -> li
     if found.market in ctx.marketplaces:
         lines.append(t(ctx.lang, "fees_market_subscribed", market=found.market))
     if others:
-        lines.append(t(ctx.lang, "fees_other_markets", markets=", ".join(others), category=found.category.id))
+        lines.append(t(ctx.lang, "fees_other_markets", markets=", ".join(others), category=typed))
     return lines
 
 

@@ -40,6 +40,9 @@ class Reply:
     language: str | None = None
     chart: Chart | None = None
     buttons: tuple[Button, ...] = ()
+    # The ids of the rules the reply rests on, in the order it uses them: for operators and tools
+    # (`policybot ask --json`), never shown to a seller.
+    rules: tuple[str, ...] = ()
 
     @property
     def plain(self) -> str:

@@ -168,6 +168,11 @@ class Catalog:
         market = event.marketplace or (rule.marketplaces[0] if len(rule.marketplaces) == 1 else None)
         if market is not None and market in platform.marketplace_zones:
             return platform.marketplace_zones[market]
+        # Several marketplaces of one region (UK, DE, FR ...): the first one's zone, not the platform's
+        # home zone an ocean away (#17).
+        zones = [zone for m in rule.marketplaces if (zone := platform.marketplace_zones.get(m))]
+        if zones and len({zone.split("/")[0] for zone in zones}) == 1:
+            return zones[0]
         return platform.time_zone
 
     def rule_zones(self, rule: Rule) -> list[str]:

@@ -22,6 +22,7 @@ from bot.i18n import Html, escape, join, t
 from bot.reminders.outbox import Delivery
 from bot.reminders.sender import Keyboard
 from bot.store import ChatSettings
+from bot.zones import zone_label
 
 __all__ = [
     "ACTIONABLE_KINDS",
@@ -99,13 +100,14 @@ def _when(event: Event, rule: Rule, day: dt.date, catalog: Catalog, ctx: ChatCon
             "event_time",
             date=day.isoformat(),
             time=event.time,
-            zone=event.time_zone,
+            zone=zone_label(event.time_zone, ctx.lang),
             local=local.strftime("%Y-%m-%d %H:%M"),
-            local_zone=str(ctx.zone),
+            local_zone=zone_label(ctx.zone, ctx.lang),
         )
         local_day = local.date()
     else:
-        text = t(ctx.lang, "rem_date_in_zone", date=day.isoformat(), zone=catalog.event_zone(rule, event))
+        zone = zone_label(catalog.event_zone(rule, event), ctx.lang)
+        text = t(ctx.lang, "rem_date_in_zone", date=day.isoformat(), zone=zone)
         local_day = day
     if event.approximate:
         text = Html(text + t(ctx.lang, "approximate"))
@@ -165,7 +167,6 @@ def _event_item(
     personal = impact(rule.id, day) if impact is not None else None
     if personal is not None:
         lines.append(personal)
-    lines.append(t(lang, "rem_rule_link", rule_id=rule.id))
     return lines
 
 
@@ -182,7 +183,7 @@ def _track_item(catalog: Catalog, delivery: Delivery, ctx: ChatContext) -> list[
     if rule is None or number is None:
         # The countdown is the seller's own date: still worth its reminder, with an honest caveat.
         return [
-            _title_line("rem_track_title", rule_id or delivery.key, delivery, lang),
+            _title_line("rem_track_title", t(lang, "seller_rule_gone"), delivery, lang),
             t(
                 lang,
                 "rem_track_gone",
@@ -204,7 +205,6 @@ def _track_item(catalog: Catalog, delivery: Delivery, ctx: ChatContext) -> list[
             deadline=deadline.isoformat(),
             relative=_relative(deadline, ctx),
         ),
-        t(lang, "rem_rule_link", rule_id=rule.id),
     ]
 
 
@@ -221,7 +221,6 @@ def _alert_item(
         personal = impact(rule_id, None) if impact is not None else None
         if personal is not None:
             lines.append(personal)
-        lines.append(t(lang, "rem_rule_link", rule_id=rule_id))
     return lines
 
 

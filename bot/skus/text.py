@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from bot.answers import ChatContext, is_date, parse_date, rules_named
-from bot.catalog import REF_PATTERN, Catalog
+from bot.catalog import REF_PATTERN, Catalog, Rule
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
 from bot.money import Money, Totals
@@ -29,6 +29,7 @@ from bot.skus.impact import (
 )
 from bot.skus.read import SkuFile, SkuRow
 from bot.skus.records import ImportInfo
+from bot.zones import local_time
 
 __all__ = [
     "RECENT_DAYS",
@@ -179,7 +180,7 @@ def impact_detail(result: ChangeImpact, ctx: ChatContext) -> Html:
     change = result.change
     lines = [
         t(lang, "impact_detail_title", date=change.day.isoformat(), title=_change_title(change, lang)),
-        t(lang, "impact_rules", rules=", ".join(rule.id for rule in change.rules)),
+        t(lang, "impact_rules", rules=_rule_names(change.rules, lang)),
         t(
             lang,
             "impact16_totals",
@@ -244,7 +245,7 @@ def impact_detail(result: ChangeImpact, ctx: ChatContext) -> Html:
     ]
     not_computed = [rule for rule in change.rules if not computes_fees(rule)]
     if not_computed:
-        missing.append(t(lang, "impact_rules_not_computed", rules=", ".join(r.id for r in not_computed)))
+        missing.append(t(lang, "impact_rules_not_computed", rules=_rule_names(not_computed, lang)))
     if result.unmapped:
         missing.append(
             t(lang, "impact_unmapped", count=len(result.unmapped), skus=_unmapped(result.unmapped))
@@ -295,8 +296,8 @@ def import_summary(file: SkuFile, file_name: str, model: FeeModel, lang: str) ->
     return join(lines)
 
 
-def skus_status(info: ImportInfo | None, lang: str) -> Html:
-    """/skus: what is stored, or how to send a file."""
+def skus_status(info: ImportInfo | None, lang: str, zone: str = "UTC") -> Html:
+    """/skus: what is stored, or how to send a file; the import time in the chat's zone."""
     if info is None:
         return t(lang, "skus_none")
     return t(
@@ -305,5 +306,10 @@ def skus_status(info: ImportInfo | None, lang: str) -> Html:
         count=info.rows,
         name=info.file_name,
         kind=info.kind,
-        when=info.imported_at.strftime("%Y-%m-%d %H:%M UTC"),
+        when=local_time(info.imported_at, zone, lang),
     )
+
+
+def _rule_names(rules: Sequence[Rule], lang: str) -> str:
+    """Rules as a seller reads them: by title, not id (#17)."""
+    return str(t(lang, "list_separator")).join(rule.title.get(lang) for rule in rules)

@@ -28,7 +28,7 @@ from bot.i18n import LANGUAGES, t
 from bot.monitoring import DatabaseHealth, Metrics, UpdatesWatch, is_database_unavailable
 from bot.reminders import ArrivalWindow, ChatSpacing, GroupWindow, Outbox, catalog_version
 from bot.store import Store
-from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats
+from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats, on_broadcast_button
 from bot.tg.chat import answer_message, on_answer_button
 from bot.tg.connect import cmd_connect, cmd_connections, cmd_disconnect, start_channels, stop_channels
 from bot.tg.feed import start_feed
@@ -58,6 +58,7 @@ from bot.tg.send import send_html
 from bot.tg.services import BotApplication, BotData, Context
 from bot.tg.settings import cmd_settings, on_settings_button
 from bot.tg.skus import cmd_impact, cmd_skus, on_document
+from bot.tg.start import on_start_button
 from bot.tg.subscribe import (
     cmd_mysubs,
     cmd_subscribe,
@@ -268,6 +269,8 @@ def build_application(
     application.add_handler(CallbackQueryHandler(on_reminder_button, pattern=r"^rem:"))
     application.add_handler(CallbackQueryHandler(on_watch_button, pattern=r"^watch:"))
     application.add_handler(CallbackQueryHandler(on_answer_button, pattern=r"^ask:"))
+    application.add_handler(CallbackQueryHandler(on_start_button, pattern=r"^start:"))
+    application.add_handler(CallbackQueryHandler(on_broadcast_button, pattern=r"^bc:"))
     application.add_handler(CallbackQueryHandler(on_stale_button))
     # A file sent to the bot is a seller's SKU list (Fee Preview report, CSV, .xlsx).
     application.add_handler(MessageHandler(filters.Document.ALL & ~filters.UpdateType.EDITED, on_document))

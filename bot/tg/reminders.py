@@ -13,10 +13,11 @@ import re
 import time
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, Update
-from telegram.constants import ParseMode
+from telegram import Bot, CallbackQuery, Message, Update
+from telegram.constants import MessageLimit, ParseMode
+from telegram.error import BadRequest
 
-from bot.answers import MAX_COUNT, parse_count, parse_date
+from bot.answers import MAX_COUNT, parse_count, parse_date, rule_name
 from bot.errors import UserInputError
 from bot.i18n import Html, join, t
 from bot.monitoring import is_database_unavailable
@@ -49,8 +50,10 @@ from bot.tg.inbox import try_lock, try_write
 from bot.tg.send import send_html
 from bot.tg.sender import TelegramSender
 from bot.tg.services import BotApplication, BotData, Context
+from bot.zones import local_time
 
 log = logging.getLogger(__name__)
+MESSAGE_LIMIT = MessageLimit.MAX_TEXT_LENGTH
 
 PLAN_JOB, DISPATCH_JOB = "plan", "dispatch"
 # The dispatch job looks at the outbox at least this often, whatever it expects.
@@ -255,7 +258,11 @@ async def cmd_track(update: Update, context: Context, settings: ChatSettings) ->
     )
     replan_chat(context.application, settings.chat_id)
     text = t(
-        lang, "track_added", deadline=track.deadline.isoformat(), track_id=track.id, rule_id=track.rule_id
+        lang,
+        "track_added",
+        deadline=track.deadline.isoformat(),
+        track_id=track.id,
+        title=rule_name(svc.live.catalog, track.rule_id, lang),
     )
     await send_html(context.bot, svc.store, settings.chat_id, text)
 
@@ -274,7 +281,7 @@ async def cmd_tracks(update: Update, context: Context, settings: ChatSettings) -
             lang,
             "tracks_line",
             track_id=track.id,
-            rule_id=track.rule_id,
+            title=rule_name(svc.live.catalog, track.rule_id, lang),
             start=track.start_date.isoformat(),
             deadline=track.deadline.isoformat(),
             days=(track.deadline - today).days,
@@ -322,8 +329,13 @@ async def cmd_calendar(update: Update, context: Context, settings: ChatSettings)
     if not subscriptions:
         await send_html(context.bot, svc.store, settings.chat_id, t(lang, "tg_no_subs"))
         return
+    catalog = svc.live.catalog
     tracks = [
-        (str(t(lang, "calendar_track", rule_id=track.rule_id)), track.rule_id, track.deadline)
+        (
+            str(t(lang, "calendar_track", title=rule_name(catalog, track.rule_id, lang))),
+            track.rule_id,
+            track.deadline,
+        )
         for track in list_tracks(svc.store, settings.chat_id)
     ]
     data = calendar_ics(svc.live.catalog, subscriptions, lang, svc.clock.now(), tracks=tracks)
@@ -373,19 +385,34 @@ async def cmd_upcoming(update: Update, context: Context, settings: ChatSettings)
     if pending:
         lines.append(t(lang, "upcoming_reminders_title"))
         for delivery in pending:
-            local = delivery.due_at.astimezone(svc.chat_context(settings).zone)
+            rule_id = str(delivery.payload.get("rule_id", ""))
             lines.append(
                 t(
                     lang,
                     "upcoming_reminder_line",
-                    when=local.strftime("%Y-%m-%d %H:%M"),
-                    key=delivery.payload.get("rule_id", delivery.key),
+                    when=local_time(delivery.due_at, settings.time_zone, lang),
+                    title=rule_name(svc.live.catalog, rule_id, lang),
                     date=delivery.event_date.isoformat() if delivery.event_date else "",
                 )
             )
     else:
         lines.append(t(lang, "upcoming_reminders_none"))
     await send_html(context.bot, svc.store, settings.chat_id, join(lines))
+
+
+async def _mark_reminder(query: CallbackQuery, note: Html) -> None:
+    """The reminder says what was done with it (done, or when it comes back), and its spent buttons go."""
+    message = query.message
+    if not isinstance(message, Message) or message.text is None or message.reply_markup is None:
+        return  # too old for Telegram to show us, or marked already (a forged press): the toast has said it
+    text = Html(f"{message.text_html}\n\n{note}")
+    try:
+        if len(message.text) + len(note) + 2 <= MESSAGE_LIMIT:
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=None)
+        else:  # no room for the note: at least the buttons go
+            await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest as error:  # e.g. the message was deleted meanwhile; the press itself counted
+        log.info("could not mark reminder message %s: %s", message.message_id, error)
 
 
 @replies_to_input_errors
@@ -404,10 +431,14 @@ async def on_reminder_button(update: Update, context: Context) -> None:
     if match["action"] == "done":
         outbox.dismiss(settings.chat_id, delivery.key)
         await query.answer(t(lang, "reminder_done"))
+        note = t(lang, "seller_reminder_done_note")
     else:
-        outbox.snooze(delivery.id, settings.chat_id, svc.clock.now() + dt.timedelta(days=1))
+        back_at = svc.clock.now() + dt.timedelta(days=1)
+        outbox.snooze(delivery.id, settings.chat_id, back_at)
         await query.answer(t(lang, "reminder_snoozed"))
         wake_dispatch(context.application)
+        note = t(lang, "seller_reminder_snoozed_note", when=local_time(back_at, settings.time_zone, lang))
+    await _mark_reminder(query, note)
     user = update.effective_user
     svc.store.audit(user.id if user else None, settings.chat_id, f"reminder-{match['action']}", delivery.key)
 

@@ -14,7 +14,7 @@ from bot.tg.handlers import command, replies_to_input_errors
 from bot.tg.reminders import replan_chat
 from bot.tg.send import edit_html, send_html
 from bot.tg.services import Context
-from bot.zones import resolve_zone
+from bot.zones import resolve_zone, zone_label
 
 ZONE_BUTTONS = [
     ("Asia/Shanghai", "tg_zone_shanghai"),
@@ -76,7 +76,7 @@ def settings_view(settings: ChatSettings) -> tuple[Html, InlineKeyboardMarkup]:
         lang,
         "tg_settings",
         language=t(lang, f"tg_language_{lang}"),
-        zone=settings.time_zone,
+        zone=zone_label(settings.time_zone, lang),
         time=settings.reminder_time,
         lead=", ".join(str(day) for day in settings.lead_days),
         quiet=quiet,

@@ -34,7 +34,7 @@ from bot.skus import (
     skus_version,
 )
 from bot.store import ChatSettings
-from bot.tg.guard import require_chat_admin
+from bot.tg.guard import is_chat_admin
 from bot.tg.handlers import command
 from bot.tg.send import send_html
 from bot.tg.services import Context
@@ -47,7 +47,7 @@ async def cmd_skus(update: Update, context: Context, settings: ChatSettings) -> 
     """/skus: what is stored and how to send a file; /skus delete erases (admins, in groups)."""
     words = [word.casefold() for word in context.args or []]
     deleting = words in (["delete"], ["删除"])
-    if deleting and not await require_chat_admin(update, context, settings):
+    if deleting and not await _skus_admin(update, context, settings):
         return
     svc, lang = context.bot_data, settings.language
     records = SkuRecords(svc.store)
@@ -59,15 +59,27 @@ async def cmd_skus(update: Update, context: Context, settings: ChatSettings) -> 
     elif words:
         text = t(lang, "skus_usage")
     else:
-        text = skus_status(records.info(settings.chat_id), lang)
+        text = skus_status(records.info(settings.chat_id), lang, settings.time_zone)
     await send_html(context.bot, svc.store, settings.chat_id, text)
 
 
-@command(admins_only=True)
+async def _skus_admin(update: Update, context: Context, settings: ChatSettings) -> bool:
+    """In a group only admins import or erase SKUs; anyone else is told so, about SKUs (#17)."""
+    if await is_chat_admin(update, context):
+        return True
+    await send_html(
+        context.bot, context.bot_data.store, settings.chat_id, t(settings.language, "skus_admins_only")
+    )
+    return False
+
+
+@command()
 async def on_document(update: Update, context: Context, settings: ChatSettings) -> None:
     """A file sent to the bot: import it as the chat's SKUs (all or nothing), then say what was stored."""
     message = update.effective_message
     if message is None or message.document is None:
+        return
+    if not await _skus_admin(update, context, settings):
         return
     svc, lang, document = context.bot_data, settings.language, message.document
     name = document.file_name or "file"

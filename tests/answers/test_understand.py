@@ -227,7 +227,7 @@ def test_a_named_platform_restricts_the_rules_or_says_it_has_none(answers: Answe
     assert "tiktok-shop" not in ask(answers, "temu semi-managed").split("\n")[1]
     reply = ask(answers, "temu 卖家保证金", "zh")
     assert reply.startswith("Temu 没有记录与此相关的规则。")
-    assert "tiktok-shop-full-managed-deposit-2024" in reply
+    assert "全托管商家保证金" in reply and "tiktok-shop-full-managed-deposit-2024" not in reply
 
 
 def test_nothing_recorded_for_a_year_says_so_with_the_latest_change(answers: Answers) -> None:

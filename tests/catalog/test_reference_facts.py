@@ -14,6 +14,7 @@ import pytest
 from conftest import POLICIES, REFERENCE_COPY, context
 
 from bot.answers.core import Answers
+from bot.catalog import Rule
 from bot.catalog.load import Catalog, CatalogError, load_catalog
 from bot.clock import Clock
 from bot.i18n import to_plain_text
@@ -116,7 +117,12 @@ def test_a_bad_watch_page_or_event_marketplace_is_reported_with_its_place(tmp_pa
 # --- what the answers carry --------------------------------------------------------------------------
 
 
-def test_upcoming_400_on_2026_12_01_lists_the_real_coming_dates(answers: Answers) -> None:
+def line_of(reply: str, rule: Rule, lang: str = "en") -> str:
+    """The line of a date list about one of the rule's events: lines name the event, not the rule id (#17)."""
+    return next(x for x in reply.splitlines() if any(e.label.get(lang) in x for e in rule.events))
+
+
+def test_upcoming_400_on_2026_12_01_lists_the_real_coming_dates(answers: Answers, catalog: Catalog) -> None:
     reply = plain(answers, "/upcoming 400")
     for date, rule_id in (
         ("2027-01-01", "us-customs-section-232-wood-2027"),
@@ -124,7 +130,8 @@ def test_upcoming_400_on_2026_12_01_lists_the_real_coming_dates(answers: Answers
         ("2027-03-27", "amazon-sp-api-orders-v0-deprecation"),
         ("2027-07-01", "us-customs-us-de-minimis-statutory-repeal-2027"),
     ):
-        assert re.search(rf"{date} .*{rule_id}", reply), (date, rule_id)
+        assert line_of(reply, catalog.rules[rule_id]).startswith(f"• {date} "), (date, rule_id)
+        assert rule_id not in reply
     assert "2026-03-31" not in reply  # the end of commingling is past
 
 
@@ -136,12 +143,12 @@ def test_low_confidence_shows_in_the_card_the_upcoming_line_and_the_reminder(
     before = dt.date(2026, 4, 1)
     card = plain(answers, "/rule R-A8", before)
     assert "Low confidence" in card and "Confidence: low" in card
-    line = next(x for x in plain(answers, "/upcoming 30", before).splitlines() if rule.id in x)
+    line = line_of(plain(answers, "/upcoming 30", before), rule)
     assert "low confidence" in line
-    zh_line = next(x for x in plain(answers, "/upcoming 30", before, "zh").splitlines() if rule.id in x)
+    zh_line = line_of(plain(answers, "/upcoming 30", before, "zh"), rule, "zh")
     assert "低可信度" in zh_line
     # A high-confidence rule's line carries no such mark: the mark is the rule's, not every line's.
-    orders = next(x for x in plain(answers, "/upcoming 400").splitlines() if "orders-v0" in x)
+    orders = line_of(plain(answers, "/upcoming 400"), catalog.rules["amazon-sp-api-orders-v0-deprecation"])
     assert "confidence" not in orders
 
     delivery = reminder_for(rule.id, "effective", dt.date(2026, 4, 15))
@@ -159,7 +166,7 @@ def test_an_unconfirmed_status_is_said_only_after_the_sources_stop(
     assert "2026-11-10 之后的状态未确认" in plain(answers, "/rule R-O8", lang="zh")
     # On the last confirmed day itself the status still stands.
     assert "not confirmed" not in plain(answers, "/rule R-O8", dt.date(2026, 11, 10)).split("Notes")[0]
-    line = next(x for x in plain(answers, "/upcoming 60").splitlines() if rule.id in x)
+    line = line_of(plain(answers, "/upcoming 60"), rule)
     assert "status after 2026-11-10 not confirmed" in line
     delivery = reminder_for(rule.id, "china-exclusions-end", dt.date(2026, 12, 31))
     text = to_plain_text(
@@ -170,12 +177,12 @@ def test_an_unconfirmed_status_is_said_only_after_the_sources_stop(
 
 def test_the_card_shows_the_zone_of_the_dates_as_the_sources_give_it(answers: Answers) -> None:
     # Amazon US dates are US Eastern (policy-facts-2025-2026.md), US customs too, Japan's Tokyo time.
-    assert "Dates (time zone: America/New_York)" in plain(answers, "/rule amazon-us-fba-fee-update-2026")
-    assert "Dates (time zone: America/New_York)" in plain(answers, "/rule R-O10")
-    assert "Dates (time zone: Asia/Tokyo)" in plain(answers, "/rule R-A7")
-    assert "日期（时区：America/New_York）" in plain(answers, "/rule R-O10", lang="zh")
+    assert "Dates (time zone: US Eastern time)" in plain(answers, "/rule amazon-us-fba-fee-update-2026")
+    assert "Dates (time zone: US Eastern time)" in plain(answers, "/rule R-O10")
+    assert "Dates (time zone: Japan time)" in plain(answers, "/rule R-A7")
+    assert "日期（时区：美国东部时间）" in plain(answers, "/rule R-O10", lang="zh")  # by name (#17)
     # A time the source gives is shown in its own zone and the chat's.
-    assert "2026-04-20 08:00 America/New_York (= 2026-04-20 12:00 UTC)" in plain(answers, "/rule R-O2")
+    assert "2026-04-20 08:00 US Eastern time (= 2026-04-20 12:00 UTC)" in plain(answers, "/rule R-O2")
 
 
 # --- cancelled measures ------------------------------------------------------------------------------
@@ -185,9 +192,7 @@ def test_the_cancelled_tiktok_mandate_is_said_and_never_planned(answers: Answers
     rule = catalog.rules["tiktok-shop-us-logistics-mandate-cancelled-2026"]  # R-O26
     card = plain(answers, "/rule R-O26", dt.date(2026, 2, 20))
     assert "Cancelled" in card
-    line = next(
-        x for x in plain(answers, "/upcoming 60 tiktok", dt.date(2026, 2, 20)).splitlines() if rule.id in x
-    )
+    line = line_of(plain(answers, "/upcoming 60 tiktok", dt.date(2026, 2, 20)), rule)
     assert "cancelled" in line
     now = dt.datetime(2026, 2, 20, 1, 0, tzinfo=dt.UTC)
     planned = plan_chat(catalog, settings(), [Subscription("tiktok-shop")], [], now)

@@ -27,6 +27,16 @@ def start(server: FakeBotAPI, tmp_path: Path) -> subprocess.Popen[str]:
     return start_bot(server, tmp_path, now=NOW, admins=[ADMIN], monitoring=False, stdout=subprocess.DEVNULL)
 
 
+def confirm_button(server: FakeBotAPI) -> str | None:
+    """The callback data of the Send button under the operator's broadcast preview, once it is there."""
+    for message in reversed(server.sent_messages(ADMIN)):
+        rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+        for button in (button for row in rows for button in row):
+            if str(button.get("callback_data", "")).startswith("bc:send:"):
+                return str(button["callback_data"])
+    return None
+
+
 def received(server: FakeBotAPI) -> Counter[int]:
     return Counter(
         int(m["chat_id"]) for m in server.sent_messages() if int(m["chat_id"]) in CHATS and m["text"] == TEXT
@@ -44,6 +54,9 @@ def test_a_broadcast_killed_midway_is_finished_after_the_restart(
     first = start(server, tmp_path)
     try:
         server.message(ADMIN, f"/broadcast {TEXT}", chat_type="private", language_code="en")
+        # A preview comes first; the broadcast starts on its Confirm button (#17).
+        server.wait_for_sync(lambda: confirm_button(server) is not None, timeout=60)
+        server.callback(ADMIN, ADMIN, str(confirm_button(server)))
         server.wait_for_sync(lambda: sum(received(server).values()) >= 80, timeout=120)
     finally:
         first.send_signal(signal.SIGKILL)

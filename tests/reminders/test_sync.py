@@ -472,7 +472,7 @@ def test_changes_text_in_both_languages(store: Store, policies: Policies, catalo
 
     assert en.startswith("<b>Policy changes in the last 7 days</b>: 2")
     assert f"<b>{added.at.date().isoformat()}</b> Temu: New rule (Temu)" in en
-    assert "/rule temu-us-test-deposit-2024" in en
+    assert "temu-us-test-deposit-2024" not in en  # /changes names rules, never ids (#17)
     assert "Temu seller rules page &lt;changed&gt; (official page changed" in en  # escaped, marked
     assert zh.startswith("<b>最近 7 天的政策变化</b>：2")
     assert "新规则（Temu）：新店测试保证金（美国站）" in zh
