@@ -238,6 +238,9 @@ def test_tests_are_grouped_by_package() -> None:
     parts = {p.parent.name for p in BOT.glob("*/__init__.py")} | {"store", "cli", "base"}
     top = sorted(p.name for p in tests.glob("test_*.py"))
     assert top == ["test_layout.py", "test_quality.py"]
+    # The folders have no __init__.py: pytest imports each test module by its file name alone.
+    names = [path.name for path in tests.rglob("*.py") if path.name != "__init__.py"]
+    assert sorted({name for name in names if names.count(name) > 1}) == []
     for path in tests.rglob("test_*.py"):
         folder = path.relative_to(tests).parts[0]
         if path.parent != tests and folder != "fake_telegram":
