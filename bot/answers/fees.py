@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from bot.answers.cards import ChatContext, describe_tiers, schedule_versions
+from bot.answers.cards import ChatContext, band_text, describe_tiers, schedule_versions
 from bot.answers.parsing import (
     find_marketplace,
     find_platform,
@@ -222,16 +222,23 @@ def _known_anywhere(catalog: Catalog, wanted: str) -> bool:
 def _schedule_for(
     catalog: Catalog, platform: str, category: Category, marketplace: str | None, subscribed: tuple[str, ...]
 ) -> tuple[FeeSchedule, str] | None:
-    """The category's schedule in `marketplace`; without one, the chat's marketplaces, US, the first."""
+    """The category's schedule in `marketplace`; without one, the chat's marketplaces, the platform's home
+    marketplace, US, the first."""
     if marketplace:
         named = catalog.fee_schedules.get((platform, marketplace, category.id))
         return (named, marketplace) if named is not None else None
-    for market in (*subscribed, DEFAULT_MARKETPLACE):
+    for market in (*subscribed, *home_markets(catalog, platform)):
         found = catalog.fee_schedules.get((platform, market, category.id))
         if found is not None:
             return found, market
     markets = catalog.category_markets.get((platform, category.id), ())
     return (catalog.fee_schedules[(platform, markets[0], category.id)], markets[0]) if markets else None
+
+
+def home_markets(catalog: Catalog, platform: str) -> tuple[str, ...]:
+    """The platform's home marketplace (policies/<platform>.toml `home`), then US."""
+    home = catalog.platforms[platform].info.home
+    return (home, DEFAULT_MARKETPLACE) if home else (DEFAULT_MARKETPLACE,)
 
 
 def _suggest(catalog: Catalog, wanted: str) -> str:
@@ -280,12 +287,14 @@ def _charge_text(charge: FeeCharge, currency: str, lang: str) -> Html:
     pieces = [
         t(lang, "fee_slice", rate=format_rate(part.tier.rate), amount=format_money(part.amount, currency))
         for part in charge.slices
+        # A schedule of a fixed fee alone (eBay US's per-order fee) has a 0% tier: no "0% × $18.00".
+        if part.tier.rate or not charge.fixed_part
     ]
+    if charge.fixed_band is not None:
+        pieces.append(_fixed_band_text(charge, currency, lang))
+    elif charge.fixed_part:
+        pieces.append(t(lang, "fee_fixed_part", amount=format_money(charge.fixed_part, currency)))
     text = join(pieces, " + ")
-    if version.fixed_fee:
-        text = Html(
-            text + " + " + t(lang, "fee_fixed_part", amount=format_money(version.fixed_fee, currency))
-        )
     result = t(lang, "fee_equals", text=text, fee=format_money(charge.fee, currency))
     if charge.minimum_applied:
         result = Html(
@@ -298,6 +307,17 @@ def _charge_text(charge: FeeCharge, currency: str, lang: str) -> Html:
             )
         )
     return result
+
+
+def _fixed_band_text(charge: FeeCharge, currency: str, lang: str) -> Html:
+    """ "fixed fee $0.40 (price band above $10.00)", or "50% × R$12.00 (fixed fee, ...)"."""
+    band = charge.fixed_band
+    assert band is not None
+    where = band_text(band.above, band.up_to, currency, lang)
+    if band.share_of_price is not None:
+        amount = t(lang, "fee_slice", rate=format_rate(band.share_of_price), amount=format_money(charge.price, currency))
+        return t(lang, "fees22_fixed_band_share", amount=amount, band=where)
+    return t(lang, "fees22_fixed_band", amount=format_money(charge.fixed_part, currency), band=where)
 
 
 def _rate_of(charge: FeeCharge) -> str:
@@ -391,7 +411,7 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
     if request.currency is not None and request.marketplace is None:
         lines.append(t(lang, "fees_market_by_currency", currency=request.currency, market=found.market))
     elif request.marketplace is None:
-        lines += _market_hint(catalog, found, ctx)
+        lines += _market_hint(catalog, found, request, ctx)
     if request.price is None:
         lines += schedule_versions(schedule, lang, "• ")
         lines += [Html(""), t(lang, "fees_add_price", category=category.id)]
@@ -488,8 +508,9 @@ def _market_label(market: str, schedule: FeeSchedule) -> str:
     return market if market == schedule.marketplace else f"{market} ({schedule.marketplace})"
 
 
-def _market_hint(catalog: Catalog, found: FoundSchedule, ctx: ChatContext) -> list[Html]:
-    """Say which marketplace was assumed, and which others have this category."""
+def _market_hint(catalog: Catalog, found: FoundSchedule, request: FeeRequest, ctx: ChatContext) -> list[Html]:
+    """Say which marketplace was assumed and why, and which others have this category: the example
+    names one of those, with the seller's own category word and price."""
     platform_id = catalog.rule_platform[catalog.schedule_rule[found.schedule.id].id]
     # Shared schedules count once, by their own marketplace (EU, not DE, FR, IT and ES).
     markets = catalog.category_markets.get((platform_id, found.category.id), ())
@@ -497,8 +518,17 @@ def _market_hint(catalog: Catalog, found: FoundSchedule, ctx: ChatContext) -> li
     lines = []
     if found.market in ctx.marketplaces:
         lines.append(t(ctx.lang, "fees_market_subscribed", market=found.market))
+    elif others:
+        platform = catalog.platforms[platform_id].info
+        lines.append(
+            t(ctx.lang, "fees22_market_home", market=found.market, platform=platform.name.get(ctx.lang))
+            if found.market in home_markets(catalog, platform_id)
+            else t(ctx.lang, "fees22_market_first", market=found.market)
+        )
     if others:
-        lines.append(t(ctx.lang, "fees_other_markets", markets=", ".join(others), category=found.category.id))
+        price = f"{request.price.normalize():f}" if request.price is not None else "18"
+        example = f"{request.category_words} {price} {platform_id} {others[0].lower()}"
+        lines.append(t(ctx.lang, "fees_other_markets", markets=", ".join(others), example=example))
     return lines
 
 
@@ -514,6 +544,10 @@ def _extra_lines(current: FeeCharge, currency: str, lang: str) -> list[Html]:
                 rate=format_rate(fee.share_of_fee),
                 fee=format_money(current.fee, currency),
             )
+        elif fee.share_of_price is not None:
+            how = t(lang, "fee_slice", rate=format_rate(fee.share_of_price), amount=format_money(current.price, currency))
+            if fee.per_item:
+                how = Html(how + " + " + format_money(fee.per_item, currency))
         else:
             how = t(lang, "fee_extra_per_item")
         line = t(
