@@ -20,6 +20,7 @@ from bot.answers.cards import (
     rule_card,
     rule_line,
 )
+from bot.answers.compare import answer_compare
 from bot.answers.fba import answer_fba
 from bot.answers.fees import answer_fees
 from bot.answers.parsing import MAX_DAYS, find_platform, parse_count
@@ -191,6 +192,7 @@ COMMANDS: dict[str, Command] = {
         Command("start", _start, listed=False),
         Command("help", _help),
         Command("fees", _fees),
+        Command("compare", _calculator(answer_compare)),
         Command("fba", _fba),
         Command("rules", _rules),
         Command("rule", _rule),

@@ -315,7 +315,12 @@ def _fixed_band_text(charge: FeeCharge, currency: str, lang: str) -> Html:
     assert band is not None
     where = band_text(band.above, band.up_to, currency, lang)
     if band.share_of_price is not None:
-        amount = t(lang, "fee_slice", rate=format_rate(band.share_of_price), amount=format_money(charge.price, currency))
+        amount = t(
+            lang,
+            "fee_slice",
+            rate=format_rate(band.share_of_price),
+            amount=format_money(charge.price, currency),
+        )
         return t(lang, "fees22_fixed_band_share", amount=amount, band=where)
     return t(lang, "fees22_fixed_band", amount=format_money(charge.fixed_part, currency), band=where)
 
@@ -545,7 +550,12 @@ def _extra_lines(current: FeeCharge, currency: str, lang: str) -> list[Html]:
                 fee=format_money(current.fee, currency),
             )
         elif fee.share_of_price is not None:
-            how = t(lang, "fee_slice", rate=format_rate(fee.share_of_price), amount=format_money(current.price, currency))
+            how = t(
+                lang,
+                "fee_slice",
+                rate=format_rate(fee.share_of_price),
+                amount=format_money(current.price, currency),
+            )
             if fee.per_item:
                 how = Html(how + " + " + format_money(fee.per_item, currency))
         else:
