@@ -125,7 +125,8 @@ def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
     if price_at is not None:
         number, currency = split_currency(catalog, words[price_at])
         price = parse_price(number)
-    for word in words[category_end + 1 :] if price_at is not None else []:
+    after = _join_platform_names(catalog, words[category_end + 1 :]) if price_at is not None else []
+    for word in after:
         if is_date(word):
             day = parse_date(word)
         elif word.casefold() in catalog.currency_words and currency is None:
@@ -141,6 +142,25 @@ def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
         else:
             raise UserInputError("fees_unknown_option", value=word, platforms=_platform_names(catalog))
     return FeeRequest(" ".join(category_words), price, day, platform, marketplace, currency, prime)
+
+
+def _join_platform_names(catalog: Catalog, words: list[str]) -> list[str]:
+    """ "mercado", "libre" -> "mercado libre": a platform name of two words after the price is one option."""
+    joined: list[str] = []
+    index = 0
+    while index < len(words):
+        pair = " ".join(words[index : index + 2])
+        if (
+            index + 1 < len(words)
+            and find_platform(catalog, pair)
+            and not find_platform(catalog, words[index + 1])
+        ):
+            joined.append(pair)
+            index += 2
+        else:
+            joined.append(words[index])
+            index += 1
+    return joined
 
 
 def _platform_names(catalog: Catalog) -> str:
