@@ -161,7 +161,10 @@ class ExtraFee(Strict):
     @model_validator(mode="after")
     def _check(self) -> ExtraFee:
         if self.share_of_fee is not None and (self.per_item is not None or self.share_of_price is not None):
-            raise ValueError("share_of_fee stands alone: no per_item or share_of_price beside it")
+            raise ValueError(
+                "give exactly one of per_item and share_of_fee (share_of_fee stands alone; per_item may go"
+                " with share_of_price)"
+            )
         if self.per_item is None and self.share_of_fee is None and self.share_of_price is None:
             raise ValueError("give one of per_item, share_of_fee and share_of_price")
         return self

@@ -210,7 +210,7 @@ def test_bad_bands_are_named_with_file_rule_and_field(tmp_path: Path, bands: str
             'extra_fees = [{ label = { en = "x", zh = "x" }, share_of_fee = "0.02",'
             ' share_of_price = "0.03" }]',
             "extra_fees[0]",
-            "share_of_fee stands alone",
+            "share_of_fee stands alone",  # not beside share_of_price either
         ),
         (
             'extra_fees = [{ label = { en = "x", zh = "x" } }]',
