@@ -185,7 +185,7 @@ def _row(catalog: Catalog, row: CompareRow, request: FeeRequest, name: str, day:
         platform=name,
         market=market,
         fee=fee,
-        rate=_rate_of(current),
+        rate=_rate_of(current, lang),
         confidence=confidence,
         note=note,
     )

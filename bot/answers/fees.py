@@ -345,7 +345,10 @@ def _fixed_band_text(charge: FeeCharge, currency: str, lang: str) -> Html:
     return t(lang, "fees22_fixed_band", amount=format_money(charge.fixed_part, currency), band=where)
 
 
-def _rate_of(charge: FeeCharge) -> str:
+def _rate_of(charge: FeeCharge, lang: str) -> str:
+    if charge.fixed_band is not None and not any(part.tier.rate for part in charge.slices):
+        # A schedule of a fixed fee alone (its percentage not on record): "0%" would read as no fee.
+        return str(t(lang, "fees22_rate_fixed_only"))
     if len(charge.slices) == 1 and charge.version.style is TierStyle.WHOLE_PRICE:
         return format_rate(charge.slices[0].tier.rate)
     return "/".join(format_rate(part.tier.rate) for part in charge.slices)
@@ -458,7 +461,7 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
             "fees_result",
             date=day.isoformat(),
             fee=format_money(current.fee, currency),
-            rate=_rate_of(current),
+            rate=_rate_of(current, lang),
         )
     )
     lines.append(Html("  " + _charge_text(current, currency, lang)))
@@ -480,7 +483,7 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
                     lang,
                     "fees_changed",
                     date=current.since.isoformat(),
-                    old_rate=_rate_of(previous),
+                    old_rate=_rate_of(previous, lang),
                     old_fee=format_money(previous.fee, currency),
                     new_fee=format_money(current.fee, currency),
                     difference=_signed(current.fee - previous.fee, currency),
@@ -631,7 +634,7 @@ def _upcoming_line(upcoming: FeeCharge, currency: str, current: FeeCharge | None
         ctx.lang,
         "fees_upcoming",
         date=upcoming.since.isoformat(),
-        rate=_rate_of(upcoming),
+        rate=_rate_of(upcoming, ctx.lang),
         fee=format_money(upcoming.fee, currency),
         difference=difference,
     )

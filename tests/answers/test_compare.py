@@ -39,7 +39,7 @@ def test_a_dollar_price_is_compared_where_dollars_are_used(answers: Answers) -> 
     assert found["Amazon US"].startswith("$1.80 (10%)") and "medium confidence" in found["Amazon US"]
     assert found["Walmart Marketplace US"].startswith("$1.80 (10%)")
     assert found["TikTok Shop US"].startswith("$1.44 (8%)")
-    assert found["eBay US"].startswith("$0.40")  # the per-order fee over $10
+    assert found["eBay US"].startswith("$0.40 (fixed fee only)")  # the per-order fee over $10, not "0%"
     assert "$1.17" in found["Etsy US"] and "$1.96" in found["Etsy US"]  # with payment processing
     assert "All categories rate" in found["Etsy US"]  # its catch-all, said so
     assert all(name.endswith("US") for name in found), found  # no pound, euro or yen row
