@@ -7,10 +7,14 @@ Expected figures come from shared/reference/policy-facts-2027.md (N-21, N-23, N-
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from bot.catalog.fees import compare
 from bot.catalog.load import Catalog, CatalogError, load_catalog
@@ -222,3 +226,21 @@ def test_bad_bands_are_named_with_file_rule_and_field(tmp_path: Path, bands: str
 def test_bad_band_and_extra_fields_are_named(tmp_path: Path, line: str, field: str, expected: str) -> None:
     found = problems(tmp_path, line + "\n")
     assert any(problem.startswith(f"{FIELD}.{field}") and expected in problem for problem in found), found
+
+
+def test_policybot_check_counts_the_new_schedules_per_platform_and_marketplace() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [line.split() for line in result.stdout.splitlines()]
+    # fee schedules: platform, marketplace, categories, versions, currency, also for
+    assert ["ebay", "US", "1", "1", "USD", "-"] in lines
+    assert ["mercado-libre", "BR", "1", "1", "BRL", "-"] in lines
+    assert ["etsy", "US", "1", "1", "USD", "-"] in lines
