@@ -34,6 +34,7 @@ from bot.answers.cards import (
     rule_heading,
     rule_status,
 )
+from bot.answers.compare import answer_compare, asks_to_compare
 from bot.answers.fba import answer_fba, looks_like_fba_question, parse_fba_request
 from bot.answers.fees import (
     DEFAULT_MARKETPLACE,
@@ -136,6 +137,8 @@ class QuestionAnswers:
     def _answer(self, text: str, question: Question, ctx: ChatContext) -> Answered:
         if looks_like_fba_question(text):
             return self._fba(text, question, ctx)
+        if asks_to_compare(text) and question.category is not None and question.category.score > 0:
+            return self._compare(question, ctx)
         intents = question.intents
         named_category = question.category is not None and question.category.score > 0
         # A platform's catch-all category stands in only for a fee asked at a price.
@@ -261,6 +264,17 @@ class QuestionAnswers:
         chart = Chart(answer.chart_schedule, answer.chart_title) if answer.chart_schedule else None
         reply = Reply(join([*note, answer.html]), chart=chart, buttons=tuple(buttons))
         return Answered(reply, (rule,), question)
+
+    def _compare(self, question: Question, ctx: ChatContext) -> Answered:
+        """ "服装 18美元 各平台佣金对比": the /compare answer for the category, price and currency named."""
+        assert question.category is not None
+        named = question.category.word.casefold()
+        words = [named if named in self.catalog.category_index else question.category.category]
+        if question.price is not None:
+            words.append(question.price)
+            if question.currency is not None:
+                words.append(question.currency)
+        return Answered(Reply(answer_compare(self.catalog, words, ctx)), (), question)
 
     def _market_of_currency(self, question: Question, ctx: ChatContext) -> str | None:
         """The store a price's currency points to (a subscribed one first; EU for euros), else None."""

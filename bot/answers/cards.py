@@ -232,11 +232,35 @@ def _tier_text(version: FeeVersion, currency: str, lang: str) -> Html:
     return join(parts, t(lang, "list_separator"))
 
 
+def band_text(above: Decimal, up_to: Decimal | None, currency: str, lang: str) -> Html:
+    """ "up to $10.00", "above $10.00 up to $29.00", "above $10.00": a price band in words."""
+    if up_to is None:
+        return t(lang, "fees22_band_above", above=format_money(above, currency))
+    if not above:
+        return t(lang, "fees22_band_up_to", up_to=format_money(up_to, currency))
+    return t(
+        lang, "fees22_band_between", above=format_money(above, currency), up_to=format_money(up_to, currency)
+    )
+
+
 def describe_tiers(version: FeeVersion, currency: str, lang: str) -> Html:
     """ "5% up to $15.00; 10% above $15.00 up to $20.00; 17% above $20.00; minimum $0.30 per item"."""
     text = _tier_text(version, currency, lang)
     if version.fixed_fee:
         text = Html(text + t(lang, "tier_fixed", amount=format_money(version.fixed_fee, currency)))
+    if version.fixed_fee_bands:
+        bands = [
+            t(
+                lang,
+                "fees22_band_fixed",
+                amount=format_money(band.amount, currency)
+                if band.amount is not None
+                else format_rate(band.share_of_price or Decimal(0)),
+                band=band_text(band.above, band.up_to, currency, lang),
+            )
+            for band in version.fixed_fee_bands
+        ]
+        text = Html(text + t(lang, "fees22_tier_fixed_bands", bands=join(bands, t(lang, "list_separator"))))
     if version.minimum_fee:
         text = Html(text + t(lang, "tier_minimum", amount=format_money(version.minimum_fee, currency)))
     return text

@@ -26,6 +26,7 @@ from bot.answers.cards import (
     rule_card,
     rule_line,
 )
+from bot.answers.compare import answer_compare
 from bot.answers.fba import answer_fba, parse_fba_request
 from bot.answers.fees import answer_fees
 from bot.answers.parsing import MAX_DAYS, find_platform, parse_count
@@ -228,12 +229,18 @@ def _calculator(function: Callable[[Catalog, list[str], ChatContext], Html], kin
     return handler
 
 
+def _compare(answers: Answers, words: list[str], ctx: ChatContext) -> Reply:
+    # One category across every platform's schedules: no single rule it rests on.
+    return Reply(answer_compare(answers.catalog, words, ctx))
+
+
 COMMANDS: dict[str, Command] = {
     command.name: command
     for command in (
         Command("start", _start, listed=False),
         Command("help", _help),
         Command("fees", _fees),
+        Command("compare", _compare),
         Command("fba", _fba),
         Command("rules", _rules),
         Command("rule", _rule),

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from bot.answers.cards import ChatContext, describe_tiers, schedule_versions
+from bot.answers.cards import ChatContext, band_text, describe_tiers, schedule_versions
 from bot.answers.parsing import (
     find_marketplace,
     find_platform,
@@ -125,7 +125,8 @@ def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
     if price_at is not None:
         number, currency = split_currency(catalog, words[price_at])
         price = parse_price(number)
-    for word in words[category_end + 1 :] if price_at is not None else []:
+    after = _join_platform_names(catalog, words[category_end + 1 :]) if price_at is not None else []
+    for word in after:
         if is_date(word):
             day = parse_date(word)
         elif word.casefold() in catalog.currency_words and currency is None:
@@ -141,6 +142,25 @@ def parse_fee_request(catalog: Catalog, words: list[str]) -> FeeRequest:
         else:
             raise UserInputError("fees_unknown_option", value=word, platforms=_platform_names(catalog))
     return FeeRequest(" ".join(category_words), price, day, platform, marketplace, currency, prime)
+
+
+def _join_platform_names(catalog: Catalog, words: list[str]) -> list[str]:
+    """ "mercado", "libre" -> "mercado libre": a platform name of two words after the price is one option."""
+    joined: list[str] = []
+    index = 0
+    while index < len(words):
+        pair = " ".join(words[index : index + 2])
+        if (
+            index + 1 < len(words)
+            and find_platform(catalog, pair)
+            and not find_platform(catalog, words[index + 1])
+        ):
+            joined.append(pair)
+            index += 2
+        else:
+            joined.append(words[index])
+            index += 1
+    return joined
 
 
 def _platform_names(catalog: Catalog) -> str:
@@ -223,16 +243,23 @@ def _known_anywhere(catalog: Catalog, wanted: str) -> bool:
 def _schedule_for(
     catalog: Catalog, platform: str, category: Category, marketplace: str | None, subscribed: tuple[str, ...]
 ) -> tuple[FeeSchedule, str] | None:
-    """The category's schedule in `marketplace`; without one, the chat's marketplaces, US, the first."""
+    """The category's schedule in `marketplace`; without one, the chat's marketplaces, the platform's home
+    marketplace, US, the first."""
     if marketplace:
         named = catalog.fee_schedules.get((platform, marketplace, category.id))
         return (named, marketplace) if named is not None else None
-    for market in (*subscribed, DEFAULT_MARKETPLACE):
+    for market in (*subscribed, *home_markets(catalog, platform)):
         found = catalog.fee_schedules.get((platform, market, category.id))
         if found is not None:
             return found, market
     markets = catalog.category_markets.get((platform, category.id), ())
     return (catalog.fee_schedules[(platform, markets[0], category.id)], markets[0]) if markets else None
+
+
+def home_markets(catalog: Catalog, platform: str) -> tuple[str, ...]:
+    """The platform's home marketplace (policies/<platform>.toml `home`), then US."""
+    home = catalog.platforms[platform].info.home
+    return (home, DEFAULT_MARKETPLACE) if home else (DEFAULT_MARKETPLACE,)
 
 
 def _suggest(catalog: Catalog, wanted: str, lang: str) -> str:
@@ -286,12 +313,14 @@ def _charge_text(charge: FeeCharge, currency: str, lang: str) -> Html:
     pieces = [
         t(lang, "fee_slice", rate=format_rate(part.tier.rate), amount=format_money(part.amount, currency))
         for part in charge.slices
+        # A schedule of a fixed fee alone (eBay US's per-order fee) has a 0% tier: no "0% × $18.00".
+        if part.tier.rate or not charge.fixed_part
     ]
+    if charge.fixed_band is not None:
+        pieces.append(_fixed_band_text(charge, currency, lang))
+    elif charge.fixed_part:
+        pieces.append(t(lang, "fee_fixed_part", amount=format_money(charge.fixed_part, currency)))
     text = join(pieces, " + ")
-    if version.fixed_fee:
-        text = Html(
-            text + " + " + t(lang, "fee_fixed_part", amount=format_money(version.fixed_fee, currency))
-        )
     result = t(lang, "fee_equals", text=text, fee=format_money(charge.fee, currency))
     if charge.minimum_applied:
         result = Html(
@@ -306,7 +335,26 @@ def _charge_text(charge: FeeCharge, currency: str, lang: str) -> Html:
     return result
 
 
-def _rate_of(charge: FeeCharge) -> str:
+def _fixed_band_text(charge: FeeCharge, currency: str, lang: str) -> Html:
+    """ "fixed fee $0.40 (price band above $10.00)", or "50% × R$12.00 (fixed fee, ...)"."""
+    band = charge.fixed_band
+    assert band is not None
+    where = band_text(band.above, band.up_to, currency, lang)
+    if band.share_of_price is not None:
+        amount = t(
+            lang,
+            "fee_slice",
+            rate=format_rate(band.share_of_price),
+            amount=format_money(charge.price, currency),
+        )
+        return t(lang, "fees22_fixed_band_share", amount=amount, band=where)
+    return t(lang, "fees22_fixed_band", amount=format_money(charge.fixed_part, currency), band=where)
+
+
+def _rate_of(charge: FeeCharge, lang: str) -> str:
+    if charge.fixed_band is not None and not any(part.tier.rate for part in charge.slices):
+        # A schedule of a fixed fee alone (its percentage not on record): "0%" would read as no fee.
+        return str(t(lang, "fees22_rate_fixed_only"))
     if len(charge.slices) == 1 and charge.version.style is TierStyle.WHOLE_PRICE:
         return format_rate(charge.slices[0].tier.rate)
     return "/".join(format_rate(part.tier.rate) for part in charge.slices)
@@ -399,7 +447,7 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
     if request.currency is not None and request.marketplace is None:
         lines.append(t(lang, "fees_market_by_currency", currency=request.currency, market=found.market))
     elif request.marketplace is None:
-        lines += _market_hint(catalog, found, ctx, _as_typed(request, found.category.id))
+        lines += _market_hint(catalog, found, request, ctx)
     if request.price is None:
         lines += schedule_versions(schedule, lang, "• ")
         lines += [Html(""), t(lang, "fees_add_price", category=_as_typed(request, category.id))]
@@ -423,7 +471,7 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
             "fees_result",
             date=day.isoformat(),
             fee=format_money(current.fee, currency),
-            rate=_rate_of(current),
+            rate=_rate_of(current, lang),
         )
     )
     lines.append(Html("  " + _charge_text(current, currency, lang)))
@@ -445,7 +493,7 @@ def answer_fees(catalog: Catalog, words: list[str], ctx: ChatContext) -> FeeAnsw
                     lang,
                     "fees_changed",
                     date=current.since.isoformat(),
-                    old_rate=_rate_of(previous),
+                    old_rate=_rate_of(previous, lang),
                     old_fee=format_money(previous.fee, currency),
                     new_fee=format_money(current.fee, currency),
                     difference=_signed(current.fee - previous.fee, currency),
@@ -505,8 +553,9 @@ def _as_typed(request: FeeRequest, category_id: str) -> str:
     return words[0] if len(words) == 1 else category_id
 
 
-def _market_hint(catalog: Catalog, found: FoundSchedule, ctx: ChatContext, typed: str) -> list[Html]:
-    """Say which marketplace was assumed, and which others have this category."""
+def _market_hint(catalog: Catalog, found: FoundSchedule, request: FeeRequest, ctx: ChatContext) -> list[Html]:
+    """Say which marketplace was assumed and why, and which others have this category: the example
+    names one of those, with the seller's own category word and price."""
     platform_id = catalog.rule_platform[catalog.schedule_rule[found.schedule.id].id]
     # Shared schedules count once, by their own marketplace (EU, not DE, FR, IT and ES).
     markets = catalog.category_markets.get((platform_id, found.category.id), ())
@@ -514,8 +563,17 @@ def _market_hint(catalog: Catalog, found: FoundSchedule, ctx: ChatContext, typed
     lines = []
     if found.market in ctx.marketplaces:
         lines.append(t(ctx.lang, "fees_market_subscribed", market=found.market))
+    elif others:
+        platform = catalog.platforms[platform_id].info
+        lines.append(
+            t(ctx.lang, "fees22_market_home", market=found.market, platform=platform.name.get(ctx.lang))
+            if found.market in home_markets(catalog, platform_id)
+            else t(ctx.lang, "fees22_market_first", market=found.market)
+        )
     if others:
-        lines.append(t(ctx.lang, "fees_other_markets", markets=", ".join(others), category=typed))
+        price = f"{request.price.normalize():f}" if request.price is not None else "18"
+        example = f"{_as_typed(request, found.category.id)} {price} {platform_id} {others[0].lower()}"
+        lines.append(t(ctx.lang, "fees_other_markets", markets=", ".join(others), example=example))
     return lines
 
 
@@ -531,6 +589,15 @@ def _extra_lines(current: FeeCharge, currency: str, lang: str) -> list[Html]:
                 rate=format_rate(fee.share_of_fee),
                 fee=format_money(current.fee, currency),
             )
+        elif fee.share_of_price is not None:
+            how = t(
+                lang,
+                "fee_slice",
+                rate=format_rate(fee.share_of_price),
+                amount=format_money(current.price, currency),
+            )
+            if fee.per_item:
+                how = Html(how + " + " + format_money(fee.per_item, currency))
         else:
             how = t(lang, "fee_extra_per_item")
         line = t(
@@ -584,7 +651,7 @@ def _upcoming_line(upcoming: FeeCharge, currency: str, current: FeeCharge | None
         ctx.lang,
         "fees_upcoming",
         date=upcoming.since.isoformat(),
-        rate=_rate_of(upcoming),
+        rate=_rate_of(upcoming, ctx.lang),
         fee=format_money(upcoming.fee, currency),
         difference=difference,
     )

@@ -1,4 +1,5 @@
-"""The fee engine: effective-dated fee schedules, whole-price and marginal tiers, minimum and fixed fees."""
+"""The fee engine: effective-dated fee schedules, whole-price and marginal tiers, minimum and fixed fees
+(flat, or by price band), and extra fees beside the main one."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.catalog.schema import ExtraFee, FeeSchedule, FeeVersion, Tier, TierStyle
+from bot.catalog.schema import ExtraFee, FeeSchedule, FeeVersion, FixedFeeBand, Tier, TierStyle
 from bot.money import CurrencyMismatch, Money, round_money
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "SliceCharge",
     "charge",
     "compare",
+    "fixed_fee_band",
     "prime_applies",
     "referral_fee",
     "version_span",
@@ -51,6 +53,8 @@ class FeeCharge:
     fee: Decimal  # rounded half-up to the currency's smallest unit (cents; whole yen)
     extras: tuple[ExtraCharge, ...] = ()
     prime_applied: bool = False  # the FBA / Seller Fulfilled Prime tiers priced it (version.prime)
+    fixed_part: Decimal = Decimal(0)  # the fixed fee added: version.fixed_fee, or its price band's
+    fixed_band: FixedFeeBand | None = None  # the band that set fixed_part, where the version has bands
 
     @property
     def total(self) -> Decimal:
@@ -117,12 +121,32 @@ def _slices(version: FeeVersion, price: Decimal) -> tuple[SliceCharge, ...]:
     return (_whole_price_slice(version.tiers, start), *_marginal_slices(above, price))
 
 
-def _extras(version: FeeVersion, fee: Decimal, currency: str) -> tuple[ExtraCharge, ...]:
+def _extras(version: FeeVersion, price: Decimal, fee: Decimal, currency: str) -> tuple[ExtraCharge, ...]:
     found = []
     for extra in version.extra_fees:
-        amount = extra.per_item if extra.per_item is not None else fee * (extra.share_of_fee or 0)
+        if extra.share_of_fee is not None:
+            amount = fee * extra.share_of_fee
+        else:
+            amount = price * (extra.share_of_price or 0) + (extra.per_item or 0)
         found.append(ExtraCharge(extra, round_money(amount, currency)))
     return tuple(found)
+
+
+def fixed_fee_band(version: FeeVersion, price: Decimal) -> FixedFeeBand | None:
+    """The band of `version.fixed_fee_bands` the price falls in (up_to inclusive), None without bands."""
+    for band in version.fixed_fee_bands:
+        if band.up_to is None or price <= band.up_to:
+            return band
+    return None
+
+
+def _fixed_part(version: FeeVersion, price: Decimal) -> tuple[Decimal, FixedFeeBand | None]:
+    band = fixed_fee_band(version, price)
+    if band is None:
+        return version.fixed_fee, None
+    if band.amount is not None:
+        return band.amount, band
+    return price * (band.share_of_price or 0), band
 
 
 def prime_applies(version: FeeVersion, price: Decimal) -> bool:
@@ -143,10 +167,22 @@ def charge(schedule: FeeSchedule, index: int, price: Decimal, *, prime: bool = F
         slices = _slices(version, price)
     percentage_fee = sum((part.fee for part in slices), Decimal(0))
     minimum_applied = percentage_fee < version.minimum_fee
-    fee = round_money(max(percentage_fee, version.minimum_fee) + version.fixed_fee, schedule.currency)
-    extras = _extras(version, fee, schedule.currency)
+    fixed, band = _fixed_part(version, price)
+    fee = round_money(max(percentage_fee, version.minimum_fee) + fixed, schedule.currency)
+    extras = _extras(version, price, fee, schedule.currency)
     return FeeCharge(
-        version, since, until, price, slices, percentage_fee, minimum_applied, fee, extras, prime_applied
+        version,
+        since,
+        until,
+        price,
+        slices,
+        percentage_fee,
+        minimum_applied,
+        fee,
+        extras,
+        prime_applied,
+        round_money(fixed, schedule.currency),
+        band,
     )
 
 

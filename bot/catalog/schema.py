@@ -144,21 +144,49 @@ class TierStyle(StrEnum):
 
 
 class ExtraFee(Strict):
-    """A fee charged beside the referral fee: a fixed amount per item, or a share of the fee.
+    """A fee charged beside the referral fee: a fixed amount per item, a share of the fee, or a share of
+    the price with an optional fixed part.
 
-    Examples: the media closing fee ($1.80 per item), the UK digital services fee (2% of the fees).
-    Shown in the /fees answer; added to the total only when `condition` is absent.
+    Examples: the media closing fee ($1.80 per item), the UK digital services fee (2% of the fees), Etsy's
+    US payment processing (3% of the sale + $0.25). Shown in the /fees answer; added to the total only
+    when `condition` is absent.
     """
 
     label: Text
     per_item: Amount | None = None
     share_of_fee: Amount | None = Field(default=None, le=1)
+    share_of_price: Amount | None = Field(default=None, le=1)
     condition: Text | None = None  # who pays it (e.g. sellers established in the UK)
 
     @model_validator(mode="after")
     def _check(self) -> ExtraFee:
-        if (self.per_item is None) == (self.share_of_fee is None):
-            raise ValueError("give exactly one of per_item and share_of_fee")
+        if self.share_of_fee is not None and (self.per_item is not None or self.share_of_price is not None):
+            raise ValueError(
+                "give exactly one of per_item and share_of_fee (share_of_fee stands alone; per_item may go"
+                " with share_of_price)"
+            )
+        if self.per_item is None and self.share_of_fee is None and self.share_of_price is None:
+            raise ValueError("give one of per_item, share_of_fee and share_of_price")
+        return self
+
+
+class FixedFeeBand(Strict):
+    """A fixed fee chosen by the price band the price falls in: above `above` and up to and including
+    `up_to` (open-ended when absent), either an `amount` or a `share_of_price`.
+
+    Examples: eBay US's per-order fee ($0.30 up to $10, $0.40 above), Mercado Livre Brazil's fixed fee on
+    items under R$79 (50% of the price up to R$12.50, then R$6.25, R$6.50, R$6.75, none from R$79).
+    """
+
+    above: Amount
+    up_to: Amount | None = None
+    amount: Amount | None = None
+    share_of_price: Amount | None = Field(default=None, le=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> FixedFeeBand:
+        if (self.amount is None) == (self.share_of_price is None):
+            raise ValueError("give exactly one of amount and share_of_price")
         return self
 
 
@@ -180,6 +208,9 @@ class FeeVersion(Strict):
     tiers: list[Tier] = Field(min_length=1)
     minimum_fee: Amount = Decimal(0)
     fixed_fee: Amount = Decimal(0)  # added to every order, e.g. TikTok Shop US's $0.30 before 2024-04-01
+    # A fixed fee that depends on the price band instead (eBay US's per-order fee): every price falls in
+    # exactly one band, so the bands start above 0, touch, and the last is open-ended.
+    fixed_fee_bands: list[FixedFeeBand] = []
     marginal_from: Amount | None = None  # only with style whole_then_marginal: a tier boundary
     extra_fees: list[ExtraFee] = []
     note: Text | None = None
@@ -203,6 +234,7 @@ class FeeVersion(Strict):
                     raise ValueError(f"tiers[{index}]: gap between {previous_end} and {tier.above}")
         if self.tiers[-1].up_to is not None:
             raise ValueError("tiers: the last tier must be open-ended (no up_to)")
+        self._check_fixed_fee_bands()
         if self.until is not None and self.effective_from is not None and self.until <= self.effective_from:
             raise ValueError("until must be after effective_from")
         if (self.style is TierStyle.WHOLE_THEN_MARGINAL) != (self.marginal_from is not None):
@@ -210,6 +242,27 @@ class FeeVersion(Strict):
         if self.marginal_from is not None and self.marginal_from not in {t.up_to for t in self.tiers}:
             raise ValueError("marginal_from must be the up_to of one of the tiers")
         return self
+
+    def _check_fixed_fee_bands(self) -> None:
+        bands = self.fixed_fee_bands
+        if not bands:
+            return
+        if self.fixed_fee:
+            raise ValueError("give fixed_fee or fixed_fee_bands, not both")
+        if bands[0].above != 0:
+            raise ValueError("fixed_fee_bands[0]: the first band must start above 0")
+        for index, band in enumerate(bands):
+            if band.up_to is None and index != len(bands) - 1:
+                raise ValueError(f"fixed_fee_bands[{index}]: only the last band may be open-ended")
+            if band.up_to is not None and band.up_to <= band.above:
+                raise ValueError(f"fixed_fee_bands[{index}]: up_to must be greater than above")
+            if index > 0 and band.above != bands[index - 1].up_to:
+                raise ValueError(
+                    f"fixed_fee_bands[{index}]: bands are unsorted, overlap or leave a gap"
+                    f" (above {band.above} after up_to {bands[index - 1].up_to})"
+                )
+        if bands[-1].up_to is not None:
+            raise ValueError("fixed_fee_bands: the last band must be open-ended (no up_to)")
 
 
 class FeeSchedule(Strict):
@@ -430,6 +483,9 @@ class PolicyFile(Strict):
     aliases: list[str] = []  # other names sellers type for the platform, e.g. "tiktok", "抖音"
     time_zone: TimeZoneName  # the zone the platform's dates are meant in, unless an event says otherwise
     marketplace_zones: dict[str, TimeZoneName] = {}
+    # The marketplace /fees and /compare mean when a question names none and the chat follows none of
+    # the platform's marketplaces (eBay: US, not the first code in order, FR).
+    home: str | None = Field(default=None, pattern=MARKETPLACE_PATTERN)
     categories: list[Category] = []
     rules: list[Rule] = []
     watch: list[WatchPage] = []  # pages the watcher checks beside the rules' sources

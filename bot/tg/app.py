@@ -78,9 +78,9 @@ PRUNE_INBOX_JOB = "prune-inbox"
 
 # The command menu, in the order users see it; each has a "menu_<name>" message in both languages.
 MENU = [
-    "help", "fees", "rules", "rule", "upcoming", "history", "changes", "search", "subscribe", "unsubscribe",
-    "mysubs", "settings", "track", "tracks", "calendar", "coupon", "lowinv", "inform", "temuprice", "fba",
-    "skus", "impact", "lang",
+    "help", "fees", "compare", "rules", "rule", "upcoming", "history", "changes", "search", "subscribe",
+    "unsubscribe", "mysubs", "settings", "track", "tracks", "calendar", "coupon", "lowinv", "inform",
+    "temuprice", "fba", "skus", "impact", "lang",
 ]  # fmt: skip
 
 

@@ -238,9 +238,10 @@ def test_etsy_transaction_fee_in_dollars_with_the_listing_fee_beside_it(
     comparison = compare(schedule, Decimal("18.00"), DEC_6)
     assert comparison.current is not None
     assert comparison.current.fee == Decimal("1.17")  # 6.5% × 18.00
-    assert comparison.current.total == Decimal("1.17")  # the listing fee is per listing, not added
+    # US payment processing (3% + $0.25 = $0.79) is added; the listing fee is per listing, not added.
+    assert comparison.current.total == Decimal("1.96")
     reply = plain(answers, "/fees 服装 18 etsy")  # a category Etsy does not list: its catch-all
-    assert "$1.17" in reply and "$0.20" in reply
+    assert "$1.17" in reply and "$0.20" in reply and "$0.79" in reply and "$1.96" in reply
 
 
 def test_shopee_technology_service_fee_in_singapore_dollars_from_2026_02_02(catalog: Catalog) -> None:
