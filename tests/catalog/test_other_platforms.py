@@ -321,14 +321,14 @@ def test_shared_category_words_name_the_same_category_on_walmart_and_amazon(cata
 def test_eu_flat_duty_no_longer_limited_to_ioss_sellers(catalog: Catalog) -> None:
     rule = catalog.rules["eu-eu-low-value-parcel-flat-duty-2026"]
     assert not any("IOSS" in condition.en for condition in rule.conditions)
-    assert any("row 30" in note.en and "IOSS" in note.en for note in rule.notes)
+    assert any("checked on 2026-12-06" in note.en and "IOSS" in note.en for note in rule.notes)
 
 
 def test_france_parcel_tax_suspension_is_qualified(answers: Answers, catalog: Catalog) -> None:
     rule = catalog.rules["eu-fr-small-parcel-tax-2026"]
     assert rule.confidence == "medium"
     assert rule.status_unconfirmed(DEC_6) and not rule.status_unconfirmed(dt.date(2026, 7, 1))
-    assert any("row 10" in note.en for note in rule.notes)
+    assert any("Checked on 2026-12-06 (partly confirmed)" in note.en for note in rule.notes)
     assert "not re-confirmed" in plain(answers, "/rule R-O15")
 
 
