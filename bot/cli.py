@@ -28,7 +28,7 @@ from bot.errors import PolicyBotError, UserInputError
 from bot.i18n import t, to_plain_text
 
 if TYPE_CHECKING:
-    from bot.skus import SkuFile
+    from bot.skus import SkuFile, UploadLimits
 
 
 class CliError(PolicyBotError):
@@ -166,7 +166,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         configured_pages(config.watch)  # a bad page is an error now, not at every check
     application = build_application(
-        config.telegram, token, live, store, clock, config.watch, monitoring=config.monitoring
+        config.telegram,
+        token,
+        live,
+        store,
+        clock,
+        config.watch,
+        monitoring=config.monitoring,
+        keep_days=config.store.keep_days,
+        upload_limits=upload_limits(config),
     )
     if webhook_url:
         application.run_webhook(
@@ -272,14 +280,21 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_skus(path: Path, lang: str) -> tuple[SkuFile, str]:
+def upload_limits(config: Config) -> UploadLimits:
+    """The SKU upload limits of `[skus]` (#18)."""
+    from bot.skus import UploadLimits
+
+    return UploadLimits(**config.skus.model_dump())
+
+
+def _read_skus(path: Path, lang: str, limits: UploadLimits) -> tuple[SkuFile, str]:
     from bot.skus import read_sku_file
 
     try:
         data = path.read_bytes()
     except OSError as error:
         raise CliError(f"cannot read {path}: {error.strerror}") from None
-    return read_sku_file(data, path.name), path.name
+    return read_sku_file(data, path.name, limits), path.name
 
 
 def cmd_skus(args: argparse.Namespace) -> int:
@@ -290,7 +305,7 @@ def cmd_skus(args: argparse.Namespace) -> int:
     config = _config(args)
     # main's error line (a bad file, an unknown change) speaks this language too
     lang = args.lang = args.lang or config.defaults.language or guess_language("")
-    parsed = _read_skus(args.file, lang) if args.action == "import" else None
+    parsed = _read_skus(args.file, lang, upload_limits(config)) if args.action == "import" else None
     store = Store(args.db or config.store.path)
     with store:
         records = SkuRecords(store)
@@ -316,7 +331,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
     lang = args.lang = args.lang or config.defaults.language or guess_language("")
     ctx = make_context(lang, config.defaults.time_zone, _today(args.today), clock_from_env(os.environ))
     catalog = _catalog(args.policies or config.policies.dir)
-    file, _ = _read_skus(args.file, lang)
+    file, _ = _read_skus(args.file, lang, upload_limits(config))
     wanted = args.date or args.rule
     if wanted is None:
         print(to_plain_text(impact_overview(catalog, file.rows, ctx)))

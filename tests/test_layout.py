@@ -24,7 +24,19 @@ ALLOWED: dict[str, set[str]] = {
     "reminders": {"base", "catalog", "answers", "store", "skus"},
     "watch": {"base", "catalog", "answers", "store"},
     "monitoring": {"base", "catalog", "store", "config"},
-    "tg": {"base", "catalog", "answers", "store", "config", "reminders", "watch", "skus", "monitoring"},
+    "retention": {"base", "catalog", "store", "config", "reminders", "watch", "skus"},  # the daily prune
+    "tg": {
+        "base",
+        "catalog",
+        "answers",
+        "store",
+        "config",
+        "reminders",
+        "watch",
+        "skus",
+        "monitoring",
+        "retention",
+    },
     "terminal": {"base"},
     "cli": {
         "base",
@@ -37,6 +49,7 @@ ALLOWED: dict[str, set[str]] = {
         "tg",
         "skus",
         "monitoring",
+        "retention",
         "terminal",
     },
     "__main__": {"cli"},

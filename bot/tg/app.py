@@ -21,10 +21,11 @@ from telegram.ext import (
 
 from bot.answers import LiveCatalog
 from bot.clock import Clock
-from bot.config import MonitoringConfig, TelegramConfig, WatchConfig
+from bot.config import KeepDays, MonitoringConfig, TelegramConfig, WatchConfig
 from bot.i18n import LANGUAGES, t
 from bot.monitoring import Metrics, UpdatesWatch
 from bot.reminders import ArrivalWindow, ChatSpacing, GroupWindow, Outbox, catalog_version
+from bot.skus import DEFAULT_LIMITS, UploadLimits
 from bot.store import Store
 from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats
 from bot.tg.chat import answer_message, on_answer_button
@@ -49,6 +50,7 @@ from bot.tg.reminders import (
     start_reminders,
     stop_reminders,
 )
+from bot.tg.retention import start_retention
 from bot.tg.services import BotApplication, BotData, Context
 from bot.tg.settings import cmd_settings, on_settings_button
 from bot.tg.skus import cmd_impact, cmd_skus, on_document
@@ -124,6 +126,7 @@ async def post_init(application: BotApplication) -> None:
     if watch is not None:
         start_watching(application, watch)
     await start_monitoring(application)
+    start_retention(application)
 
 
 async def post_shutdown(application: BotApplication) -> None:
@@ -141,6 +144,8 @@ def build_application(
     clock: Clock,
     watch: WatchConfig | None = None,
     monitoring: MonitoringConfig | None = None,
+    keep_days: KeepDays | None = None,
+    upload_limits: UploadLimits = DEFAULT_LIMITS,
 ) -> BotApplication:
     if store.clock is not clock:
         raise ValueError("the store and the bot must share one clock (POLICYBOT_NOW moves both)")
@@ -183,6 +188,7 @@ def build_application(
     # The page watcher starts with the bot when enabled (None: not at all, as in most tests).
     services.watch_config = watch if watch is not None and watch.enabled else None
     services.monitoring_config = monitoring  # None: no /healthz server (most tests)
+    services.keep_days, services.upload_limits = keep_days, upload_limits  # None: no daily prune
     application.add_handler(TypeHandler(Update, count_update), group=-1)
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     for name, callback in [

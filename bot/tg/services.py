@@ -17,9 +17,10 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.answers import ChatContext, LiveCatalog
 from bot.clock import Clock
-from bot.config import MonitoringConfig, TelegramConfig, WatchConfig
+from bot.config import KeepDays, MonitoringConfig, TelegramConfig, WatchConfig
 from bot.monitoring import Metrics, MonitoringServer, UpdatesWatch
 from bot.reminders import ArrivalWindow, ChatSpacing, Dispatcher, GroupWindow
+from bot.skus import DEFAULT_LIMITS, UploadLimits
 from bot.store import ANY, ChatSettings, Store
 from bot.tg.throttle import Throttle
 from bot.watch import Watcher
@@ -44,6 +45,8 @@ class BotData:
     def __init__(self) -> None:
         self.watch_config: WatchConfig | None = None  # None: the page watcher is off (most tests)
         self.monitoring_config: MonitoringConfig | None = None  # None: no /healthz server (most tests)
+        self.keep_days: KeepDays | None = None  # None: no daily prune (most tests); [store] keep_days
+        self.upload_limits: UploadLimits = DEFAULT_LIMITS  # [skus]: what a SKU file may be
         # Created at start (post_init) and closed at shutdown:
         self.watcher: Watcher | None = None
         self.dispatcher: Dispatcher | None = None

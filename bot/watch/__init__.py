@@ -7,6 +7,7 @@ Other packages import only the names in `__all__`, from the package itself (test
 
 # Importing the package registers its tables with the store.
 from bot.watch import tables as tables
+from bot.watch.retention import prune_snapshots
 from bot.watch.watcher import CheckResult, InvalidSource, Source, Watcher, WatchSettings, sources_from
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "Source",
     "WatchSettings",
     "Watcher",
+    "prune_snapshots",
     "sources_from",
 ]

@@ -96,8 +96,12 @@ def test_each_owner_counts_its_first_steps_as_run(old_file: Path) -> None:
         versions = store.schema_versions
     assert versions == {owner.owner: len(owner.steps) for owner in registered()}
     recorded = rows_of(old_file, "owner_migrations")
+    # Steps added since the split ran on the upgrade (#18: auto_vacuum, applied by a VACUUM).
+    added = [row[:3] for row in recorded if (row[0], row[1]) == ("store", 3)]
+    assert added == [("store", 3, "_incremental_vacuum")]
+    assert rows_of_pragma(old_file, "auto_vacuum") == 2
     # Nothing ran again: each owner's first steps are the old global ones, with their names and times.
-    assert sorted(recorded) == sorted(
+    assert sorted(row for row in recorded if (row[0], row[1]) != ("store", 3)) == sorted(
         [
             ("store", 1, *old[1]),
             ("store", 2, *old[2]),
@@ -154,3 +158,11 @@ def test_the_new_code_works_on_the_upgraded_file(old_file: Path, catalog: Catalo
         assert skus.rows(ALICE) == [] and [row.sku for row in skus.rows(SUPERGROUP)] == ["A1", "B2"]
         assert list_tracks(store, SUPERGROUP) == [dataclasses.replace(tracks[0], chat_id=SUPERGROUP)]
         assert outbox.pending_for_chat(ALICE) == []
+
+
+def rows_of_pragma(path: Path, pragma: str) -> int:
+    connection = sqlite3.connect(path)
+    try:
+        return int(connection.execute(f"PRAGMA {pragma}").fetchone()[0])
+    finally:
+        connection.close()
