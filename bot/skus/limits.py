@@ -28,6 +28,7 @@ __all__ = [
     "check_size",
     "check_xlsx_archive",
     "human_bytes",
+    "readable_xlsx",
     "sniff_delimiter",
 ]
 
@@ -91,6 +92,19 @@ def check_xlsx_archive(data: bytes, limits: UploadLimits) -> None:
             )
 
 
+def readable_xlsx(rows: Iterator[list[str]]) -> Iterator[list[str]]:
+    """The rows of an .xlsx reader, with any failure of openpyxl on a malformed file (a bad deflate
+    stream, broken XML, a missing part: it raises assorted exceptions, zlib.error, ParseError, KeyError,
+    TypeError ...) turned into SkuFileError("skus_bad_xlsx"). Opening happens at the first row, so it
+    is covered too. Our own refusals pass through unchanged."""
+    try:
+        yield from rows
+    except SkuFileError:
+        raise
+    except Exception as error:  # see above: openpyxl has no error type of its own for a corrupt file
+        raise SkuFileError("skus_bad_xlsx", error=f"{type(error).__name__}: {error}"[:200]) from None
+
+
 def sniff_delimiter(text: str) -> str:
     """Tab or comma, from the first line of a bounded sample (whichever the header uses more)."""
     first = text[:SNIFF_BYTES].split("\n", 1)[0]
@@ -101,12 +115,9 @@ def bounded_rows(rows: Iterable[list[str]], limits: UploadLimits) -> Iterator[li
     """The rows as they come, refusing the file at the first one past a limit (line 1 is the header)."""
     filled = 0
     for line, values in enumerate(rows, start=1):
-        if len(values) > limits.max_columns:
-            # A sheet pads short rows with empty cells; only cells that hold something count.
-            while values and not values[-1]:
-                values = values[:-1]
-            if len(values) > limits.max_columns:
-                raise _refused("skus_limit_columns", row=line, limit=f"{limits.max_columns:,}")
+        # A sheet pads short rows with empty cells; only cells that hold something count.
+        if len(values) > limits.max_columns and any(values[limits.max_columns :]):
+            raise _refused("skus_limit_columns", row=line, limit=f"{limits.max_columns:,}")
         for column, value in enumerate(values, start=1):
             if len(value) > limits.max_cell_chars:
                 raise _refused("skus_limit_cell", row=line, column=column, limit=f"{limits.max_cell_chars:,}")

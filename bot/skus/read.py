@@ -23,6 +23,7 @@ from bot.skus.limits import (
     bounded_rows,
     check_size,
     check_xlsx_archive,
+    readable_xlsx,
     sniff_delimiter,
 )
 
@@ -204,7 +205,7 @@ def read_sku_file(data: bytes, file_name: str, limits: UploadLimits = DEFAULT_LI
     lower = file_name.casefold()
     if data[:4] == b"PK\x03\x04" or lower.endswith((".xlsx", ".xlsm")):
         check_xlsx_archive(data, limits)
-        kind, rows = "xlsx", _xlsx_rows(data)
+        kind, rows = "xlsx", readable_xlsx(_xlsx_rows(data))
     elif lower.endswith((".xls", ".pdf", ".png", ".jpg", ".jpeg", ".zip", ".doc", ".docx")) or (
         _looks_binary(data) and not _is_utf16(data)
     ):
