@@ -141,6 +141,7 @@ To try the answers without Telegram:  policybot chat"""
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the Telegram bot: long polling, or a webhook server with --webhook URL."""
     from bot.answers import LiveCatalog
+    from bot.monitoring import hold_run_lock
     from bot.store import Store
     from bot.tg import build_application, configure_logging
 
@@ -160,7 +161,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     configure_logging([token])
     clock = clock_from_env(os.environ)
     live = LiveCatalog(args.policies or config.policies.dir)
-    store = Store(args.db or config.store.path, clock=clock)
+    database = Path(args.db or config.store.path)
+    # Held while the bot runs, so `policybot restore` refuses to replace the file under it (#18).
+    run_lock = hold_run_lock(database)
+    if not run_lock.held:
+        print(f"policybot: warning: another process holds {database}.lock (a second bot?)", file=sys.stderr)
+    store = Store(database, clock=clock)
     if config.watch.enabled:
         from bot.tg import configured_pages
 
@@ -187,6 +193,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         # run_polling stops cleanly on SIGINT and SIGTERM, finishing the update in hand.
         application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    run_lock.close()
     return 0
 
 
@@ -361,6 +368,22 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Replace the database with a backup after checking it; refused while a bot runs on it (#18)."""
+    # Importing a package registers its tables: the backup's schema is checked against every one.
+    import bot.reminders
+    import bot.skus
+    import bot.watch  # noqa: F401
+    from bot.monitoring import restore_database
+
+    config = _config(args)
+    result = restore_database(Path(args.file), Path(args.db or config.store.path))
+    if result.previous is not None:
+        print(f"the replaced database is kept as {result.previous}")
+    print(f"restored={result.target} tables={len(result.rows)} rows={result.total_rows} bytes={result.size}")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Check the installation; print what is wrong and how to fix it; exit 1 when something is."""
     # Importing a package registers its tables: the doctor checks the schema of every one.
@@ -469,6 +492,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", type=Path, metavar="FILE", help="the database (default: store.path in the config)"
     )
     backup.set_defaults(handler=cmd_backup)
+    restore = commands.add_parser(
+        "restore", help="replace the database with a backup (checked first; refused while the bot runs)"
+    )
+    restore.add_argument("file", type=Path, metavar="FILE", help="a copy made by policybot backup")
+    restore.add_argument("--config", type=Path, metavar="FILE", help="configuration file (for store.path)")
+    restore.add_argument(
+        "--db", type=Path, metavar="FILE", help="the database (default: store.path in the config)"
+    )
+    restore.set_defaults(handler=cmd_restore)
     doctor = commands.add_parser("doctor", help="check config, token, catalog, database, time zones, Bot API")
     doctor.add_argument(
         "--config", type=Path, metavar="FILE", help="configuration file (see config.example.toml)"
