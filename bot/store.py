@@ -374,8 +374,10 @@ def incremental_vacuum(db: Database, pages: int = 1000) -> int:
     """Give up to `pages` free pages back to the file system; return how many were free before."""
     free = int(db.execute("PRAGMA freelist_count").fetchone()[0])
     if free:
-        # The pragma returns a row per page freed; the cursor must be read for all of them to go.
-        db.execute(f"PRAGMA incremental_vacuum({int(pages)})").fetchall()
+        # Through sqlite3_exec (executescript), which steps the pragma to its end: a cursor's execute
+        # steps it once, and one step frees one page. (executescript commits first: call it outside a
+        # transaction.)
+        db.conn.executescript(f"PRAGMA incremental_vacuum({int(pages)});")
     return free
 
 
