@@ -44,10 +44,10 @@ def test_defaults_and_bounds_of_keep_days(tmp_path: Path) -> None:
     assert (keep.snapshots, keep.imports, keep.inbox) == (90, 365, 7)
     config = tmp_path / "config.toml"
     config.write_text("[store.keep_days]\naudit = 0\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="store.keep_days.audit"):
+    with pytest.raises(ConfigError, match=r"store\.keep_days\.audit"):
         load_config(config)
     config.write_text("[store.keep_days]\nforever = 1\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="store.keep_days.forever: unknown key"):
+    with pytest.raises(ConfigError, match=r"store\.keep_days\.forever: unknown key"):
         load_config(config)
 
 
