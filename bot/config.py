@@ -131,7 +131,7 @@ class SkusConfig(_Section):
     max_rows: int = Field(default=100_000, ge=1, le=1_000_000)
     max_columns: int = Field(default=1_000, ge=10, le=16_384)
     max_cell_chars: int = Field(default=5_000, ge=100, le=131_072)
-    max_unpacked_bytes: int = Field(default=200 * 1024 * 1024, ge=1024 * 1024, le=2 * 1024**3)
+    max_unpacked_bytes: int = Field(default=100 * 1024 * 1024, ge=1024 * 1024, le=2 * 1024**3)
     max_compression_ratio: int = Field(default=100, ge=10, le=10_000)
 
 

@@ -47,8 +47,9 @@ class UploadLimits:
     max_columns: int = 1_000  # Amazon's Fee Preview report has about 30
     max_cell_chars: int = 5_000  # an Amazon title is at most 200 characters
     # An .xlsx: what its zip entries unpack to together, and the largest ratio of any entry. Sheet XML
-    # usually compresses 5 to 20 times; a zip bomb thousands of times.
-    max_unpacked_bytes: int = 200 * 1024 * 1024
+    # usually compresses 5 to 20 times; a zip bomb thousands of times. openpyxl holds the shared strings
+    # in memory, so the unpacked size bounds them too.
+    max_unpacked_bytes: int = 100 * 1024 * 1024
     max_compression_ratio: int = 100
 
 
