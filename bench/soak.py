@@ -12,9 +12,10 @@ What it does, on a fake clock (one step per simulated day, no sleeping):
   3. prints, at the end of each simulated month, the file's size (after a WAL checkpoint), the rows of
      the growing tables and the month's wall time; then the size at the end, the growth per month over
      the last six months, the peak RSS and the wall time per simulated day.
-`--keep-forever` runs the same year with no prune, for comparison. It prints figures and asserts nothing.
-Run from the repository root:
-    python bench/soak.py [--chats 10000] [--days 365] [--keep-forever]
+`--keep-forever` runs the same year with no prune, for comparison; `--keep-all 60` keeps every kind of
+row 60 days, so the plateau shows within the year (with the defaults, 180 to 730 days, it comes later).
+It prints figures and asserts nothing. Run from the repository root:
+    python bench/soak.py [--chats 10000] [--days 365] [--keep-forever | --keep-all DAYS]
 """
 
 from __future__ import annotations
@@ -107,10 +108,13 @@ def main() -> None:
     parser.add_argument(
         "--keep-forever", action="store_true", help="no prune: the file as it grew before #18"
     )
+    parser.add_argument(
+        "--keep-all", type=int, metavar="DAYS", help="every keep_days set to DAYS (the plateau within a year)"
+    )
     args = parser.parse_args()
     rng = random.Random(18)
     catalog = load_catalog()
-    keep = KeepDays()
+    keep = KeepDays(**dict.fromkeys(KeepDays.model_fields, args.keep_all)) if args.keep_all else KeepDays()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "soak.db"
         generate(path, args.chats, START)
@@ -122,7 +126,8 @@ def main() -> None:
         sizes: list[int] = []
         sent = alerts = 0
         began = month_began = time.perf_counter()
-        print(f"chats={len(chat_ids)} days={args.days} retention={'off' if args.keep_forever else 'on'}")
+        retention = "off" if args.keep_forever else f"on, keep_days {keep.model_dump()}"
+        print(f"chats={len(chat_ids)} days={args.days} retention={retention}")
         print(f"{'month':>5} {'MB':>8} " + " ".join(f"{table:>17}" for table in GROWING) + f" {'wall s':>7}")
         for day in range(args.days):
             clock.instant = START + dt.timedelta(days=day, hours=23, minutes=59)
