@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from bot.answers import LiveCatalog
     from bot.feed import Feed
     from bot.monitoring import Metrics, MonitoringServer
-    from bot.skus import SkuFile
+    from bot.skus import SkuFile, UploadLimits
     from bot.store import Store
 
 
@@ -282,6 +282,7 @@ To try the answers without Telegram:  policybot chat"""
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the Telegram bot: long polling, or a webhook server with --webhook URL."""
     from bot.answers import LiveCatalog
+    from bot.monitoring import hold_run_lock
     from bot.store import Store
     from bot.tg import build_application, configure_logging
 
@@ -301,9 +302,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     import bot.feed  # noqa: F401  (its tables are created with the others)
 
     clock = clock_from_env(os.environ)
-    db = args.db or config.store.path
-    store = Store(db, clock=clock)
-    feed = feed_of(config, store, db, args.policies)
+    database = Path(args.db or config.store.path)
+    # Held while the bot runs, so `policybot restore` refuses to replace the file under it (#18).
+    run_lock = hold_run_lock(database)
+    if not run_lock.held:
+        print(f"policybot: warning: another process holds {database}.lock (a second bot?)", file=sys.stderr)
+    store = Store(database, clock=clock)
+    feed = feed_of(config, store, database, args.policies)
     # With a feed or local rules, the bot loads the installed catalog (local rules on top).
     live = LiveCatalog(feed.directory() if feed is not None else args.policies or config.policies.dir)
     if config.watch.enabled:
@@ -319,6 +324,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         config.watch,
         monitoring=config.monitoring,
         channels=config.channels,
+        keep_days=config.store.keep_days,
+        upload_limits=upload_limits(config),
     )
     if feed is not None and config.catalog.feed:
         application.bot_data.feed, application.bot_data.feed_interval = feed, config.catalog.interval
@@ -333,6 +340,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         # run_polling stops cleanly on SIGINT and SIGTERM, finishing the update in hand.
         application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    run_lock.close()
     return 0
 
 
@@ -692,14 +700,21 @@ def cmd_export_ics(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_skus(path: Path, lang: str) -> tuple[SkuFile, str]:
+def upload_limits(config: Config) -> UploadLimits:
+    """The SKU upload limits of `[skus]` (#18)."""
+    from bot.skus import UploadLimits
+
+    return UploadLimits(**config.skus.model_dump())
+
+
+def _read_skus(path: Path, lang: str, limits: UploadLimits) -> tuple[SkuFile, str]:
     from bot.skus import read_sku_file
 
     try:
         data = path.read_bytes()
     except OSError as error:
         raise CliError(f"cannot read {path}: {error.strerror}") from None
-    return read_sku_file(data, path.name), path.name
+    return read_sku_file(data, path.name, limits), path.name
 
 
 def cmd_skus(args: argparse.Namespace) -> int:
@@ -710,7 +725,7 @@ def cmd_skus(args: argparse.Namespace) -> int:
     config = _config(args)
     # main's error line (a bad file, an unknown change) speaks this language too
     lang = args.lang = args.lang or config.defaults.language or guess_language("")
-    parsed = _read_skus(args.file, lang) if args.action == "import" else None
+    parsed = _read_skus(args.file, lang, upload_limits(config)) if args.action == "import" else None
     store = Store(args.db or config.store.path)
     with store:
         records = SkuRecords(store)
@@ -736,7 +751,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
     lang = args.lang = args.lang or config.defaults.language or guess_language("")
     ctx = make_context(lang, config.defaults.time_zone, _today(args.today), clock_from_env(os.environ))
     catalog = _catalog(args.policies or config.policies.dir)
-    file, _ = _read_skus(args.file, lang)
+    file, _ = _read_skus(args.file, lang, upload_limits(config))
     wanted = args.date or args.rule
     if wanted is None:
         print(to_plain_text(impact_overview(catalog, file.rows, ctx)))
@@ -769,6 +784,22 @@ def cmd_backup(args: argparse.Namespace) -> int:
     rows = [(table, str(count)) for table, count in result.rows.items()]
     print_table(["table", "rows"], rows, title=f"{source} -> {result.target}", right=["rows"])
     print(f"backup={result.target} tables={len(result.rows)} rows={result.total_rows} bytes={result.size}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Replace the database with a backup after checking it; refused while a bot runs on it (#18)."""
+    # Importing a package registers its tables: the backup's schema is checked against every one.
+    import bot.reminders
+    import bot.skus
+    import bot.watch  # noqa: F401
+    from bot.monitoring import restore_database
+
+    config = _config(args)
+    result = restore_database(Path(args.file), Path(args.db or config.store.path))
+    if result.previous is not None:
+        print(f"the replaced database is kept as {result.previous}")
+    print(f"restored={result.target} tables={len(result.rows)} rows={result.total_rows} bytes={result.size}")
     return 0
 
 
@@ -917,6 +948,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", type=Path, metavar="FILE", help="the database (default: store.path in the config)"
     )
     backup.set_defaults(handler=cmd_backup)
+    restore = commands.add_parser(
+        "restore", help="replace the database with a backup (checked first; refused while the bot runs)"
+    )
+    restore.add_argument("file", type=Path, metavar="FILE", help="a copy made by policybot backup")
+    restore.add_argument("--config", type=Path, metavar="FILE", help="configuration file (for store.path)")
+    restore.add_argument(
+        "--db", type=Path, metavar="FILE", help="the database (default: store.path in the config)"
+    )
+    restore.set_defaults(handler=cmd_restore)
     doctor = commands.add_parser("doctor", help="check config, token, catalog, database, time zones, Bot API")
     doctor.add_argument(
         "--config", type=Path, metavar="FILE", help="configuration file (see config.example.toml)"

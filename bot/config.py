@@ -154,8 +154,33 @@ class CatalogConfig(_Section):
     local: Path | None = None  # the operator's own policy files, loaded on top of the feed's
 
 
+class KeepDays(_Section):
+    """Days each kind of row is kept before the daily prune deletes it (#18). Rows still needed are kept
+    whatever their age: a pending reminder, a page's latest snapshot, a chat's current SKUs."""
+
+    deliveries: int = Field(default=180, ge=1, le=3650)  # reminders sent, failed, skipped or withdrawn
+    attempts: int = Field(default=30, ge=1, le=3650)  # each try at sending a delivery
+    audit: int = Field(default=365, ge=1, le=3650)  # the audit log (/audit)
+    changes: int = Field(default=730, ge=1, le=3650)  # recorded policy changes (/changes shows 30 days)
+    snapshots: int = Field(default=90, ge=1, le=3650)  # page versions older than a page's last
+    imports: int = Field(default=365, ge=1, le=3650)  # SKUs of a chat that has not imported since
+    inbox: int = Field(default=7, ge=1, le=3650)  # updates handled (the update inbox)
+
+
 class StoreConfig(_Section):
     path: Path = Path("policybot.db")
+    keep_days: KeepDays = Field(default_factory=KeepDays)
+
+
+class SkusConfig(_Section):
+    """Upload limits of a SKU file (bot/skus/limits.py); a file past one is refused, naming it."""
+
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=20 * 1024 * 1024)  # Telegram: 20 MB
+    max_rows: int = Field(default=100_000, ge=1, le=1_000_000)
+    max_columns: int = Field(default=1_000, ge=10, le=16_384)
+    max_cell_chars: int = Field(default=5_000, ge=100, le=131_072)
+    max_unpacked_bytes: int = Field(default=100 * 1024 * 1024, ge=1024 * 1024, le=2 * 1024**3)
+    max_compression_ratio: int = Field(default=100, ge=10, le=10_000)
 
 
 class Config(_Section):
@@ -163,6 +188,7 @@ class Config(_Section):
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
+    skus: SkusConfig = Field(default_factory=SkusConfig)
     watch: WatchConfig = Field(default_factory=WatchConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)

@@ -23,7 +23,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -56,6 +56,7 @@ __all__ = [
     "StoreError",
     "Subscription",
     "UnknownChat",
+    "incremental_vacuum",
     "migrate",
     "register",
     "registered",
@@ -207,7 +208,16 @@ class Migrations:
     move_chat: MoveChat | None = None
 
 
-STORE_MIGRATIONS = Migrations("store", (_create_chats_and_subscriptions, _create_audit_log))
+def _incremental_vacuum(db: Database) -> None:
+    # Deleted rows' pages go back to the file system in small steps (`PRAGMA incremental_vacuum`, after
+    # each prune) instead of waiting in the file for reuse. On a database that has tables this takes a
+    # VACUUM, which cannot run in a transaction: Store() runs it right after the migrations (#18).
+    db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+
+
+STORE_MIGRATIONS = Migrations(
+    "store", (_create_chats_and_subscriptions, _create_audit_log, _incremental_vacuum)
+)
 
 _registered: dict[str, Migrations] = {}
 
@@ -349,6 +359,28 @@ def _immediate_transaction(db: Database) -> Iterator[None]:
     db.commit()
 
 
+def _apply_auto_vacuum(db: Database) -> None:
+    """Rewrite the file once so `auto_vacuum = INCREMENTAL` (store migration 3) holds for it."""
+    if db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:
+        return
+    db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+    # Another connection (the running bot, beside a CLI command) may hold the file: then the next open
+    # that has it alone does it. Until then freed pages are reused, only not given back.
+    with suppress(sqlite3.OperationalError):
+        db.execute("VACUUM")
+
+
+def incremental_vacuum(db: Database, pages: int = 1000) -> int:
+    """Give up to `pages` free pages back to the file system; return how many were free before."""
+    free = int(db.execute("PRAGMA freelist_count").fetchone()[0])
+    if free:
+        # Through sqlite3_exec (executescript), which steps the pragma to its end: a cursor's execute
+        # steps it once, and one step frees one page. (executescript commits first: call it outside a
+        # transaction.)
+        db.conn.executescript(f"PRAGMA incremental_vacuum({int(pages)});")
+    return free
+
+
 def _timestamp(clock: Clock) -> str:
     return clock.now().astimezone(dt.UTC).isoformat(timespec="seconds")
 
@@ -483,10 +515,13 @@ class Store:
         try:
             # Refuse a newer schema before changing anything in the file, the journal mode included.
             _refuse_newer(self._db, self._owners)
+            # On a new, empty file this takes effect at once; on an older one, with the VACUUM below.
+            self._db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             self._db.enable_wal()
             # Per connection, and a no-op inside a transaction: it must come before any.
             self._db.execute("PRAGMA foreign_keys = ON")
             migrate(self._db, self._owners, clock=self._clock)
+            _apply_auto_vacuum(self._db)
         except sqlite3.DatabaseError as error:
             self._db.close()
             raise StoreError(f"{path}: cannot open as a policybot database: {error}") from error
@@ -741,6 +776,21 @@ class Store:
         self._db.table("audit_log").insert(
             {"at": self._now(), "actor_id": actor_id, "chat_id": chat_id, "action": action, "detail": detail}
         )
+
+    def prune_audit(self, before: dt.datetime, batch: int = 500) -> int:
+        """Delete up to `batch` audit entries older than `before` (oldest first); return how many.
+
+        Small batches, each its own short transaction, so a prune never holds the write lock for long
+        (the dispatcher and the handlers write between them): call it again until it returns 0.
+        """
+        cutoff = before.astimezone(dt.UTC).isoformat(timespec="seconds")
+        with _immediate_transaction(self._db):
+            cursor = self._db.execute(
+                "DELETE FROM audit_log WHERE id IN "
+                "(SELECT id FROM audit_log WHERE at < ? ORDER BY id LIMIT ?)",
+                [cutoff, batch],
+            )
+            return cursor.rowcount
 
     def audit_log(self, limit: int = 50) -> list[dict[str, object]]:
         """The latest `limit` entries, newest first."""

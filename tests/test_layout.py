@@ -33,6 +33,7 @@ ALLOWED: dict[str, set[str]] = {
         "config",
         "reminders",
     },  # destinations beside Telegram
+    "retention": {"base", "catalog", "store", "config", "reminders", "watch", "skus"},  # the daily prune
     "tg": {
         "base",
         "catalog",
@@ -45,6 +46,7 @@ ALLOWED: dict[str, set[str]] = {
         "monitoring",
         "channels",
         "feed",
+        "retention",
     },
     "terminal": {"base"},
     "cli": {
@@ -58,6 +60,7 @@ ALLOWED: dict[str, set[str]] = {
         "tg",
         "skus",
         "monitoring",
+        "retention",
         "terminal",
         "channels",
         "feed",

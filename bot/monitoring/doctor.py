@@ -22,7 +22,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.feed import BadKey, FeedError, PublicKey, overlay_local
 from bot.store import LEGACY_VERSION, registered, schema_versions
 
-__all__ = ["Finding", "check_installation", "looks_like_token"]
+__all__ = ["Finding", "check_installation", "database_size", "looks_like_token", "table_sizes"]
 
 # BotFather's tokens: the bot's numeric id, a colon, 35 letters, digits, _ or - (a little slack both ways).
 _TOKEN = re.compile(r"[0-9]{5,20}:[A-Za-z0-9_-]{30,60}")
@@ -58,6 +58,7 @@ def check_installation(
     if config.catalog.feed is not None or config.catalog.local is not None:
         findings.append(_feed(config))
     findings.append(_database(db or config.store.path))
+    findings.append(database_size(db or config.store.path))
     findings.append(_zones())
     if looks_like_token(token):
         findings.append(_bot_api(config, token, timeout))
@@ -166,6 +167,61 @@ def _database(path: Path) -> Finding:
         wanted = ", ".join(f"{owner} {steps}" for owner, steps in known.items())
         return Finding("database", True, f"{path}: schema {shown}; the next start migrates it to {wanted}")
     return Finding("database", True, f"{path}: schema up to date ({shown})")
+
+
+def table_sizes(connection: sqlite3.Connection) -> tuple[str, list[tuple[str, int]]]:
+    """("bytes", [(table, bytes with its indexes)]) from the dbstat virtual table where SQLite has it,
+    else ("rows", [(table, rows)]); largest first."""
+    tables = [
+        row[0]
+        for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    try:
+        rows = connection.execute(
+            "SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize) FROM dbstat AS d"
+            " LEFT JOIN sqlite_master AS m ON m.name = d.name GROUP BY 1"
+        ).fetchall()
+        sizes = {name: int(size) for name, size in rows if name in tables}
+        unit = "bytes"
+    except sqlite3.OperationalError:  # SQLite built without SQLITE_ENABLE_DBSTAT_VTAB
+        sizes = {
+            name: int(connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]) for name in tables
+        }
+        unit = "rows"
+    return unit, sorted(sizes.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 1_000_000:.1f} MB"
+
+
+def database_size(path: Path, largest: int = 5) -> Finding:
+    """The file's size (with its WAL), the pages free for reuse, and the largest tables (read only)."""
+    if not path.exists():
+        return Finding("database size", True, f"{path} does not exist yet")
+    wal = path.with_name(path.name + "-wal")
+    size = path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        try:
+            page_size = int(connection.execute("PRAGMA page_size").fetchone()[0])
+            free = int(connection.execute("PRAGMA freelist_count").fetchone()[0]) * page_size
+            unit, sizes = table_sizes(connection)
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        return Finding("database size", False, f"{path}: cannot read: {error}", "restore it from a backup")
+    shown = ", ".join(
+        f"{name} {_megabytes(amount) if unit == 'bytes' else f'{amount:,} rows'}"
+        for name, amount in sizes[:largest]
+    )
+    return Finding(
+        "database size",
+        True,
+        f"{_megabytes(size)} ({_megabytes(free)} free for reuse); largest: {shown or 'no tables'}",
+    )
 
 
 def _zones() -> Finding:

@@ -29,6 +29,7 @@ from bot.reminders.ics import calendar_ics, calendar_ics_all
 from bot.reminders.outbox import ACTIVE, Delivery, DeliveryStatus, Outbox, Planned
 from bot.reminders.pacing import ArrivalWindow, ChatSpacing, GroupWindow, Slot
 from bot.reminders.planner import plan_all
+from bot.reminders.retention import prune_attempts, prune_changes, prune_deliveries
 from bot.reminders.sender import (
     Blocked,
     ChatMoved,
@@ -81,6 +82,9 @@ __all__ = [
     "get_change",
     "list_tracks",
     "plan_all",
+    "prune_attempts",
+    "prune_changes",
+    "prune_deliveries",
     "queue_change_alerts",
     "recent_changes",
     "record_change",

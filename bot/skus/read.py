@@ -22,9 +22,16 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from bot.catalog import LENGTH_UNITS, WEIGHT_UNITS, to_inches, to_pounds
-from bot.errors import UserInputError
-from bot.i18n import Html, t
 from bot.money import Money
+from bot.skus.errors import SkuFileError
+from bot.skus.limits import (
+    DEFAULT_LIMITS,
+    UploadLimits,
+    bounded_rows,
+    check_size,
+    check_xlsx_archive,
+    readable_xlsx,
+)
 
 __all__ = [
     "MARKETPLACE_CURRENCY",
@@ -37,8 +44,8 @@ __all__ = [
     "read_sku_file",
 ]
 
-MAX_FILE_BYTES = 20 * 1024 * 1024  # what Telegram lets a bot download
-MAX_ROWS = 100_000
+MAX_FILE_BYTES = DEFAULT_LIMITS.max_bytes  # the default upload limits: bot/skus/limits.py
+MAX_ROWS = DEFAULT_LIMITS.max_rows
 MAX_PRICE = Decimal(1_000_000)
 MAX_SIDE = Decimal(10_000)
 MAX_WEIGHT = Decimal(100_000)
@@ -115,13 +122,6 @@ MARKETPLACE_WORDS = {
     "ca": "CA", "amazon.ca": "CA", "加拿大": "CA", "mx": "MX", "amazon.com.mx": "MX", "墨西哥": "MX",
     "jp": "JP", "amazon.co.jp": "JP", "日本": "JP", "eu": "EU", "europe": "EU", "欧洲": "EU", "欧洲站": "EU",
 }  # fmt: skip
-
-
-class SkuFileError(UserInputError):
-    """The SKU file cannot be imported; the message names the row and the column."""
-
-    def message(self, lang: str) -> Html:
-        return t(lang, "skus_import_failed", reason=super().message(lang))
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +215,7 @@ def _decode(data: bytes) -> str:
 def _text_rows(data: bytes) -> tuple[str, str, Iterator[list[str]]]:
     """The file's kind, its column separator and its rows."""
     text = _decode(data)
-    first = text.split("\n", 1)[0]
+    first = text[:65536].split("\n", 1)[0]  # a bounded sample: a huge first line cannot make this slow
     tabs, commas, semicolons = first.count("\t"), first.count(","), first.count(";")
     if tabs >= max(1, commas, semicolons):
         delimiter = "\t"
@@ -235,6 +235,7 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
         raise SkuFileError("skus_bad_xlsx", error=str(error)[:200]) from None
     sheet = book.worksheets[0]
+    sheet.reset_dimensions()  # a sheet's declared size can pad every row to 16,384 empty columns
     try:
         for values in sheet.iter_rows(values_only=True):
             yield ["" if value is None else _cell_text(value) for value in values]
@@ -254,22 +255,23 @@ def _looks_binary(data: bytes) -> bool:
     return b"\x00" in head
 
 
-def read_sku_file(data: bytes, file_name: str) -> SkuFile:
-    """The SKUs in a file, or SkuFileError naming what is wrong (and where)."""
+def read_sku_file(data: bytes, file_name: str, limits: UploadLimits = DEFAULT_LIMITS) -> SkuFile:
+    """The SKUs in a file, or SkuFileError (UploadRefused past a limit) naming what is wrong and where."""
+    check_size(len(data), limits)
     if not data.strip():
         raise SkuFileError("skus_empty_file")
-    if len(data) > MAX_FILE_BYTES:
-        raise SkuFileError("skus_too_big", limit="20 MB")
     lower = file_name.casefold()
     delimiter = ""
     if data[:4] == b"PK\x03\x04" or lower.endswith((".xlsx", ".xlsm")):
-        kind, rows = "xlsx", _xlsx_rows(data)
+        check_xlsx_archive(data, limits)
+        kind, rows = "xlsx", readable_xlsx(_xlsx_rows(data))
     elif lower.endswith((".xls", ".pdf", ".png", ".jpg", ".jpeg", ".zip", ".doc", ".docx")) or (
         _looks_binary(data) and not _is_utf16(data)
     ):
         raise SkuFileError("skus_wrong_type", name=file_name)
     else:
         kind, delimiter, rows = _text_rows(data)
+    rows = bounded_rows(rows, limits)
     try:
         header = next(rows)
     except StopIteration:

@@ -22,11 +22,12 @@ from telegram.ext import (
 
 from bot.answers import LiveCatalog
 from bot.clock import Clock
-from bot.config import ChannelsConfig, MonitoringConfig, TelegramConfig, WatchConfig
+from bot.config import ChannelsConfig, KeepDays, MonitoringConfig, TelegramConfig, WatchConfig
 from bot.feed import feed_status
 from bot.i18n import LANGUAGES, t
 from bot.monitoring import DatabaseHealth, Metrics, UpdatesWatch, is_database_unavailable
 from bot.reminders import ArrivalWindow, ChatSpacing, GroupWindow, Outbox, catalog_version
+from bot.skus import DEFAULT_LIMITS, UploadLimits
 from bot.store import Store
 from bot.tg.admin import cmd_audit, cmd_broadcast, cmd_reload, cmd_stats, on_broadcast_button
 from bot.tg.chat import answer_message, on_answer_button
@@ -54,6 +55,7 @@ from bot.tg.reminders import (
     start_reminders,
     stop_reminders,
 )
+from bot.tg.retention import start_retention
 from bot.tg.send import send_html
 from bot.tg.services import BotApplication, BotData, Context
 from bot.tg.settings import cmd_settings, on_settings_button
@@ -166,9 +168,11 @@ async def post_init(application: BotApplication) -> None:
     # Last, so that every service is up: what the last run received and did not handle goes first.
     services = application.bot_data
     services.inbox_queue.replay(application.bot)
-    job_queue = application.job_queue
-    assert job_queue is not None
-    job_queue.run_repeating(prune_inbox_job, interval=dt.timedelta(days=1), first=0, name=PRUNE_INBOX_JOB)
+    if services.keep_days is None:  # no retention configured (tests, embedded use): still prune the inbox
+        job_queue = application.job_queue
+        assert job_queue is not None
+        job_queue.run_repeating(prune_inbox_job, interval=dt.timedelta(days=1), first=0, name=PRUNE_INBOX_JOB)
+    start_retention(application)
 
 
 async def post_shutdown(application: BotApplication) -> None:
@@ -188,6 +192,8 @@ def build_application(
     watch: WatchConfig | None = None,
     monitoring: MonitoringConfig | None = None,
     channels: ChannelsConfig | None = None,
+    keep_days: KeepDays | None = None,
+    upload_limits: UploadLimits = DEFAULT_LIMITS,
 ) -> BotApplication:
     if store.clock is not clock:
         raise ValueError("the store and the bot must share one clock (POLICYBOT_NOW moves both)")
@@ -239,6 +245,7 @@ def build_application(
     services.monitoring_config = monitoring  # None: no /healthz server (most tests)
     if channels is not None:
         services.channels_config = channels
+    services.keep_days, services.upload_limits = keep_days, upload_limits  # None: no daily prune
     application.add_handler(TypeHandler(Update, count_update), group=-1)
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     for name, callback in [

@@ -19,10 +19,11 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.answers import ChatContext, LiveCatalog
 from bot.channels import ChannelSender
 from bot.clock import Clock
-from bot.config import ChannelsConfig, MonitoringConfig, TelegramConfig, WatchConfig
+from bot.config import ChannelsConfig, KeepDays, MonitoringConfig, TelegramConfig, WatchConfig
 from bot.feed import Feed
 from bot.monitoring import DatabaseHealth, Metrics, MonitoringServer, UpdatesWatch
 from bot.reminders import ArrivalWindow, ChatSpacing, Dispatcher, GroupWindow
+from bot.skus import DEFAULT_LIMITS, UploadLimits
 from bot.store import ANY, ChatSettings, Store
 from bot.tg.inbox import Inbox, InboxQueue
 from bot.tg.throttle import Throttle
@@ -54,6 +55,8 @@ class BotData:
         self.monitoring_config: MonitoringConfig | None = None  # None: no /healthz server (most tests)
         self.feed: Feed | None = None  # None: no [catalog] feed, the catalog shipped with the package
         self.feed_interval = dt.timedelta(hours=6)
+        self.keep_days: KeepDays | None = None  # None: no daily prune (most tests); [store] keep_days
+        self.upload_limits: UploadLimits = DEFAULT_LIMITS  # [skus]: what a SKU file may be
         # Created at start (post_init) and closed at shutdown:
         self.watcher: Watcher | None = None
         self.dispatcher: Dispatcher | None = None

@@ -1,7 +1,8 @@
 """A seller's SKUs in Telegram: a document sent to the bot is imported; /skus shows or erases; /impact.
 
-The file is downloaded (Telegram lets bots download up to 20 MB), read in memory, stored as rows in one
-transaction and never written to disk. In groups only admins import or erase.
+The file is downloaded (up to `[skus] max_bytes`, 10 MB by default; Telegram allows 20 MB), read in
+memory within the upload limits (bot/skus/limits.py), stored as rows in one transaction and never written
+to disk. In groups only admins import or erase.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from telegram.error import TelegramError
 from bot.i18n import t
 from bot.skus import (
     IMPACT_LINES,
-    MAX_FILE_BYTES,
     FeeModel,
-    SkuFileError,
     SkuRecords,
     chart_currencies,
+    check_size,
     choose_change,
     coming_lines,
     impact_chart_caption,
@@ -83,8 +83,8 @@ async def on_document(update: Update, context: Context, settings: ChatSettings) 
         return
     svc, lang, document = context.bot_data, settings.language, message.document
     name = document.file_name or "file"
-    if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
-        raise SkuFileError("skus_too_big", limit="20 MB")
+    if document.file_size is not None:
+        check_size(document.file_size, svc.upload_limits)  # refused before downloading
     try:
         telegram_file = await document.get_file()
         data = bytes(await telegram_file.download_as_bytearray())
@@ -92,7 +92,9 @@ async def on_document(update: Update, context: Context, settings: ChatSettings) 
         log.warning("downloading a document for chat %s failed: %s", settings.chat_id, error)
         await send_html(context.bot, svc.store, settings.chat_id, t(lang, "skus_download_failed"))
         return
-    parsed = await asyncio.to_thread(read_sku_file, data, name)  # a SkuFileError is replied to
+    parsed = await asyncio.to_thread(
+        read_sku_file, data, name, svc.upload_limits
+    )  # a SkuFileError is replied to
     del data  # the file itself is not kept
     SkuRecords(svc.store).replace(
         settings.chat_id, parsed, name, message.from_user.id if message.from_user else None

@@ -11,6 +11,7 @@ Other packages import only the names in `__all__`, from the package itself (test
 from bot.watch import tables as tables
 from bot.watch.drafts import DraftError, write_draft
 from bot.watch.proposal import Proposal, proposal_lines, propose
+from bot.watch.retention import prune_snapshots
 from bot.watch.stale import DEFAULT_STALE_DAYS, StaleRule, stale_counts, stale_rules
 from bot.watch.watcher import (
     CheckResult,
@@ -37,6 +38,7 @@ __all__ = [
     "page_changes",
     "proposal_lines",
     "propose",
+    "prune_snapshots",
     "snapshot_texts",
     "sources_from",
     "stale_counts",

@@ -111,7 +111,8 @@ def test_doctor_on_a_good_installation_exits_0(tmp_path: Path) -> None:
     assert "@PolicyTestBot" in result.stdout
     every_owner = ", ".join(f"{owner.owner} {len(owner.steps)}" for owner in registered())
     assert f"schema up to date ({every_owner})" in result.stdout
-    assert result.stdout.strip().splitlines()[-1] == "doctor: checks=6 failed=0"
+    assert result.stdout.strip().splitlines()[-1] == "doctor: checks=7 failed=0"
+    assert "database size" in result.stdout  # #18: the size and the largest tables
     assert TOKEN.split(":")[1] not in result.stdout + result.stderr
 
 

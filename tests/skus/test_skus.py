@@ -195,7 +195,7 @@ def test_twenty_megabytes_of_noise() -> None:
     noise = os.urandom(20 * 1024 * 1024 + 1)
     with pytest.raises(SkuFileError) as caught:
         read_sku_file(noise, "noise.csv")
-    assert "larger than 20 MB" in message(caught.value)
+    assert "larger than 10 MB" in message(caught.value)
     with pytest.raises(SkuFileError) as caught:
         read_sku_file(b"\x01\x00" + os.urandom(1024 * 1024), "noise.txt")
     assert "not a table" in message(caught.value)

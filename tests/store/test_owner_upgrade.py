@@ -114,6 +114,9 @@ def test_each_owner_counts_its_first_steps_as_run(old_file: Path) -> None:
     assert sorted((owner, version) for owner, version, *_ in recorded) == sorted(
         (owner.owner, version) for owner in registered() for version in range(1, len(owner.steps) + 1)
     )
+    added = [row[:3] for row in recorded if (row[0], row[1]) == ("store", 3)]
+    assert added == [("store", 3, "_incremental_vacuum")]  # #18: auto_vacuum, applied by a VACUUM
+    assert rows_of_pragma(old_file, "auto_vacuum") == 2
     legacy = {("store", 1), ("store", 2), ("reminders", 1), ("watch", 1), ("skus", 1)}
     # Nothing ran again: each owner's first steps are the old global ones, with their names and times.
     assert sorted(row for row in recorded if (row[0], row[1]) in legacy) == sorted(
@@ -173,3 +176,11 @@ def test_the_new_code_works_on_the_upgraded_file(old_file: Path, catalog: Catalo
         assert skus.rows(ALICE) == [] and [row.sku for row in skus.rows(SUPERGROUP)] == ["A1", "B2"]
         assert list_tracks(store, SUPERGROUP) == [dataclasses.replace(tracks[0], chat_id=SUPERGROUP)]
         assert outbox.pending_for_chat(ALICE) == []
+
+
+def rows_of_pragma(path: Path, pragma: str) -> int:
+    connection = sqlite3.connect(path)
+    try:
+        return int(connection.execute(f"PRAGMA {pragma}").fetchone()[0])
+    finally:
+        connection.close()
