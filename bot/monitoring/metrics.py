@@ -119,7 +119,7 @@ class _OwnersCollector(Collector):
         )
         # Every recorded change of a rule adds a version: the sum moves whenever the catalog changes.
         yield GaugeMetricFamily(
-            "policybot_catalog_version",
+            "policybot_catalog_rule_versions",
             "Rule versions recorded from the policy files",
             value=self.catalog_version(),
         )
@@ -143,7 +143,7 @@ class _FeedCollector(Collector):
         if status is None:
             return
         yield GaugeMetricFamily(
-            "policybot_catalog_feed_version",
+            "policybot_catalog_version",
             "Version of the catalog installed from the signed feed (0: the shipped one)",
             value=status.version or 0,
         )

@@ -63,7 +63,7 @@ def test_a_published_date_change_reaches_subscribers(
         with httpx.Client() as client:
             wait_listening(client, f"http://127.0.0.1:{port}/metrics")
             body = client.get(f"http://127.0.0.1:{port}/metrics").text
-            assert metric(body, "policybot_catalog_feed_version") == 2026112501
+            assert metric(body, "policybot_catalog_version") == 2026112501
             assert metric(body, "policybot_catalog_age_seconds") >= 0
             assert client.get(f"http://127.0.0.1:{port}/healthz").status_code in (200, 503)
             assert "catalog:" not in client.get(f"http://127.0.0.1:{port}/healthz").text

@@ -9,7 +9,7 @@ from support.feed_site import NOW, open_feed, public_key, publish_to
 
 from bot.cli import main
 from bot.feed import feed_status
-from bot.monitoring import Metrics, check_installation
+from bot.monitoring import DatabaseHealth, Metrics, check_installation
 
 
 def metrics_for(feed) -> str:
@@ -20,7 +20,7 @@ def metrics_for(feed) -> str:
         catalog_rules=lambda: 0,
         too_many_requests=lambda: 0,
     )
-    assert "policybot_catalog_feed_version" not in metrics.render().decode()  # no feed: no lines
+    assert "policybot_catalog_version" not in metrics.render().decode()  # no feed: no lines
     metrics.catalog_feed = lambda: feed_status(feed.store)
     return metrics.render().decode()
 
@@ -33,7 +33,7 @@ async def test_metrics_version_age_and_failures_by_reason(site, policies, keys, 
     await feed.pull()
     await feed.pull()
     text = metrics_for(feed)
-    assert "policybot_catalog_feed_version 100.0" in text
+    assert "policybot_catalog_version 100.0" in text
     age = next(
         float(line.split()[1]) for line in text.splitlines() if line.startswith("policybot_catalog_age")
     )
@@ -108,6 +108,6 @@ async def test_healthz_reports_a_catalog_past_its_expiry(
         live = LiveCatalog(feed.directory())
         app = build_application(config, fake_telegram.token, live, feed.store, feed.store.clock)
         app.bot_data.feed = feed
-        reason = health_checks(app, feed.store, UpdatesWatch(60))["catalog"]()
+        reason = health_checks(app, feed.store, UpdatesWatch(60), DatabaseHealth())["catalog"]()
         assert reason is None if expected is None else expected in reason
         feed.store.close()

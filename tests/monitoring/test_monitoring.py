@@ -71,7 +71,7 @@ def test_healthz_and_metrics_in_polling_mode(fake_telegram: FakeBotAPI, tmp_path
         assert f'policybot_reminders{{status="{name}"}}' in text
     assert metric(text, "policybot_reminders_late") == 0
     assert metric(text, "policybot_telegram_429_total") == 0
-    assert metric(text, "policybot_catalog_version") > 0  # every rule recorded at the first start
+    assert metric(text, "policybot_catalog_rule_versions") > 0  # every rule recorded at the first start
     assert metric(text, "policybot_catalog_rules") > 10
     for name in ("checks", "changes", "failures"):
         assert metric(text, f"policybot_watch_{name}_total") == 0
