@@ -45,6 +45,17 @@ if TYPE_CHECKING:
 WATCH_TICK_SECONDS = 300
 
 
+def register_every_owner() -> None:
+    """Import every package that owns tables: importing one registers its migrations with the store, and
+    a command that opens, checks or replaces the database must know them all."""
+    import bot.channels
+    import bot.feed
+    import bot.reminders
+    import bot.skus
+    import bot.tg
+    import bot.watch  # noqa: F401
+
+
 class CliError(PolicyBotError):
     """A misuse of the command line itself (exit status 2)."""
 
@@ -789,10 +800,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     """Replace the database with a backup after checking it; refused while a bot runs on it (#18)."""
-    # Importing a package registers its tables: the backup's schema is checked against every one.
-    import bot.reminders
-    import bot.skus
-    import bot.watch  # noqa: F401
+    # The backup's schema is checked against every owner's tables.
+    register_every_owner()
     from bot.monitoring import restore_database
 
     config = _config(args)
@@ -805,13 +814,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Check the installation; print what is wrong and how to fix it; exit 1 when something is."""
-    # Importing a package registers its tables: the doctor checks the schema of every one.
-    import bot.channels
-    import bot.feed
-    import bot.reminders
-    import bot.skus
-    import bot.tg
-    import bot.watch  # noqa: F401
+    # The doctor checks the schema of every owner's tables.
+    register_every_owner()
     from bot.monitoring import check_installation
     from bot.terminal import print_table
 
@@ -1028,6 +1032,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         name_needed, url_needed = needs[args.action]
         if (args.name is not None) != name_needed or (args.url is not None) != url_needed:
             build_parser().error("destinations add takes NAME URL; test and remove take NAME; list none")
+    if args.command not in ("ask", "chat", "check"):
+        register_every_owner()  # these commands open the database: with every owner's tables, always
     try:
         return int(args.handler(args))
     except PolicyBotError as error:  # expected: one clear line, no traceback; anything else is a bug

@@ -260,7 +260,7 @@ COMMANDS: dict[str, Command] = {
 CHAT_COMMANDS = frozenset(
     {
         "subscribe", "unsubscribe", "mysubs", "settings", "track", "tracks", "untrack", "changes", "calendar",
-        "skus", "impact", "stats", "broadcast", "reload", "audit",
+        "skus", "impact", "stats", "broadcast", "reload", "audit", "connect", "connections", "disconnect",
     }
 )  # fmt: skip
 

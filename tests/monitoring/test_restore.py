@@ -22,6 +22,7 @@ import bot.watch  # noqa: F401
 from bot.clock import Clock
 from bot.monitoring.doctor import database_size
 from bot.monitoring.restore import hold_run_lock
+from bot.reminders.tables import REMINDER_MIGRATIONS
 from bot.store import Store
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
@@ -113,6 +114,7 @@ def make_db(path: Path) -> None:
 
 
 def test_damaged_foreign_and_newer_backups_are_refused(tmp_path: Path) -> None:
+    known = len(REMINDER_MIGRATIONS.steps)  # what this release knows of the reminders' schema
     db = tmp_path / "bot.db"
     make_db(db)
     before = rows(db, "audit_log")
@@ -133,7 +135,7 @@ def test_damaged_foreign_and_newer_backups_are_refused(tmp_path: Path) -> None:
         (tmp_path / "missing.db", "no such file"),
         (damaged, "not a readable SQLite database"),
         (foreign, "not a policybot database"),
-        (newer, "reminders tables are at schema version 99, newer than this policybot knows (1)"),
+        (newer, f"reminders tables are at schema version 99, newer than this policybot knows ({known})"),
     ]:
         result = run("restore", str(backup), "--db", str(db))
         assert result.returncode == 2, backup
@@ -147,11 +149,13 @@ def test_a_held_run_lock_refuses_and_a_released_one_does_not(tmp_path: Path) -> 
     make_db(db)
     make_db(copy)
     lock = hold_run_lock(db)
-    assert lock.held
-    assert not hold_run_lock(db).held  # a second bot on the same file is told
-    result = run("restore", str(copy), "--db", str(db))
-    assert result.returncode == 2 and f"(pid {os.getpid()})" in result.stderr
-    lock.close()
+    try:
+        assert lock.held
+        assert not hold_run_lock(db).held  # a second bot on the same file is told
+        result = run("restore", str(copy), "--db", str(db))
+        assert result.returncode == 2 and f"(pid {os.getpid()})" in result.stderr
+    finally:
+        lock.close()  # a failed assertion must not leave the file open for a later test to trip on
     result = run("restore", str(copy), "--db", str(db))
     assert result.returncode == 0, result.stderr
     assert rows(db, "audit_log")[0][-1] == "copy.db"

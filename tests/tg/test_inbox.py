@@ -220,10 +220,20 @@ async def test_commands_with_effects_handled_twice_change_things_once(
         sent = [
             server.message(701, "/subscribe amazon us fees", chat_type="private", language_code="en"),
             server.message(701, "/settings tz Shenzhen", chat_type="private", language_code="en"),
-            server.message(ADMIN, "/broadcast Amazon's fee changes are in /changes", chat_type="private"),
             server.document(701, SKUS, "Fee Preview.txt", mime_type="text/plain"),
         ]
         await bot.settle(*sent)
+        # A broadcast is previewed first; its effect is the operator's Send press (#17), replayed too.
+        preview = server.message(
+            ADMIN, "/broadcast Amazon's fee changes are in /changes", chat_type="private"
+        )
+        await bot.settle(preview)
+        markup = server.sent_messages(ADMIN)[-1]["reply_markup"]
+        button = next(b["callback_data"] for row in markup["inline_keyboard"] for b in row)
+        assert button.startswith("bc:send:")
+        press = server.callback(ADMIN, ADMIN, button)
+        await bot.settle(press)
+        sent.append(press)
         for update_id in sent:  # handled a second time, from the stored payload, as a replay does
             [payload] = [r["payload"] for r in rows(store) if r["update_id"] == update_id]
             again = Update.de_json(json.loads(payload), bot.app.bot)
