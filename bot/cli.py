@@ -35,6 +35,7 @@ from bot.i18n import t, to_plain_text
 
 if TYPE_CHECKING:
     from bot.answers import LiveCatalog
+    from bot.clock import Clock
     from bot.feed import Feed
     from bot.monitoring import Metrics, MonitoringServer
     from bot.skus import SkuFile, UploadLimits
@@ -294,7 +295,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run the Telegram bot: long polling, or a webhook server with --webhook URL."""
     from bot.answers import LiveCatalog
     from bot.monitoring import hold_run_lock
-    from bot.store import Store
     from bot.tg import build_application, configure_logging
 
     config = _config(args)
@@ -318,7 +318,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_lock = hold_run_lock(database)
     if not run_lock.held:
         print(f"policybot: warning: another process holds {database}.lock (a second bot?)", file=sys.stderr)
-    store = Store(database, clock=clock)
+    store = open_store_waiting(database, clock)
     feed = feed_of(config, store, database, args.policies)
     # With a feed or local rules, the bot loads the installed catalog (local rules on top).
     live = LiveCatalog(feed.directory() if feed is not None else args.policies or config.policies.dir)
@@ -355,6 +355,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# Waits between tries to open a database that takes no writes at start: doubling up to a minute.
+STORE_RETRY_FIRST = 2.0
+STORE_RETRY_MAX = 60.0
+
+
+def open_store_waiting(database: Path, clock: Clock) -> Store:
+    """Open the store, waiting while the database takes no writes (a full disk, a lock held elsewhere):
+    said once, then retried with backoff, so a supervisor sees a process that waits, not a crash loop."""
+    import time
+
+    from bot.monitoring import is_database_unavailable
+    from bot.store import Store
+
+    delay, told = STORE_RETRY_FIRST, False
+    while True:
+        try:
+            return Store(database, clock=clock)
+        except Exception as error:
+            if not is_database_unavailable(error) and not is_database_unavailable(error.__cause__ or error):
+                raise
+            if not told:
+                print(
+                    f"policybot: {database} takes no writes ({error}): waiting for it, retrying every"
+                    f" {STORE_RETRY_FIRST:.0f} to {STORE_RETRY_MAX:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                told = True
+            time.sleep(delay)
+            delay = min(delay * 2, STORE_RETRY_MAX)
+
+
 def _run_without_telegram(args: argparse.Namespace, config: Config) -> int:
     """`policybot run` with no token: reminders and alerts to the destinations only (#20), no bot."""
     import asyncio
@@ -362,11 +394,10 @@ def _run_without_telegram(args: argparse.Namespace, config: Config) -> int:
 
     from bot.answers import LiveCatalog
     from bot.channels import destinations, run_without_telegram, telegram_chats_waiting
-    from bot.store import Store
     from bot.tg import configure_logging
 
     clock = clock_from_env(os.environ)
-    store = Store(args.db or config.store.path, clock=clock)
+    store = open_store_waiting(Path(args.db or config.store.path), clock)
     try:
         kept = destinations(store)
         if not kept:
