@@ -50,10 +50,15 @@ class CompareRow:
     schedule: FeeSchedule | None
 
 
+def _named_categories(catalog: Catalog, wanted: str) -> dict[str, str]:
+    """Platform id -> category id for a category name, or a seller's product word (鞋靴, 连衣裙), as /fees."""
+    return dict(catalog.category_index.get(wanted) or catalog.vocabulary.categories.get(wanted) or ())
+
+
 def compare_rows(catalog: Catalog, wanted: str, platform: str | None = None) -> list[CompareRow]:
     """Every platform's schedules for the category named `wanted` (its own category, else its catch-all),
     platforms in /fees order, marketplaces in code order; a platform with neither gets one empty row."""
-    named = dict(catalog.category_index.get(wanted.casefold().strip(), ()))
+    named = _named_categories(catalog, wanted.casefold().strip())
     rows: list[CompareRow] = []
     for platform_id in [platform] if platform else _platform_order(catalog):
         categories = catalog.platforms[platform_id].categories
@@ -79,7 +84,7 @@ def answer_compare(catalog: Catalog, words: list[str], ctx: ChatContext) -> Html
     wanted = request.category_words.casefold().strip()
     if not wanted:
         raise UserInputError("compare_usage")
-    if wanted not in catalog.category_index:
+    if not _named_categories(catalog, wanted):
         raise UserInputError(
             "fees_unknown_category",
             category=request.category_words,

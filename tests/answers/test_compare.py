@@ -144,3 +144,10 @@ def test_help_and_the_cli_know_compare() -> None:
 def test_help_lists_compare(answers: Answers) -> None:
     assert "/compare apparel 18" in plain(answers, "/help")
     assert "/compare 服装 18" in plain(answers, "/help", "zh")
+
+
+def test_a_sellers_product_word_names_the_category_as_in_fees(answers: Answers) -> None:
+    """鞋靴 (Amazon's own Chinese word for Shoes) is a product word /fees takes; /compare takes it too."""
+    text = plain(answers, "/compare 鞋靴 18美元", "zh")
+    assert text.splitlines()[0].startswith("鞋靴")
+    assert "亚马逊 US：$2.70（15%）" in text  # Amazon US shoes: 15% of $18.00
